@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian 12 machine: Debian packages for the embedded engines, then
+# npm ci (which builds the native addons through the postinstall script). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the embedded engines need (see README "Engines").
+PACKAGES=(
+  build-essential pkg-config python3
+  pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils
+  festival festvox-us-slt-hts libhtsengine-dev
+  codec2 sox
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"
+  else
+    echo "setup: not root and no passwordless sudo. Run this, then run setup again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "setup: Node.js 20 is required (apt-get install nodejs npm, or nodesource)." >&2
+  exit 1
+fi
+
+echo "setup: npm ci"
+npm ci --no-audit --no-fund
+# npm ≥ 11.10 skips the root postinstall of some configurations; build explicitly (idempotent).
+node scripts/build-native.mjs
+node scripts/build-models.mjs
+echo "setup: done"

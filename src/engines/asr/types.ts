@@ -1,0 +1,28 @@
+import type { Pcm16k } from '../../audio/pcm.ts';
+
+/** One recognized word with times relative to the start of the audio stream. */
+export interface AsrWord {
+  word: string;
+  startMs: number;
+  endMs: number;
+  /** Posterior probability in [0, 1]. */
+  confidence: number;
+}
+
+/** A final hypothesis for one utterance (speech between pauses). */
+export interface AsrResult {
+  text: string;
+  startMs: number;
+  endMs: number;
+  words: AsrWord[];
+  /** Alternative transcripts, best first (may be empty). */
+  nbest?: string[];
+}
+
+/** Speech recognizer. See ../shared/STYLE.md "Engines". */
+export interface AsrEngine {
+  readonly id: string;
+  /** Consumes 16 kHz PCM chunks; yields one result per utterance the engine finds. */
+  transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal): AsyncIterable<AsrResult>;
+  close(): Promise<void>;
+}
