@@ -1,0 +1,158 @@
+import { DecodeError } from '../../core/errors.ts';
+import { decodeFrameBody, encodeFrameBody } from './frame-codec.ts';
+import { type Frame, type FrameContext, MAX_FRAME_BYTES, newFrameContext } from './types.ts';
+
+/** Bytes of the varint that prefixes a frame of `length` bytes. */
+export function varintSize(length: number): number {
+  let n = 1;
+  while (length >= 0x80) {
+    length = Math.floor(length / 128);
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+}
+
+/**
+ * Reads a length prefix at `offset`. Returns undefined when the buffer ends inside the varint;
+ * throws `too_large` for a length over the cap (never trusts it to allocate).
+ */
+export function readLengthPrefix(bytes: Uint8Array, offset: number): { length: number; headerBytes: number } | undefined {
+  let length = 0;
+  let scale = 1;
+  for (let i = 0; i < 4; i++) {
+    if (offset + i >= bytes.length) return undefined;
+    const b = bytes[offset + i] as number;
+    length += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) {
+      if (length > MAX_FRAME_BYTES) throw new DecodeError('too_large', `frame length ${length} exceeds ${MAX_FRAME_BYTES} bytes`);
+      return { length, headerBytes: i + 1 };
+    }
+  }
+  throw new DecodeError('too_large', 'frame length prefix longer than 4 bytes');
+}
+
+/** One encoded frame with its size on the wire (length prefix included). */
+export interface EncodedFrame {
+  frame: Frame;
+  bytes: Uint8Array;
+  /** Envelope + length prefix bytes (wire bytes minus the payload's own content). */
+  wireBytes: number;
+}
+
+/**
+ * Writes frames as one contiguous length-delimited stream (a .stc file or a socket stream),
+ * leaving out implied envelope fields.
+ */
+export class FrameStreamWriter {
+  private readonly ctx: FrameContext = newFrameContext();
+
+  /** Encodes one frame with its length prefix. */
+  write(frame: Frame): Uint8Array {
+    const body = encodeFrameBody(frame, this.ctx);
+    const prefix: number[] = [];
+    writeVarint(prefix, body.length);
+    const out = new Uint8Array(prefix.length + body.length);
+    out.set(prefix, 0);
+    out.set(body, prefix.length);
+    return out;
+  }
+}
+
+/** A frame decoded from a stream, or the reason one was skipped. */
+export type StreamItem =
+  | { ok: true; frame: Frame; offset: number; wireBytes: number }
+  | { ok: false; error: DecodeError; offset: number; wireBytes: number };
+
+/**
+ * Incremental reader of a length-delimited frame stream: push chunks as they arrive, take the
+ * complete frames. A frame that fails to decode is reported and skipped (its length is known); a
+ * bad length prefix makes the rest of the stream unreadable, reported once as an error.
+ */
+export class FrameStreamReader {
+  private readonly ctx: FrameContext = newFrameContext();
+  private buffer: Uint8Array = new Uint8Array(0);
+  private consumed = 0;
+  private broken: DecodeError | undefined;
+
+  /** Total bytes fed so far. */
+  get bytesIn(): number {
+    return this.consumed + this.buffer.length;
+  }
+
+  push(chunk: Uint8Array): StreamItem[] {
+    if (this.broken) return [];
+    if (chunk.length > 0) {
+      const merged = new Uint8Array(this.buffer.length + chunk.length);
+      merged.set(this.buffer, 0);
+      merged.set(chunk, this.buffer.length);
+      this.buffer = merged;
+    }
+    const items: StreamItem[] = [];
+    let pos = 0;
+    for (;;) {
+      let prefix;
+      try {
+        prefix = readLengthPrefix(this.buffer, pos);
+      } catch (err) {
+        this.broken = err as DecodeError;
+        items.push({ ok: false, error: this.broken, offset: this.consumed + pos, wireBytes: this.buffer.length - pos });
+        pos = this.buffer.length;
+        break;
+      }
+      if (!prefix || pos + prefix.headerBytes + prefix.length > this.buffer.length) break;
+      const start = pos + prefix.headerBytes;
+      const body = this.buffer.subarray(start, start + prefix.length);
+      const wireBytes = prefix.headerBytes + prefix.length;
+      try {
+        items.push({ ok: true, frame: decodeFrameBody(body, this.ctx), offset: this.consumed + pos, wireBytes });
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        // A lost frame still advances the implied sequence number.
+        this.ctx.nextSeq++;
+        items.push({ ok: false, error: err, offset: this.consumed + pos, wireBytes });
+      }
+      pos = start + prefix.length;
+    }
+    this.consumed += pos;
+    this.buffer = this.buffer.slice(pos);
+    return items;
+  }
+
+  /** Call at end of input: leftover bytes mean the stream was cut inside a frame. */
+  end(): StreamItem[] {
+    if (this.broken || this.buffer.length === 0) return [];
+    const error = new DecodeError('truncated', `stream ends inside a frame (${this.buffer.length} bytes left over)`);
+    const item: StreamItem = { ok: false, error, offset: this.consumed, wireBytes: this.buffer.length };
+    this.consumed += this.buffer.length;
+    this.buffer = new Uint8Array(0);
+    return [item];
+  }
+}
+
+/** Decodes a whole stream (e.g. a .stc file). Total: never throws DecodeError, reports it per item. */
+export function decodeFrameStream(bytes: Uint8Array): StreamItem[] {
+  const reader = new FrameStreamReader();
+  return [...reader.push(bytes), ...reader.end()];
+}
+
+/** Encodes frames as one stream. */
+export function encodeFrameStream(frames: readonly Frame[]): Uint8Array {
+  const writer = new FrameStreamWriter();
+  const parts = frames.map((f) => writer.write(f));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
