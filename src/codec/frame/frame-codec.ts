@@ -53,7 +53,7 @@ function payloadToMessage(p: FramePayload): Record<string, unknown> {
       return { speakerRef: { id: p.id, profileHash: p.profileHash } };
     case 'ack':
       if (p.nack.length > MAX_NACKS) throw new EncodeError('too_large', `at most ${MAX_NACKS} nacks per Ack`);
-      return { ack: { cumulative: p.cumulative, sack: protobuf.util.Long.fromString(p.sack.toString(), true), nack: p.nack } };
+      return { ack: { cumulative: p.cumulative, sack: (protobuf.util.Long as unknown as { fromString(s: string, unsigned: boolean): unknown }).fromString(p.sack.toString(), true), nack: p.nack } };
     case 'end':
       return { end: { reason: END_TO_WIRE[p.reason] } };
     case 'unknown':

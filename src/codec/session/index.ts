@@ -1,0 +1,3 @@
+export * from './phrase-codec.ts';
+export * from './session-encoder.ts';
+export * from './session-decoder.ts';

@@ -1,0 +1,41 @@
+/**
+ * How one phrase's text (and the phrase prosody that rides in the same coded bytes) becomes the
+ * `coded` bytes of a TextSegment. Implementations: {@link Utf8PhraseCodec} (plain text, no model)
+ * and the language-model codec in ./lm-phrase-codec.ts.
+ */
+export interface PhraseCodec<P = unknown> {
+  readonly coding: 'lm' | 'utf8';
+  readonly textModelId: string;
+  /** uint32 hash of the model; 0 for UTF-8. */
+  readonly textModelHash: number;
+  /** Number of segments committed as context so far. */
+  readonly committedSegments: number;
+  encode(text: string, prosody: P | undefined): { coded: Uint8Array; bitsByChannel: Record<string, number> };
+  decode(coded: Uint8Array, wordCountHint?: number): { text: string; prosody: P | undefined };
+  /** Adds a delivered segment to the shared context (both sides, same order). */
+  commit(text: string): void;
+}
+
+const MAX_UTF8_BYTES = 8192;
+
+/** Plain UTF-8 text, no prosody: readable on the wire, no model needed, ~4× the LM bitrate. */
+export class Utf8PhraseCodec implements PhraseCodec<never> {
+  readonly coding = 'utf8' as const;
+  readonly textModelId = 'utf8';
+  readonly textModelHash = 0;
+  committedSegments = 0;
+
+  encode(text: string): { coded: Uint8Array; bitsByChannel: Record<string, number> } {
+    const coded = new TextEncoder().encode(text);
+    return { coded, bitsByChannel: { text: coded.length * 8 } };
+  }
+
+  decode(coded: Uint8Array): { text: string; prosody: undefined } {
+    if (coded.length > MAX_UTF8_BYTES) return { text: '', prosody: undefined };
+    return { text: new TextDecoder('utf-8', { fatal: false }).decode(coded), prosody: undefined };
+  }
+
+  commit(): void {
+    this.committedSegments++;
+  }
+}

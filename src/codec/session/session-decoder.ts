@@ -1,0 +1,97 @@
+import { DecodeError } from '../../core/errors.ts';
+import type { Frame, SessionHeaderPayload } from '../frame/index.ts';
+import type { PhraseCodec } from './phrase-codec.ts';
+
+/** What the receiver learns from frames, in order. */
+export type SessionEvent<P> =
+  | { type: 'session'; seq: number; header: SessionHeaderPayload; sessionId: number }
+  | { type: 'speaker'; seq: number; startMs: number; id: number; profile: Uint8Array; profileHash: number; cached: boolean }
+  | { type: 'phrase'; seq: number; startMs: number; text: string; prosody: P | undefined; speakerId: number | undefined }
+  | { type: 'prosodyDetail'; seq: number; textSeq: number; coded: Uint8Array }
+  | { type: 'end'; seq: number; endMs: number }
+  | { type: 'warning'; seq: number; error: DecodeError };
+
+/** Chooses the phrase codec for a session header; throws DecodeError('model_mismatch') when it cannot. */
+export type PhraseCodecFactory<P> = (header: SessionHeaderPayload) => PhraseCodec<P>;
+
+/**
+ * Receiver side of a session: frames in (in order for text), events out. Keeps the text context in
+ * step with the sender and a cache of speaker profiles by content hash, so a profile already seen
+ * (e.g. before a reconnect) is usable from a SpeakerRef alone.
+ */
+export class SessionDecoder<P> {
+  private header: SessionHeaderPayload | undefined;
+  private codec: PhraseCodec<P> | undefined;
+  private speakerId: number | undefined;
+  private lastTextSeq = -1;
+  private readonly profilesById = new Map<number, { profile: Uint8Array; hash: number }>();
+
+  constructor(
+    private readonly codecFor: PhraseCodecFactory<P>,
+    /** Profiles by content hash, shared across sessions (a reconnect costs nothing). */
+    private readonly profileCache: Map<number, Uint8Array> = new Map(),
+    private readonly hashProfile: (bytes: Uint8Array) => number = () => 0,
+  ) {}
+
+  get timeUnitMs(): number {
+    return this.header?.timeUnitMs ?? 20;
+  }
+
+  /** Decodes one frame. Recoverable problems become `warning` events; a model mismatch throws. */
+  accept(frame: Frame): SessionEvent<P>[] {
+    const p = frame.payload;
+    const ms = frame.time * this.timeUnitMs;
+    switch (p.type) {
+      case 'sessionHeader':
+        this.header = p;
+        this.codec = this.codecFor(p);
+        return [{ type: 'session', seq: frame.seq, header: p, sessionId: frame.sessionId }];
+      case 'speakerProfile': {
+        const hash = this.hashProfile(p.profile);
+        this.profilesById.set(p.id, { profile: p.profile, hash });
+        this.profileCache.set(hash, p.profile);
+        this.speakerId = p.id;
+        return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: p.profile, profileHash: hash, cached: false }];
+      }
+      case 'speakerRef': {
+        const known = this.profilesById.get(p.id);
+        const cached = known?.profile ?? this.profileCache.get(p.profileHash);
+        this.speakerId = p.id;
+        if (!cached) {
+          return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `SpeakerRef ${p.id} to a profile this receiver never saw; using the default voice`) }];
+        }
+        this.profilesById.set(p.id, { profile: cached, hash: p.profileHash });
+        return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: cached, profileHash: p.profileHash, cached: !known }];
+      }
+      case 'text': {
+        if (!this.codec) {
+          return [{ type: 'warning', seq: frame.seq, error: new DecodeError('malformed', 'text frame before the session header; skipped') }];
+        }
+        if (p.coding !== this.codec.coding) {
+          return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `text coded as ${p.coding} in a ${this.codec.coding} session; skipped`) }];
+        }
+        const context = p.contextSegments ?? this.codec.committedSegments;
+        if (context !== this.codec.committedSegments) {
+          return [{ type: 'warning', seq: frame.seq, error: new DecodeError('model_mismatch', `segment coded with ${context} context segments, receiver has ${this.codec.committedSegments}; skipped`) }];
+        }
+        try {
+          const { text, prosody } = this.codec.decode(p.coded);
+          this.codec.commit(text);
+          this.lastTextSeq = frame.seq;
+          return [{ type: 'phrase', seq: frame.seq, startMs: ms, text, prosody, speakerId: this.speakerId }];
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+          return [{ type: 'warning', seq: frame.seq, error: err }];
+        }
+      }
+      case 'prosody':
+        return [{ type: 'prosodyDetail', seq: frame.seq, textSeq: p.textSeq ?? this.lastTextSeq, coded: p.coded }];
+      case 'end':
+        return [{ type: 'end', seq: frame.seq, endMs: ms }];
+      case 'ack':
+        return [];
+      case 'unknown':
+        return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `frame ${frame.seq} has a payload type this version does not know; skipped`) }];
+    }
+  }
+}

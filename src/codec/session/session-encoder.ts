@@ -1,0 +1,159 @@
+import { EncodeError, InvalidStateError } from '../../core/errors.ts';
+import { type CodecMode, type Frame, type FramePayload, DEFAULT_TIME_UNIT_MS, FORMAT_VERSION } from '../frame/index.ts';
+import type { PhraseCodec } from './phrase-codec.ts';
+
+/** Codec generation written into SessionHeader.codec_version. */
+export const CODEC_VERSION = 1;
+
+export interface SessionEncoderOptions {
+  /** uint32 random id of the session. */
+  sessionId: number;
+  mode: CodecMode;
+  /** Unit of frame timestamps, ms. Default 20. */
+  timeUnitMs: number;
+  /** Sample rate of the sender's analysis audio, Hz. Default 16000. */
+  sampleRateHz: number;
+}
+
+export const DEFAULT_SESSION_ENCODER_OPTIONS: Readonly<Omit<SessionEncoderOptions, 'sessionId'>> = Object.freeze({
+  mode: 'balanced',
+  timeUnitMs: DEFAULT_TIME_UNIT_MS,
+  sampleRateHz: 16_000,
+});
+
+/** One phrase to send: its start (ms since session start), text, and optional prosody. */
+export interface PhraseInput<P> {
+  startMs: number;
+  text: string;
+  /** Phrase-level prosody, coded inside the TextSegment (reliable). */
+  prosody?: P;
+  /** Word-level prosody detail bytes for a separate ProsodyPhrase frame (best effort). */
+  prosodyDetail?: Uint8Array;
+}
+
+/** Information content per channel of a frame's payload, bits (for the bitrate split). */
+export type ChannelBits = Record<string, number>;
+
+/** A frame and how its payload bits divide among channels (text, prosody, speaker, control). */
+export interface AccountedFrame {
+  frame: Frame;
+  channelBits: ChannelBits;
+}
+
+/**
+ * Turns phrases and speaker profiles into frames of one session. Pure: no I/O; the caller writes
+ * the frames (FrameStreamWriter for files, the link layer for sockets).
+ */
+export class SessionEncoder<P> {
+  readonly options: Readonly<SessionEncoderOptions>;
+  private seq = 0;
+  private started = false;
+  private ended = false;
+  private readonly speakerIds = new Map<number, number>();
+  private currentSpeakerHash: number | undefined;
+  private lastTime = 0;
+
+  constructor(
+    private readonly codec: PhraseCodec<P>,
+    options: Partial<SessionEncoderOptions> & { sessionId: number },
+  ) {
+    this.options = Object.freeze({ ...DEFAULT_SESSION_ENCODER_OPTIONS, ...options });
+  }
+
+  private frame(time: number, payload: FramePayload): Frame {
+    return { version: FORMAT_VERSION, sessionId: this.options.sessionId, seq: this.seq++, time, payload };
+  }
+
+  private ensureOpen(): void {
+    if (this.ended) throw new InvalidStateError('SessionEncoder used after end()');
+    if (!this.started) throw new InvalidStateError('call start() before sending phrases');
+  }
+
+  /** The SessionHeader frame; call once, first. */
+  start(): AccountedFrame {
+    if (this.started) throw new InvalidStateError('start() called twice');
+    this.started = true;
+    const f = this.frame(0, {
+      type: 'sessionHeader',
+      codecVersion: CODEC_VERSION,
+      mode: this.options.mode,
+      textModelId: this.codec.textModelId,
+      textModelHash: this.codec.textModelHash,
+      sampleRateHz: this.options.sampleRateHz,
+      timeUnitMs: this.options.timeUnitMs,
+    });
+    return { frame: f, channelBits: { control: 0 } };
+  }
+
+  /**
+   * Declares the current speaker. The first time a profile is seen it is sent in full (≤ 32 bytes);
+   * later, and after a change back, only a SpeakerRef. Returns undefined when nothing changed.
+   */
+  speaker(profile: Uint8Array, profileHash: number, atMs: number): AccountedFrame | undefined {
+    this.ensureOpen();
+    if (profileHash === this.currentSpeakerHash) return undefined;
+    this.currentSpeakerHash = profileHash;
+    const time = this.timeOf(atMs);
+    const known = this.speakerIds.get(profileHash);
+    if (known !== undefined) {
+      return { frame: this.frame(time, { type: 'speakerRef', id: known, profileHash }), channelBits: { speaker: 0 } };
+    }
+    const id = this.speakerIds.size + 1;
+    this.speakerIds.set(profileHash, id);
+    return {
+      frame: this.frame(time, { type: 'speakerProfile', id, profile }),
+      channelBits: { speaker: profile.length * 8 },
+    };
+  }
+
+  private timeOf(ms: number): number {
+    if (!Number.isFinite(ms) || ms < 0) throw new EncodeError('invalid_value', `time must be ≥ 0 ms, got ${ms}`);
+    // Phrases never go back in time on the wire (keeps implied timestamps monotonic).
+    const t = Math.max(this.lastTime, Math.round(ms / this.options.timeUnitMs));
+    this.lastTime = t;
+    return t;
+  }
+
+  /** Frames for one phrase: a TextSegment (text + phrase prosody) and optionally a ProsodyPhrase. */
+  phrase(input: PhraseInput<P>): AccountedFrame[] {
+    this.ensureOpen();
+    const time = this.timeOf(input.startMs);
+    const { coded, bitsByChannel } = this.codec.encode(input.text, input.prosody);
+    this.codec.commit(input.text);
+    const textFrame = this.frame(time, { type: 'text', coding: this.codec.coding, coded });
+    const out: AccountedFrame[] = [{ frame: textFrame, channelBits: splitBits(coded.length * 8, bitsByChannel) }];
+    if (input.prosodyDetail && input.prosodyDetail.length > 0) {
+      out.push({
+        frame: this.frame(time, { type: 'prosody', coded: input.prosodyDetail }),
+        channelBits: { prosody: input.prosodyDetail.length * 8 },
+      });
+    }
+    return out;
+  }
+
+  /** The End frame. Idempotent in effect: a second call throws. */
+  end(atMs: number): AccountedFrame {
+    this.ensureOpen();
+    const f = this.frame(this.timeOf(atMs), { type: 'end', reason: 'normal' });
+    this.ended = true;
+    return { frame: f, channelBits: { control: 0 } };
+  }
+}
+
+/**
+ * Splits the whole bytes of a coded payload among channels in proportion to their information
+ * content (the range coder's accounting), so the parts add up to exactly what is on the wire.
+ */
+export function splitBits(totalBits: number, info: Record<string, number>): ChannelBits {
+  const entries = Object.entries(info).filter(([, v]) => v > 0);
+  const sum = entries.reduce((s, [, v]) => s + v, 0);
+  if (sum === 0) return { text: totalBits };
+  const out: ChannelBits = {};
+  let assigned = 0;
+  entries.forEach(([k, v], i) => {
+    const share = i === entries.length - 1 ? totalBits - assigned : Math.round((totalBits * v) / sum);
+    out[k] = share;
+    assigned += share;
+  });
+  return out;
+}
