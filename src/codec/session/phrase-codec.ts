@@ -1,3 +1,5 @@
+import { DecodeError } from '../../core/errors.ts';
+
 /**
  * How one phrase's text (and the phrase prosody that rides in the same coded bytes) becomes the
  * `coded` bytes of a TextSegment. Implementations: {@link Utf8PhraseCodec} (plain text, no model)
@@ -11,7 +13,8 @@ export interface PhraseCodec<P = unknown> {
   /** Number of segments committed as context so far. */
   readonly committedSegments: number;
   encode(text: string, prosody: P | undefined): { coded: Uint8Array; bitsByChannel: Record<string, number> };
-  decode(coded: Uint8Array, wordCountHint?: number): { text: string; prosody: P | undefined };
+  /** Decodes a TextSegment's bytes; `bitsByChannel` is the information content per channel (for reports). */
+  decode(coded: Uint8Array): { text: string; prosody: P | undefined; bitsByChannel?: Record<string, number> };
   /** Adds a delivered segment to the shared context (both sides, same order). */
   commit(text: string): void;
 }
@@ -30,9 +33,9 @@ export class Utf8PhraseCodec implements PhraseCodec<never> {
     return { coded, bitsByChannel: { text: coded.length * 8 } };
   }
 
-  decode(coded: Uint8Array): { text: string; prosody: undefined } {
-    if (coded.length > MAX_UTF8_BYTES) return { text: '', prosody: undefined };
-    return { text: new TextDecoder('utf-8', { fatal: false }).decode(coded), prosody: undefined };
+  decode(coded: Uint8Array): { text: string; prosody: undefined; bitsByChannel: Record<string, number> } {
+    if (coded.length > MAX_UTF8_BYTES) throw new DecodeError('too_large', `UTF-8 segment of ${coded.length} bytes (max ${MAX_UTF8_BYTES})`);
+    return { text: new TextDecoder('utf-8', { fatal: false }).decode(coded), prosody: undefined, bitsByChannel: { text: coded.length * 8 } };
   }
 
   commit(): void {

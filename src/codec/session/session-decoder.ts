@@ -1,12 +1,13 @@
 import { DecodeError } from '../../core/errors.ts';
 import type { Frame, SessionHeaderPayload } from '../frame/index.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
+import { splitBits } from './session-encoder.ts';
 
 /** What the receiver learns from frames, in order. */
 export type SessionEvent<P> =
   | { type: 'session'; seq: number; header: SessionHeaderPayload; sessionId: number }
   | { type: 'speaker'; seq: number; startMs: number; id: number; profile: Uint8Array; profileHash: number; cached: boolean }
-  | { type: 'phrase'; seq: number; startMs: number; text: string; prosody: P | undefined; speakerId: number | undefined }
+  | { type: 'phrase'; seq: number; startMs: number; text: string; prosody: P | undefined; speakerId: number | undefined; bitsByChannel: Record<string, number> }
   | { type: 'prosodyDetail'; seq: number; textSeq: number; coded: Uint8Array }
   | { type: 'end'; seq: number; endMs: number }
   | { type: 'warning'; seq: number; error: DecodeError };
@@ -75,10 +76,11 @@ export class SessionDecoder<P> {
           return [{ type: 'warning', seq: frame.seq, error: new DecodeError('model_mismatch', `segment coded with ${context} context segments, receiver has ${this.codec.committedSegments}; skipped`) }];
         }
         try {
-          const { text, prosody } = this.codec.decode(p.coded);
+          const { text, prosody, bitsByChannel } = this.codec.decode(p.coded);
           this.codec.commit(text);
           this.lastTextSeq = frame.seq;
-          return [{ type: 'phrase', seq: frame.seq, startMs: ms, text, prosody, speakerId: this.speakerId }];
+          const bits = splitBits(p.coded.length * 8, bitsByChannel ?? { text: 1 });
+          return [{ type: 'phrase', seq: frame.seq, startMs: ms, text, prosody, speakerId: this.speakerId, bitsByChannel: bits }];
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
           return [{ type: 'warning', seq: frame.seq, error: err }];
