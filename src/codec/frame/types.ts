@@ -30,7 +30,7 @@ export interface TextPayload {
 
 export interface ProsodyPayload {
   type: 'prosody';
-  /** seq of the TextSegment this frame details; undefined = the previous frame. */
+  /** seq of the TextSegment this frame details; undefined = the next frame (seq + 1). */
   textSeq?: number;
   coded: Uint8Array;
 }

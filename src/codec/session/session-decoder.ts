@@ -24,7 +24,6 @@ export class SessionDecoder<P> {
   private header: SessionHeaderPayload | undefined;
   private codec: PhraseCodec<P> | undefined;
   private speakerId: number | undefined;
-  private lastTextSeq = -1;
   private readonly profilesById = new Map<number, { profile: Uint8Array; hash: number }>();
 
   constructor(
@@ -78,7 +77,6 @@ export class SessionDecoder<P> {
         try {
           const { text, prosody, bitsByChannel } = this.codec.decode(p.coded);
           this.codec.commit(text);
-          this.lastTextSeq = frame.seq;
           const bits = splitBits(p.coded.length * 8, bitsByChannel ?? { text: 1 });
           return [{ type: 'phrase', seq: frame.seq, startMs: ms, text, prosody, speakerId: this.speakerId, bitsByChannel: bits }];
         } catch (err) {
@@ -87,7 +85,7 @@ export class SessionDecoder<P> {
         }
       }
       case 'prosody':
-        return [{ type: 'prosodyDetail', seq: frame.seq, textSeq: p.textSeq ?? this.lastTextSeq, coded: p.coded }];
+        return [{ type: 'prosodyDetail', seq: frame.seq, textSeq: p.textSeq ?? frame.seq + 1, coded: p.coded }];
       case 'end':
         return [{ type: 'end', seq: frame.seq, endMs: ms }];
       case 'ack':

@@ -114,20 +114,22 @@ export class SessionEncoder<P> {
     return t;
   }
 
-  /** Frames for one phrase: a TextSegment (text + phrase prosody) and optionally a ProsodyPhrase. */
+  /** Frames for one phrase: optionally a ProsodyPhrase (word-level detail), then the TextSegment (text + phrase prosody). */
   phrase(input: PhraseInput<P>): AccountedFrame[] {
     this.ensureOpen();
     const time = this.timeOf(input.startMs);
     const { coded, bitsByChannel } = this.codec.encode(input.text, input.prosody);
     this.codec.commit(input.text);
-    const textFrame = this.frame(time, { type: 'text', coding: this.codec.coding, coded });
-    const out: AccountedFrame[] = [{ frame: textFrame, channelBits: splitBits(coded.length * 8, bitsByChannel) }];
+    const out: AccountedFrame[] = [];
+    // Detail first: the receiver then has it when the text arrives and renders without waiting.
     if (input.prosodyDetail && input.prosodyDetail.length > 0) {
       out.push({
         frame: this.frame(time, { type: 'prosody', coded: input.prosodyDetail }),
         channelBits: { prosody: input.prosodyDetail.length * 8 },
       });
     }
+    const textFrame = this.frame(time, { type: 'text', coding: this.codec.coding, coded });
+    out.push({ frame: textFrame, channelBits: splitBits(coded.length * 8, bitsByChannel) });
     return out;
   }
 
