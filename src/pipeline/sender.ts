@@ -1,0 +1,62 @@
+import type { MonoAudio } from '../audio/pcm.ts';
+import type { CodecMode } from '../codec/frame/index.ts';
+import { SessionEncoder, type AccountedFrame, type PhraseCodec } from '../codec/session/index.ts';
+import type { AsrResult } from '../engines/asr/types.ts';
+
+/** Per-phrase analysis the sender adds to the recognized text (prosody, speaker). */
+export interface PhraseAnalyzer<P> {
+  /** Feeds the phrase's audio (16 kHz, phrase-relative) and words; returns its prosody for the wire. */
+  analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: P; detail?: Uint8Array };
+  /**
+   * The profile to announce, once enough speech was heard (undefined before). Must stay the same
+   * bytes until a speaker change is detected: every new hash is sent on the wire.
+   */
+  speakerProfile(): { bytes: Uint8Array; hash: number } | undefined;
+}
+
+export interface SenderStats {
+  phrases: number;
+  bits: { text: number; prosody: number; speaker: number; control: number };
+}
+
+/**
+ * Sender core, shared by file encoding and the live link: ASR results (with the audio they came
+ * from) in, accounted frames out — header first, the speaker profile before the first phrase and
+ * again only when it changes, then one TextSegment (and maybe a ProsodyPhrase) per phrase.
+ */
+export async function* senderFrames<P>(
+  results: AsyncIterable<{ result: AsrResult; audio: MonoAudio }>,
+  codec: PhraseCodec<P>,
+  analyzer: PhraseAnalyzer<P> | undefined,
+  options: { sessionId: number; mode: CodecMode; endMs?: () => number },
+  stats?: SenderStats,
+): AsyncIterable<AccountedFrame> {
+  const enc = new SessionEncoder(codec, { sessionId: options.sessionId, mode: options.mode });
+  yield enc.start();
+  let lastEndMs = 0;
+  for await (const { result, audio } of results) {
+    if (result.text.trim() === '') continue;
+    const analysis = analyzer?.analyzePhrase(audio, result, options.mode) ?? {};
+    const profile = analyzer?.speakerProfile();
+    if (profile) {
+      const f = enc.speaker(profile.bytes, profile.hash, result.startMs);
+      if (f) yield count(f, stats);
+    }
+    for (const f of enc.phrase({ startMs: result.startMs, text: result.text, prosody: analysis.prosody, prosodyDetail: analysis.detail })) {
+      yield count(f, stats);
+    }
+    if (stats) stats.phrases++;
+    lastEndMs = Math.max(lastEndMs, result.endMs);
+  }
+  yield enc.end(options.endMs?.() ?? lastEndMs);
+}
+
+function count(f: AccountedFrame, stats: SenderStats | undefined): AccountedFrame {
+  if (stats) {
+    for (const [k, v] of Object.entries(f.channelBits)) {
+      const key = k === 'text' || k === 'prosody' || k === 'speaker' ? k : 'control';
+      stats.bits[key] += v;
+    }
+  }
+  return f;
+}
