@@ -23,6 +23,7 @@ export type PhraseCodecFactory<P> = (header: SessionHeaderPayload) => PhraseCode
 export class SessionDecoder<P> {
   private header: SessionHeaderPayload | undefined;
   private codec: PhraseCodec<P> | undefined;
+  private codecError: DecodeError | undefined;
   private speakerId: number | undefined;
   private readonly profilesById = new Map<number, { profile: Uint8Array; hash: number }>();
 
@@ -44,7 +45,14 @@ export class SessionDecoder<P> {
     switch (p.type) {
       case 'sessionHeader':
         this.header = p;
-        this.codec = this.codecFor(p);
+        this.codec = undefined;
+        try {
+          this.codec = this.codecFor(p);
+          this.codecError = undefined;
+        } catch (err) {
+          if (err instanceof DecodeError) this.codecError = err;
+          throw err;
+        }
         return [{ type: 'session', seq: frame.seq, header: p, sessionId: frame.sessionId }];
       case 'speakerProfile': {
         const hash = this.hashProfile(p.profile);
@@ -65,7 +73,10 @@ export class SessionDecoder<P> {
       }
       case 'text': {
         if (!this.codec) {
-          return [{ type: 'warning', seq: frame.seq, error: new DecodeError('malformed', 'text frame before the session header; skipped') }];
+          const error = this.codecError
+            ? new DecodeError(this.codecError.code, `text skipped: ${this.codecError.message}`)
+            : new DecodeError('malformed', 'text frame before the session header; skipped');
+          return [{ type: 'warning', seq: frame.seq, error }];
         }
         if (p.coding !== this.codec.coding) {
           return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `text coded as ${p.coding} in a ${this.codec.coding} session; skipped`) }];
