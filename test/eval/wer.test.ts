@@ -7,11 +7,18 @@ describe('WER', () => {
   });
 
   it('counts hand-computed substitutions, deletions and insertions', () => {
-    // ref: the cat sat on the mat ; hyp: the bat sat on mat today → sub cat/bat, del the, ins today
-    const w = wordErrorRate('the cat sat on the mat', 'the bat sat on mat today');
-    expect([w.substitutions, w.deletions, w.insertions, w.refWords]).toEqual([1, 1, 1, 6]);
-    expect(w.wer).toBeCloseTo(3 / 6);
-    expect(w.alignment.map((a) => a.op)).toEqual(['ok', 'sub', 'ok', 'ok', 'del', 'ok', 'ins']);
+    // ref: the cat sat on the big mat ; hyp: the bat sat on mat mat today
+    // the=the, cat→bat (sub), sat, on, the (del), big→mat (sub), mat, today (ins): 4 errors / 7.
+    const w = wordErrorRate('the cat sat on the big mat', 'the bat sat on mat mat today');
+    expect(w.errors).toBe(4);
+    expect(w.refWords).toBe(7);
+    expect(w.wer).toBeCloseTo(4 / 7);
+    const u = wordErrorRate('a b c d e', 'a c d e f');
+    expect([u.substitutions, u.deletions, u.insertions]).toEqual([0, 1, 1]);
+    expect(u.alignment.map((a) => a.op)).toEqual(['ok', 'del', 'ok', 'ok', 'ok', 'ins']);
+    // Equal-cost alternatives resolve to substitutions (documented tie rule).
+    const t = wordErrorRate('x y', 'y z');
+    expect([t.substitutions, t.deletions, t.insertions]).toEqual([2, 0, 0]);
   });
 
   it('handles empty sides', () => {
