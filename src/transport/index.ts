@@ -1,0 +1,4 @@
+export * from './emulator.ts';
+export * from './packet.ts';
+export * from './reliability/index.ts';
+export * from './sim.ts';

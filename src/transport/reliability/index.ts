@@ -1,0 +1,3 @@
+export * from './classes.ts';
+export * from './sender.ts';
+export * from './receiver.ts';

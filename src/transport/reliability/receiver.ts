@@ -1,0 +1,109 @@
+import type { AckPayload, Frame } from '../../codec/frame/index.ts';
+import { isReliable } from './classes.ts';
+
+export interface ReliableReceiverOptions {
+  /** Most out-of-order frames held while waiting for a gap to fill. */
+  maxReorderFrames: number;
+  /** Delay before acknowledging in-order data (acks are batched), ms. */
+  ackDelayMs: number;
+}
+
+export const DEFAULT_RELIABLE_RECEIVER_OPTIONS: Readonly<ReliableReceiverOptions> = Object.freeze({
+  maxReorderFrames: 1024,
+  ackDelayMs: 300,
+});
+
+export interface ReceiverStats {
+  framesIn: number;
+  duplicates: number;
+  reorderOverflow: number;
+  staleBestEffort: number;
+  acksSent: number;
+}
+
+/**
+ * Receiver half of the reliability layer: drops duplicates, delivers reliable frames strictly in
+ * seq order (holding later ones in a bounded buffer), hands best-effort prosody detail over at once
+ * (or drops it when its phrase was already delivered), honours the sender's forward notices, and
+ * produces Ack payloads (cumulative + 64-bit SACK + NACKs) when one is due.
+ */
+export class ReliableReceiver {
+  readonly options: Readonly<ReliableReceiverOptions>;
+  readonly stats: ReceiverStats = { framesIn: 0, duplicates: 0, reorderOverflow: 0, staleBestEffort: 0, acksSent: 0 };
+  private nextSeq = 0;
+  /** Frames at or beyond nextSeq; null = received and already handed over (best effort). */
+  private readonly held = new Map<number, Frame | null>();
+  private forwardTo = 0;
+  private ackDueAtMs: number | undefined;
+  private highestSeen = -1;
+
+  constructor(options: Partial<ReliableReceiverOptions> = {}) {
+    this.options = Object.freeze({ ...DEFAULT_RELIABLE_RECEIVER_OPTIONS, ...options });
+  }
+
+  /** Next seq to deliver: every seq below it is delivered or known abandoned. */
+  get cumulative(): number {
+    return this.nextSeq;
+  }
+
+  /** Takes the frames of one packet; returns the frames now deliverable, in order. */
+  accept(frames: readonly Frame[], nowMs: number): Frame[] {
+    const out: Frame[] = [];
+    let gap = false;
+    for (const f of frames) {
+      this.stats.framesIn++;
+      if (f.payload.type === 'ack') {
+        // A forward notice from the sender: nothing below `cumulative` will come any more.
+        this.forwardTo = Math.max(this.forwardTo, f.payload.cumulative);
+        continue;
+      }
+      if (f.seq < this.nextSeq || this.held.has(f.seq)) {
+        this.stats.duplicates++;
+        if (!isReliable(f)) this.stats.staleBestEffort++;
+        this.scheduleAck(nowMs, 0); // our ack may have been lost: repeat it soon
+        continue;
+      }
+      if (this.held.size >= this.options.maxReorderFrames) {
+        this.stats.reorderOverflow++;
+        continue;
+      }
+      this.highestSeen = Math.max(this.highestSeen, f.seq);
+      if (f.seq > this.nextSeq) gap = true;
+      if (isReliable(f)) this.held.set(f.seq, f);
+      else {
+        this.held.set(f.seq, null);
+        out.push(f);
+      }
+    }
+    while (this.held.has(this.nextSeq) || this.nextSeq < this.forwardTo) {
+      const f = this.held.get(this.nextSeq);
+      if (f) out.push(f);
+      this.held.delete(this.nextSeq);
+      this.nextSeq++;
+    }
+    if (out.some(isReliable) || frames.length > 0) this.scheduleAck(nowMs, gap ? 0 : this.options.ackDelayMs);
+    return out;
+  }
+
+  private scheduleAck(nowMs: number, delayMs: number): void {
+    const at = nowMs + delayMs;
+    this.ackDueAtMs = this.ackDueAtMs === undefined ? at : Math.min(this.ackDueAtMs, at);
+  }
+
+  /** When an ack is due (undefined: none pending). */
+  get ackDueMs(): number | undefined {
+    return this.ackDueAtMs;
+  }
+
+  /** The ack to send now, or undefined when none is due. */
+  takeAck(nowMs: number): AckPayload | undefined {
+    if (this.ackDueAtMs === undefined || nowMs < this.ackDueAtMs) return undefined;
+    this.ackDueAtMs = undefined;
+    let sack = 0n;
+    const nack: number[] = [];
+    for (let i = 0; i < 64; i++) if (this.held.has(this.nextSeq + 1 + i)) sack |= 1n << BigInt(i);
+    for (let s = this.nextSeq; s < this.highestSeen && nack.length < 16; s++) if (!this.held.has(s)) nack.push(s);
+    this.stats.acksSent++;
+    return { type: 'ack', cumulative: this.nextSeq, sack, nack };
+  }
+}

@@ -1,0 +1,224 @@
+import type { AckPayload, Frame } from '../../codec/frame/index.ts';
+import { InvalidStateError } from '../../core/errors.ts';
+import { PacketBuilder } from '../packet.ts';
+import { isReliable, priorityOf, streamOf, type StreamClass } from './classes.ts';
+
+export interface ReliableSenderOptions {
+  /** Link rate the sender paces itself to, bit/s (never queue more than the link carries). */
+  bitsPerSecond: number;
+  /** Largest link packet, bytes. Default 96. */
+  maxPacketBytes: number;
+  /** Wait this long for more frames before sending a packet that is not full, ms. Default 0. */
+  batchDelayMs: number;
+  initialRtoMs: number;
+  minRtoMs: number;
+  /** Cap of the exponential back-off: during an outage the link is probed at least this often, ms. */
+  maxRtoMs: number;
+  /** Prosody detail older than this when the link gets to it is dropped (stale), ms. */
+  maxProsodyAgeMs: number;
+  /** Most frames waiting to be sent or acknowledged; beyond it submit() refuses. */
+  maxOutstanding: number;
+}
+
+export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = Object.freeze({
+  bitsPerSecond: 300,
+  maxPacketBytes: 96,
+  batchDelayMs: 0,
+  initialRtoMs: 3000,
+  minRtoMs: 1500,
+  maxRtoMs: 8000,
+  maxProsodyAgeMs: 4000,
+  maxOutstanding: 4096,
+});
+
+export interface SenderStats {
+  packets: number;
+  /** Bits of frames put on the link per stream, retransmissions included. */
+  bitsByStream: Record<StreamClass, number>;
+  retransmissions: number;
+  prosodyDropped: number;
+  forwardNotices: number;
+}
+
+interface Outstanding {
+  frame: Frame;
+  submittedMs: number;
+  sentMs: number;
+  sends: number;
+  nacked: boolean;
+}
+
+/**
+ * Sender half of the reliability layer: selective-repeat ARQ over link packets. Text, speaker and
+ * control frames are retransmitted until acknowledged (on NACK, on a SACK gap, on RTO with capped
+ * back-off); prosody detail is sent once. Frames are batched into packets in priority order and
+ * paced to the link rate. When the receiver is missing only best-effort frames, a forward notice
+ * (an Ack frame from the sender: "nothing below N is coming") lets it deliver text in order.
+ * Driven by the caller's clock: call {@link nextPacket} whenever {@link nextWakeMs} is due.
+ */
+export class ReliableSender {
+  readonly options: Readonly<ReliableSenderOptions>;
+  readonly stats: SenderStats = { packets: 0, bitsByStream: { text: 0, speaker: 0, prosody: 0, control: 0 }, retransmissions: 0, prosodyDropped: 0, forwardNotices: 0 };
+  private readonly queue: Outstanding[] = [];
+  private readonly unacked = new Map<number, Outstanding>();
+  private readonly bestEffortSent = new Set<number>();
+  private srttMs: number | undefined;
+  private rttvarMs = 0;
+  private paceFreeAtMs = 0;
+  private peerCumulative = 0;
+  private forwardSentAtMs = -Infinity;
+  private closed = false;
+
+  constructor(private readonly sessionId: number, options: Partial<ReliableSenderOptions> = {}) {
+    this.options = Object.freeze({ ...DEFAULT_RELIABLE_SENDER_OPTIONS, ...options });
+  }
+
+  get rtoMs(): number {
+    const o = this.options;
+    if (this.srttMs === undefined) return o.initialRtoMs;
+    return Math.min(o.maxRtoMs, Math.max(o.minRtoMs, this.srttMs + 4 * this.rttvarMs));
+  }
+
+  /** Frames not yet acknowledged or still queued. */
+  get outstanding(): number {
+    return this.queue.length + this.unacked.size;
+  }
+
+  /** True when everything reliable was acknowledged. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.unacked.size === 0;
+  }
+
+  submit(frame: Frame, nowMs: number): void {
+    if (this.closed) throw new InvalidStateError('ReliableSender used after close()');
+    if (this.outstanding >= this.options.maxOutstanding) throw new InvalidStateError(`more than ${this.options.maxOutstanding} frames outstanding: the link is down or too slow`);
+    this.queue.push({ frame, submittedMs: nowMs, sentMs: -Infinity, sends: 0, nacked: false });
+  }
+
+  onAck(ack: AckPayload, nowMs: number): void {
+    this.peerCumulative = Math.max(this.peerCumulative, ack.cumulative);
+    const acked = (seq: number) => {
+      const o = this.unacked.get(seq);
+      if (!o) return;
+      if (o.sends === 1) this.rttSample(nowMs - o.sentMs);
+      this.unacked.delete(seq);
+    };
+    for (const seq of [...this.unacked.keys()]) if (seq < ack.cumulative) acked(seq);
+    for (let i = 0; i < 64; i++) if ((ack.sack >> BigInt(i)) & 1n) acked(ack.cumulative + 1 + i);
+    for (const s of [...this.bestEffortSent]) if (s < ack.cumulative) this.bestEffortSent.delete(s);
+    for (const seq of ack.nack) {
+      const o = this.unacked.get(seq);
+      // Ignore a NACK for a copy sent less than half an RTT ago: it cannot have arrived yet.
+      if (o && nowMs - o.sentMs > (this.srttMs ?? this.options.initialRtoMs) / 2) o.nacked = true;
+    }
+  }
+
+  private rttSample(ms: number): void {
+    if (this.srttMs === undefined) {
+      this.srttMs = ms;
+      this.rttvarMs = ms / 2;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - ms);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * ms;
+    }
+  }
+
+  /** When `o` is due for retransmission (RTO with capped exponential back-off). */
+  private dueAtMs(o: Outstanding): number {
+    return o.sentMs + Math.min(this.options.maxRtoMs, this.rtoMs * 2 ** Math.max(0, o.sends - 1));
+  }
+
+  private retransmitDue(o: Outstanding, nowMs: number): boolean {
+    // Same expression as nextWakeMs (sentMs + backoff) so float rounding cannot make them disagree.
+    return o.nacked || nowMs >= this.dueAtMs(o);
+  }
+
+  /** Lowest seq the receiver may still get from us: everything below it is acked or abandoned. */
+  private forwardPoint(): number {
+    let min = Infinity;
+    for (const s of this.unacked.keys()) min = Math.min(min, s);
+    for (const q of this.queue) min = Math.min(min, q.frame.seq);
+    return min === Infinity ? Math.max(this.peerCumulative, ...this.bestEffortSent, -1) + 1 : min;
+  }
+
+  /** When to call {@link nextPacket} next (undefined: nothing to do until new frames or acks). */
+  nextWakeMs(nowMs: number): number | undefined {
+    if (this.queue.length > 0) {
+      const oldest = Math.min(...this.queue.map((q) => q.submittedMs));
+      return Math.max(this.paceFreeAtMs, oldest + this.options.batchDelayMs, nowMs);
+    }
+    let t = Infinity;
+    for (const o of this.unacked.values()) {
+      t = Math.min(t, o.nacked ? nowMs : this.dueAtMs(o));
+    }
+    if (this.needsForward()) t = Math.min(t, Math.max(nowMs, this.forwardSentAtMs + this.rtoMs));
+    return t === Infinity ? undefined : Math.max(t, this.paceFreeAtMs);
+  }
+
+  private needsForward(): boolean {
+    const fp = this.forwardPoint();
+    return fp > this.peerCumulative && [...this.bestEffortSent].some((s) => s >= this.peerCumulative && s < fp);
+  }
+
+  /** Builds the next packet if one is due at `nowMs` (pacing, batching, RTO), else undefined. */
+  nextPacket(nowMs: number): Uint8Array | undefined {
+    if (this.closed || nowMs < this.paceFreeAtMs) return undefined;
+    const builder = new PacketBuilder(this.options.maxPacketBytes);
+    const retransmits = [...this.unacked.values()].filter((o) => this.retransmitDue(o, nowMs)).sort((a, b) => a.frame.seq - b.frame.seq);
+    const batchReady = this.queue.some((q) => nowMs >= q.submittedMs + this.options.batchDelayMs);
+    // Drop stale prosody before it wastes the link.
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i]!;
+      if (!isReliable(q.frame) && nowMs - q.submittedMs > this.options.maxProsodyAgeMs) {
+        this.queue.splice(i, 1);
+        this.stats.prosodyDropped++;
+      }
+    }
+    const fresh = batchReady ? [...this.queue].sort((a, b) => priorityOf(a.frame) - priorityOf(b.frame) || a.frame.seq - b.frame.seq) : [];
+    const chosen: Outstanding[] = [];
+    const sizes: number[] = [];
+    for (const o of [...retransmits, ...fresh]) {
+      const n = builder.tryAdd(o.frame);
+      if (n === 0) break;
+      chosen.push(o);
+      sizes.push(n);
+    }
+    const forward = this.needsForward() && nowMs >= this.forwardSentAtMs + this.rtoMs;
+    if (forward) {
+      const fp = this.forwardPoint();
+      const seq = chosen.length ? chosen[chosen.length - 1]!.frame.seq + 1 : fp;
+      if (builder.tryAdd({ version: 1, sessionId: this.sessionId, seq, time: chosen[chosen.length - 1]?.frame.time ?? 0, payload: { type: 'ack', cumulative: fp, sack: 0n, nack: [] } })) {
+        this.forwardSentAtMs = nowMs;
+        this.stats.forwardNotices++;
+      }
+    }
+    if (builder.frames.length === 0) return undefined;
+    const bytes = builder.finish();
+    for (const o of chosen) {
+      const i = this.queue.indexOf(o);
+      if (i >= 0) this.queue.splice(i, 1);
+      if (o.sends > 0) this.stats.retransmissions++;
+      o.sends++;
+      o.sentMs = nowMs;
+      o.nacked = false;
+      if (isReliable(o.frame)) this.unacked.set(o.frame.seq, o);
+      else this.bestEffortSent.add(o.frame.seq);
+    }
+    // Every bit of the packet is charged: each frame (with its framing) to its stream, the rest
+    // (forward notices) to control.
+    let framed = 0;
+    chosen.forEach((o, i) => {
+      this.stats.bitsByStream[streamOf(o.frame)] += sizes[i]! * 8;
+      framed += sizes[i]! * 8;
+    });
+    this.stats.bitsByStream.control += bytes.length * 8 - framed;
+    this.stats.packets++;
+    this.paceFreeAtMs = nowMs + ((bytes.length * 8) / this.options.bitsPerSecond) * 1000;
+    return bytes;
+  }
+
+  /** Idempotent. */
+  close(): void {
+    this.closed = true;
+  }
+}
