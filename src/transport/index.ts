@@ -2,3 +2,5 @@ export * from './emulator.ts';
 export * from './packet.ts';
 export * from './reliability/index.ts';
 export * from './sim.ts';
+export * from './link-session.ts';
+export * from './ws.ts';

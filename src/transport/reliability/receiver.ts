@@ -85,6 +85,11 @@ export class ReliableReceiver {
     return out;
   }
 
+  /** Asks for an ack now (e.g. after a reconnect, so the peer learns what to resend). */
+  requestAck(nowMs: number): void {
+    this.scheduleAck(nowMs, 0);
+  }
+
   private scheduleAck(nowMs: number, delayMs: number): void {
     const at = nowMs + delayMs;
     this.ackDueAtMs = this.ackDueAtMs === undefined ? at : Math.min(this.ackDueAtMs, at);

@@ -186,7 +186,8 @@ export class ReliableSender {
     const forward = this.needsForward() && nowMs >= this.forwardSentAtMs + this.rtoMs;
     if (forward) {
       const fp = this.forwardPoint();
-      const seq = chosen.length ? chosen[chosen.length - 1]!.frame.seq + 1 : fp;
+      // Never seq 0: an Ack with seq 0 is an acknowledgement, with seq > 0 a forward notice.
+      const seq = Math.max(1, chosen.length ? chosen[chosen.length - 1]!.frame.seq + 1 : fp);
       if (builder.tryAdd({ version: 1, sessionId: this.sessionId, seq, time: chosen[chosen.length - 1]?.frame.time ?? 0, payload: { type: 'ack', cumulative: fp, sack: 0n, nack: [] } })) {
         this.forwardSentAtMs = nowMs;
         this.stats.forwardNotices++;

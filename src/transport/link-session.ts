@@ -1,0 +1,123 @@
+import type { Frame } from '../codec/frame/index.ts';
+import { BoundedQueue } from '../core/queue.ts';
+import { InvalidStateError } from '../core/errors.ts';
+import { decodePacket, PacketBuilder } from './packet.ts';
+import { ReliableReceiver, ReliableSender, type ReliableSenderOptions } from './reliability/index.ts';
+
+/** A datagram-like carrier for link packets (a WebSocket, the emulator, a radio modem). */
+export interface PacketPort {
+  send(packet: Uint8Array): void;
+  /** False while disconnected: packets are not offered then (the ARQ resends later). */
+  readonly connected: boolean;
+}
+
+export interface LinkSessionOptions {
+  sender: Partial<ReliableSenderOptions>;
+  /** Capacity of the delivered-frames queue (the application reads from it). */
+  deliverCapacity: number;
+  now: () => number;
+}
+
+/**
+ * One end of the live link in real time: frames to send go through the ARQ sender, packets that
+ * arrive feed the ARQ receiver, timers drive retransmission and delayed acks. The receiver state
+ * outlives the carrier, so a reconnect resumes the session: the peer's first ack tells the sender
+ * what is missing, nothing is delivered twice and nothing already acknowledged is resent.
+ */
+export class LinkSession {
+  readonly sender: ReliableSender;
+  readonly receiver = new ReliableReceiver();
+  private readonly delivered: BoundedQueue<Frame>;
+  private timer: NodeJS.Timeout | undefined;
+  private port: PacketPort | undefined;
+  private closed = false;
+  private readonly now: () => number;
+  bitsOut = 0;
+  bitsIn = 0;
+
+  constructor(private readonly sessionId: number, options: Partial<LinkSessionOptions> = {}) {
+    this.sender = new ReliableSender(sessionId, options.sender);
+    this.delivered = new BoundedQueue<Frame>({ capacity: options.deliverCapacity ?? 4096, overflow: 'block' });
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Attaches (or re-attaches after a reconnect) the carrier, and announces our state with an ack. */
+  attach(port: PacketPort): void {
+    this.port = port;
+    this.forceAck();
+    this.pump();
+  }
+
+  detach(): void {
+    this.port = undefined;
+  }
+
+  private forceAck(): void {
+    this.receiver.requestAck(this.now());
+  }
+
+  /** Queues a frame for reliable (or best-effort, for prosody) delivery. */
+  send(frame: Frame): void {
+    if (this.closed) throw new InvalidStateError('LinkSession used after close()');
+    this.sender.submit(frame, this.now());
+    this.pump();
+  }
+
+  /** Feeds one packet from the carrier. */
+  async onPacket(bytes: Uint8Array): Promise<void> {
+    if (this.closed) return;
+    this.bitsIn += bytes.length * 8;
+    const now = this.now();
+    const { frames } = decodePacket(bytes);
+    // Ack frames with seq 0 acknowledge our frames; an Ack with seq > 0 inside a data packet is the
+    // peer sender's forward notice and goes to our receiver.
+    for (const f of frames) if (f.payload.type === 'ack' && f.seq === 0) this.sender.onAck(f.payload, now);
+    const data = frames.filter((f) => f.payload.type !== 'ack' || f.seq !== 0);
+    for (const f of this.receiver.accept(data, now)) await this.delivered.push(f);
+    this.pump();
+  }
+
+  /** Frames from the peer, in order (prosody detail as soon as it arrives). */
+  frames(): AsyncIterable<Frame> {
+    return this.delivered;
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.now();
+    const port = this.port;
+    if (port?.connected) {
+      for (let i = 0; i < 64; i++) {
+        const p = this.sender.nextPacket(now);
+        if (!p) break;
+        port.send(p);
+        this.bitsOut += p.length * 8;
+      }
+      const ack = this.receiver.takeAck(now);
+      if (ack) {
+        const b = new PacketBuilder(64);
+        b.tryAdd({ version: 1, sessionId: this.sessionId, seq: 0, time: 0, payload: ack });
+        const bytes = b.finish();
+        port.send(bytes);
+        this.bitsOut += bytes.length * 8;
+      }
+    }
+    const wake = [this.sender.nextWakeMs(now), this.receiver.ackDueMs].filter((t): t is number => t !== undefined);
+    if (wake.length) {
+      const delay = Math.max(5, Math.min(...wake) - now);
+      this.timer = setTimeout(() => this.pump(), Math.min(delay, 10_000));
+      this.timer.unref?.();
+    }
+  }
+
+  /** Ends the delivered stream; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.sender.close();
+    this.delivered.end();
+  }
+}
