@@ -4,3 +4,4 @@ export * from './reliability/index.ts';
 export * from './sim.ts';
 export * from './link-session.ts';
 export * from './ws.ts';
+export * from './relay.ts';

@@ -1,0 +1,39 @@
+import { UsageError } from '../core/errors.ts';
+import type { LinkOptions } from '../transport/emulator.ts';
+import { numberFlag, stringFlag, type ParsedArgs } from './args.ts';
+
+/** Flags shared by `stcts relay` and `stcts sim` that describe the emulated link. */
+export const LINK_FLAGS = ['bps', 'loss', 'burst', 'delay-ms', 'jitter-ms', 'seed', 'outage'];
+
+export const LINK_FLAGS_USAGE = `  --bps N           link rate, bit/s (default 300)
+  --loss P          mean packet loss 0..1 (default 0)
+  --burst K         mean loss burst in packets; 1 = random loss, >1 = Gilbert–Elliott (default 1)
+  --delay-ms D      one-way delay (default 0)      --jitter-ms J   ± jitter (default 0)
+  --outage S:D      an outage starting at S seconds lasting D seconds (repeatable as S:D,S:D)
+  --seed N          random seed (default 1)`;
+
+export function linkOptionsFrom(p: ParsedArgs): Partial<LinkOptions> {
+  const o: Partial<LinkOptions> = {
+    bitsPerSecond: numberFlag(p, 'bps', { min: 1 }) ?? 300,
+    lossRate: numberFlag(p, 'loss', { min: 0, max: 0.99 }) ?? 0,
+    meanBurstPackets: numberFlag(p, 'burst', { min: 1 }) ?? 1,
+    delayMs: numberFlag(p, 'delay-ms', { min: 0 }) ?? 0,
+    jitterMs: numberFlag(p, 'jitter-ms', { min: 0 }) ?? 0,
+    seed: numberFlag(p, 'seed') ?? 1,
+  };
+  const outage = stringFlag(p, 'outage');
+  if (outage) {
+    o.outages = outage.split(',').map((w) => {
+      const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(w);
+      if (!m) throw new UsageError(`--outage takes START_S:DURATION_S, got '${w}'`);
+      return { startMs: Number(m[1]) * 1000, durationMs: Number(m[2]) * 1000 };
+    });
+  }
+  return o;
+}
+
+export function hostPort(s: string | undefined, flag: string): { host: string; port: number } {
+  const m = s ? /^(.*):(\d+)$/.exec(s) : null;
+  if (!m) throw new UsageError(`--${flag} takes HOST:PORT`);
+  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+}
