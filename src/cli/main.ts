@@ -13,6 +13,8 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   receive: () => import('./receive.ts'),
   relay: () => import('./relay.ts'),
   sim: () => import('./sim.ts'),
+  demo: () => import('./demo.ts'),
+  models: () => import('./models.ts'),
 };
 
 async function loadCommand(name: string): Promise<CliCommand | undefined> {

@@ -1,0 +1,41 @@
+import { resample, WavStreamWriter } from '../audio/index.ts';
+import type { Frame } from '../codec/frame/index.ts';
+import { DecodeError } from '../core/errors.ts';
+import { createTtsEngine } from '../engines/tts/registry.ts';
+import { phraseCodecFactory, profileHashOf } from './codecs.ts';
+import { receiveFrames, type ReceivedPhrase, type ReceiverReport } from './receiver.ts';
+import { phraseRenderer } from './render.ts';
+import { readStcFile } from './stc-file.ts';
+
+export interface DecodeFileOptions {
+  tts: 'auto' | 'hts' | 'flite';
+  outputRateHz: number;
+  useProsody: boolean;
+  useSpeaker: boolean;
+  onWarning?: (message: string) => void;
+  onPhrase?: (phrase: ReceivedPhrase) => void;
+}
+
+/** `stcts decode`: a .stc file to a WAV file, written progressively. */
+export async function decodeStcFile(input: string, output: string, options: DecodeFileOptions): Promise<ReceiverReport> {
+  const { items } = await readStcFile(input);
+  const tts = await createTtsEngine(options.tts);
+  const sink = await WavStreamWriter.create(output, options.outputRateHz);
+  try {
+    async function* frames(): AsyncIterable<Frame | DecodeError> {
+      for (const it of items) yield it.ok ? it.frame : it.error;
+    }
+    const report = await receiveFrames(frames(), sink, options.outputRateHz, {
+      codecFor: await phraseCodecFactory(),
+      tts,
+      render: phraseRenderer(tts, { useProsody: options.useProsody, useSpeaker: options.useSpeaker }),
+      resample,
+      hashProfile: profileHashOf,
+    }, options.onWarning);
+    for (const p of report.phrases) options.onPhrase?.(p);
+    return report;
+  } finally {
+    await sink.close();
+    await tts.close();
+  }
+}

@@ -1,0 +1,98 @@
+import { writeFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { readWavFile, resample, sliceMs, toPcm16k, type MonoAudio } from '../audio/index.ts';
+import { FrameStreamWriter, type CodecMode } from '../codec/frame/index.ts';
+import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
+import { createAsrEngine } from '../engines/asr/registry.ts';
+import { senderPhraseCodec } from './codecs.ts';
+import { senderFrames, type SenderStats } from './sender.ts';
+import { createPhraseAnalyzer } from './analysis.ts';
+
+export interface EncodeOptions {
+  mode: CodecMode;
+  coding: 'lm' | 'utf8';
+  sessionId?: number;
+}
+
+export interface EncodeResult {
+  bytes: number;
+  audioSeconds: number;
+  bitsPerSecond: number;
+  phrases: number;
+  /** Wire bits by stream; overhead = framing, header, End, rounding. */
+  bits: { text: number; prosody: number; speaker: number; overhead: number };
+  transcript: string;
+  asr: AsrResult[];
+  stream: Uint8Array;
+}
+
+/** Streams 16 kHz PCM to the recognizer in 100 ms chunks, reporting progress. */
+async function* chunks(pcm: Int16Array, onProgress?: (f: number) => void): AsyncIterable<Int16Array> {
+  const step = 1600;
+  for (let i = 0; i < pcm.length; i += step) {
+    onProgress?.(i / pcm.length);
+    yield pcm.subarray(i, i + step);
+  }
+  onProgress?.(1);
+}
+
+/**
+ * Sender over a whole recording: ASR → phrases (+ prosody, speaker) → frames → bytes. The same
+ * frames a live link would carry; the returned stream is a valid .stc file.
+ */
+export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
+  const a16 = audio.sampleRateHz === 16000 ? audio : resample(audio, 16000);
+  const pcm = toPcm16k(a16);
+  const codec = await senderPhraseCodec(options.coding);
+  const analyzer = await createPhraseAnalyzer(options.coding === 'lm');
+  const asrResults: AsrResult[] = [];
+  async function* phrases() {
+    for await (const result of asr.transcribe(chunks(pcm, (f) => progress?.update(f, 'recognizing')))) {
+      asrResults.push(result);
+      yield { result, audio: sliceMs(a16, result.startMs, result.endMs) };
+    }
+  }
+  const stats: SenderStats = { phrases: 0, bits: { text: 0, prosody: 0, speaker: 0, control: 0 } };
+  const writer = new FrameStreamWriter();
+  const parts: Uint8Array[] = [];
+  const durationMs = (a16.samples.length / 16000) * 1000;
+  for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId: options.sessionId ?? randomInt(1, 2 ** 31), mode: options.mode, endMs: () => durationMs }, stats)) {
+    parts.push(writer.write(f.frame));
+  }
+  const stream = concat(parts);
+  const totalBits = stream.length * 8;
+  const seconds = durationMs / 1000;
+  return {
+    bytes: stream.length,
+    audioSeconds: seconds,
+    bitsPerSecond: totalBits / seconds,
+    phrases: stats.phrases,
+    bits: { text: stats.bits.text, prosody: stats.bits.prosody, speaker: stats.bits.speaker, overhead: totalBits - stats.bits.text - stats.bits.prosody - stats.bits.speaker },
+    transcript: asrResults.map((r) => r.text).join(' '),
+    asr: asrResults,
+    stream,
+  };
+}
+
+/** `stcts encode`: WAV file in, .stc file out. */
+export async function encodeWavFile(input: string, output: string, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
+  const audio = await readWavFile(input);
+  const asr = await createAsrEngine('pocketsphinx');
+  try {
+    const result = await encodeAudio(audio, asr, options, progress);
+    await writeFile(output, result.stream);
+    return result;
+  } finally {
+    await asr.close();
+  }
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
