@@ -1,0 +1,133 @@
+import type { Pcm16k } from './pcm.ts';
+
+export interface VadOptions {
+  /** Analysis frame, ms. Default 10. */
+  frameMs: number;
+  /** Speech is this far above the tracked noise floor, dB. Default 10. */
+  thresholdDb: number;
+  /** Never speech below this level, dBFS. Default -50. */
+  minLevelDb: number;
+  /** Silence that ends a phrase, ms. Default 500. */
+  minSilenceMs: number;
+  /** Shorter bursts are not phrases, ms. Default 150. */
+  minSpeechMs: number;
+  /** Audio kept before and after each phrase, ms. Default 150. */
+  paddingMs: number;
+  /** Longer phrases are split at their quietest point, ms. Default 10000. */
+  maxPhraseMs: number;
+}
+
+export const DEFAULT_VAD_OPTIONS: Readonly<VadOptions> = Object.freeze({
+  frameMs: 10,
+  thresholdDb: 10,
+  minLevelDb: -50,
+  minSilenceMs: 500,
+  minSpeechMs: 150,
+  paddingMs: 150,
+  maxPhraseMs: 10_000,
+});
+
+export interface SpeechSegment {
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * Energy VAD with an adaptive noise floor, streaming: push 16 kHz PCM, get phrase boundaries as
+ * soon as each phrase ends (after `minSilenceMs`). Phrases longer than `maxPhraseMs` are cut at
+ * their quietest frame. Light and dependency-free; clean read or radio speech is its use.
+ */
+export class EnergyVad {
+  readonly options: Readonly<VadOptions>;
+  private readonly frameSamples: number;
+  private pending = new Int16Array(0);
+  private frameIndex = 0;
+  private floorDb = Infinity;
+  private speechStart: number | undefined;
+  private lastSpeech = -1;
+  private readonly energies: number[] = [];
+
+  constructor(options: Partial<VadOptions> = {}) {
+    this.options = Object.freeze({ ...DEFAULT_VAD_OPTIONS, ...options });
+    this.frameSamples = Math.round((16000 * this.options.frameMs) / 1000);
+  }
+
+  private get frameMs(): number {
+    return this.options.frameMs;
+  }
+
+  /** Feeds samples; returns phrases that ended. */
+  push(pcm: Pcm16k): SpeechSegment[] {
+    const buf = new Int16Array(this.pending.length + pcm.length);
+    buf.set(this.pending);
+    buf.set(pcm, this.pending.length);
+    const out: SpeechSegment[] = [];
+    let pos = 0;
+    for (; pos + this.frameSamples <= buf.length; pos += this.frameSamples) {
+      let s = 0;
+      for (let i = pos; i < pos + this.frameSamples; i++) s += (buf[i] as number) ** 2;
+      const db = 10 * Math.log10(s / this.frameSamples / 32768 ** 2 + 1e-12);
+      this.frame(db, out);
+    }
+    this.pending = buf.slice(pos);
+    return out;
+  }
+
+  private frame(db: number, out: SpeechSegment[]): void {
+    const o = this.options;
+    const i = this.frameIndex++;
+    this.energies.push(db);
+    // Noise floor: follows drops at once, rises slowly (1 dB/s) so speech does not lift it.
+    this.floorDb = Math.min(db, this.floorDb + (1 * o.frameMs) / 1000);
+    const speech = db > this.floorDb + o.thresholdDb && db > o.minLevelDb;
+    if (speech) {
+      if (this.speechStart === undefined) this.speechStart = i;
+      this.lastSpeech = i;
+    }
+    if (this.speechStart === undefined) {
+      if (this.energies.length > 2000) this.energies.splice(0, this.energies.length - 1000);
+      return;
+    }
+    const silenceFrames = i - this.lastSpeech;
+    const lengthFrames = i - this.speechStart;
+    if (silenceFrames * o.frameMs >= o.minSilenceMs) {
+      this.close(this.lastSpeech + 1, out);
+    } else if (lengthFrames * o.frameMs >= o.maxPhraseMs) {
+      // Cut at the quietest frame of the last third of the phrase.
+      const from = this.speechStart + Math.floor((lengthFrames * 2) / 3);
+      let cut = from;
+      for (let k = from; k <= i; k++) if (this.energyAt(k) < this.energyAt(cut)) cut = k;
+      this.close(cut, out, true);
+      this.speechStart = cut;
+      this.lastSpeech = Math.max(this.lastSpeech, cut);
+    }
+  }
+
+  private energyAt(frame: number): number {
+    return this.energies[this.energies.length - (this.frameIndex - frame)] ?? 0;
+  }
+
+  private close(endFrame: number, out: SpeechSegment[], split = false): void {
+    const o = this.options;
+    const start = this.speechStart!;
+    this.speechStart = undefined;
+    if ((endFrame - start) * o.frameMs < o.minSpeechMs) return;
+    out.push({
+      startMs: Math.max(0, start * o.frameMs - (split ? 0 : o.paddingMs)),
+      endMs: endFrame * o.frameMs + (split ? 0 : o.paddingMs),
+    });
+  }
+
+  /** End of input: closes an open phrase. */
+  flush(): SpeechSegment[] {
+    const out: SpeechSegment[] = [];
+    if (this.speechStart !== undefined) this.close(this.lastSpeech + 1, out);
+    return out;
+  }
+}
+
+/** Phrases of a whole recording. */
+export function segmentSpeech(pcm: Pcm16k, options: Partial<VadOptions> = {}): SpeechSegment[] {
+  const vad = new EnergyVad(options);
+  return [...vad.push(pcm), ...vad.flush()];
+}

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { EnergyVad, type VadOptions } from '../../audio/vad.ts';
+import type { Pcm16k } from '../../audio/pcm.ts';
+import { EngineUnavailableError, InvalidStateError } from '../../core/errors.ts';
+import type { AsrEngine, AsrResult, AsrWord } from './types.ts';
+
+export interface PocketsphinxOptions {
+  /** Acoustic model directory. Env STCTS_PS_HMM; default Debian's en-us. */
+  hmm: string;
+  /** Language model. Env STCTS_PS_LM. */
+  lm: string;
+  /** Pronunciation dictionary. Env STCTS_PS_DICT. */
+  dict: string;
+  /** Alternatives per utterance (0 = none). Default 0. */
+  nbest: number;
+  vad: Partial<VadOptions>;
+}
+
+const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+
+export function defaultPocketsphinxOptions(): PocketsphinxOptions {
+  return {
+    hmm: process.env.STCTS_PS_HMM ?? `${MODEL_DIR}/en-us`,
+    lm: process.env.STCTS_PS_LM ?? `${MODEL_DIR}/en-us.lm.bin`,
+    dict: process.env.STCTS_PS_DICT ?? `${MODEL_DIR}/cmudict-en-us.dict`,
+    nbest: 0,
+    vad: {},
+  };
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../../../native/pocketsphinx/build/Release/stcts_pocketsphinx.node', import.meta.url));
+const FILLER = /^(<s>|<\/s>|<sil>|\[NOISE\]|\+\+.*\+\+|\[.*\])$/i;
+
+interface NativeDecoder {
+  decode(pcm: Int16Array, nbest: number): Promise<{ text: string; words: Array<{ word: string; startFrame: number; endFrame: number; prob: number }>; nbest: string[] }>;
+  close(): void;
+  readonly frameRate: number;
+}
+
+function loadAddon(o: PocketsphinxOptions): NativeDecoder {
+  for (const [what, path] of [['acoustic model', o.hmm], ['language model', o.lm], ['dictionary', o.dict]] as const) {
+    if (!existsSync(path)) throw new EngineUnavailableError('pocketsphinx', `pocketsphinx ${what} not found at ${path}`, 'apt-get install pocketsphinx-en-us, or set STCTS_PS_HMM/STCTS_PS_LM/STCTS_PS_DICT');
+  }
+  if (!existsSync(ADDON_PATH)) {
+    throw new EngineUnavailableError('pocketsphinx', 'the pocketsphinx addon is not built', 'apt-get install libpocketsphinx-dev libsphinxbase-dev pkg-config build-essential, then node scripts/build-native.mjs');
+  }
+  const addon = createRequire(import.meta.url)(ADDON_PATH) as { Decoder: new (o: { hmm: string; lm: string; dict: string }) => NativeDecoder };
+  return new addon.Decoder({ hmm: o.hmm, lm: o.lm, dict: o.dict });
+}
+
+/** Upper-case words without fillers and `(2)` pronunciation variants: the LibriSpeech/ASR style. */
+export function cleanWord(w: string): string | undefined {
+  if (FILLER.test(w)) return undefined;
+  return w.replace(/\(\d+\)$/, '').toUpperCase();
+}
+
+/**
+ * pocketsphinx (Debian, N-API addon): the energy VAD cuts the stream into phrases as they end;
+ * each phrase is decoded on the thread pool and yielded with word times (stream-relative ms) and
+ * posteriors. One phrase is decoded at a time per engine.
+ */
+export class PocketsphinxEngine implements AsrEngine {
+  readonly id = 'pocketsphinx';
+  private decoder: NativeDecoder | undefined;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly options: PocketsphinxOptions = defaultPocketsphinxOptions()) {
+    this.decoder = loadAddon(options);
+  }
+
+  /** Decodes one complete phrase; times relative to the phrase start. */
+  async decodePhrase(pcm: Int16Array): Promise<{ text: string; words: AsrWord[]; nbest: string[] }> {
+    const dec = this.decoder;
+    if (!dec) throw new InvalidStateError('PocketsphinxEngine used after close()');
+    const run = this.busy.then(() => dec.decode(pcm, this.options.nbest));
+    this.busy = run.catch(() => {});
+    const r = await run;
+    const msPerFrame = 1000 / dec.frameRate;
+    const words: AsrWord[] = [];
+    for (const w of r.words) {
+      const word = cleanWord(w.word);
+      if (word) words.push({ word, startMs: w.startFrame * msPerFrame, endMs: (w.endFrame + 1) * msPerFrame, confidence: Math.max(0, Math.min(1, w.prob)) });
+    }
+    return { text: words.map((w) => w.word).join(' '), words, nbest: r.nbest.map((h) => h.split(' ').map(cleanWord).filter(Boolean).join(' ')) };
+  }
+
+  async *transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal): AsyncIterable<AsrResult> {
+    const vad = new EnergyVad(this.options.vad);
+    // Keep the audio since the oldest phrase that may still be open.
+    let buffer = new Int16Array(0);
+    let bufferStartSample = 0;
+    const take = (startMs: number, endMs: number): Int16Array => {
+      const a = Math.max(0, Math.round(startMs * 16) - bufferStartSample);
+      const b = Math.min(buffer.length, Math.round(endMs * 16) - bufferStartSample);
+      return buffer.slice(a, Math.max(a, b));
+    };
+    const decodeSegment = async (seg: { startMs: number; endMs: number }): Promise<AsrResult | undefined> => {
+      const r = await this.decodePhrase(take(seg.startMs, seg.endMs));
+      if (!r.text) return undefined;
+      const shift = (w: AsrWord) => ({ ...w, startMs: w.startMs + seg.startMs, endMs: w.endMs + seg.startMs });
+      const words = r.words.map(shift);
+      return { text: r.text, startMs: words[0]?.startMs ?? seg.startMs, endMs: words.at(-1)?.endMs ?? seg.endMs, words, nbest: r.nbest };
+    };
+    for await (const chunk of pcm) {
+      signal?.throwIfAborted();
+      const merged = new Int16Array(buffer.length + chunk.length);
+      merged.set(buffer);
+      merged.set(chunk, buffer.length);
+      buffer = merged;
+      for (const seg of vad.push(chunk)) {
+        const r = await decodeSegment(seg);
+        if (r) yield r;
+        // Drop audio before this phrase's end, keeping a little for padding of the next one.
+        const keepFrom = Math.max(0, Math.round(seg.endMs * 16) - 16 * 400 - bufferStartSample);
+        buffer = buffer.slice(keepFrom);
+        bufferStartSample += keepFrom;
+      }
+    }
+    for (const seg of vad.flush()) {
+      const r = await decodeSegment(seg);
+      if (r) yield r;
+    }
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    await this.busy;
+    this.decoder?.close();
+    this.decoder = undefined;
+  }
+}

@@ -1,0 +1,37 @@
+import type { MonoAudio } from '../../audio/pcm.ts';
+import { toPcm16k } from '../../audio/resample.ts';
+import { UsageError } from '../../core/errors.ts';
+import type { AsrEngine, AsrResult } from './types.ts';
+
+/** Engine id → descriptor; `load()` is the only place that imports the implementation. */
+const ASR_ENGINES: Record<string, { description: string; load(options?: unknown): Promise<AsrEngine> }> = {
+  pocketsphinx: {
+    description: 'pocketsphinx en-us (Debian), N-API addon, energy VAD',
+    async load() {
+      const { PocketsphinxEngine } = await import('./pocketsphinx.ts');
+      return new PocketsphinxEngine();
+    },
+  },
+};
+
+export function listAsrEngines(): Array<{ id: string; description: string }> {
+  return Object.entries(ASR_ENGINES).map(([id, d]) => ({ id, description: d.description }));
+}
+
+/** Creates an engine; the caller owns it and must close() it. */
+export async function createAsrEngine(id = 'pocketsphinx'): Promise<AsrEngine> {
+  const d = ASR_ENGINES[id];
+  if (!d) throw new UsageError(`unknown ASR engine '${id}' (available: ${Object.keys(ASR_ENGINES).join(', ')})`);
+  return d.load();
+}
+
+/** Transcribes a whole recording. */
+export async function transcribeAudio(engine: AsrEngine, audio: MonoAudio): Promise<AsrResult[]> {
+  const pcm = toPcm16k(audio);
+  async function* chunks() {
+    for (let i = 0; i < pcm.length; i += 1600) yield pcm.subarray(i, i + 1600);
+  }
+  const out: AsrResult[] = [];
+  for await (const r of engine.transcribe(chunks())) out.push(r);
+  return out;
+}

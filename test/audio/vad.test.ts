@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { EnergyVad, segmentSpeech } from '../../src/audio/vad.ts';
+
+/** Noise floor with tone bursts at given [start, end) seconds. */
+function signal(seconds: number, bursts: Array<[number, number]>): Int16Array {
+  const pcm = new Int16Array(seconds * 16000);
+  let seed = 1;
+  for (let i = 0; i < pcm.length; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    const t = i / 16000;
+    const on = bursts.some(([a, b]) => t >= a && t < b);
+    pcm[i] = Math.round(((seed / 2 ** 32) - 0.5) * 60 + (on ? 8000 * Math.sin(2 * Math.PI * 200 * t) : 0));
+  }
+  return pcm;
+}
+
+describe('energy VAD', () => {
+  it('finds phrases separated by pauses, with padding', () => {
+    const segs = segmentSpeech(signal(8, [[1, 2.5], [3.5, 5]]));
+    expect(segs).toHaveLength(2);
+    expect(segs[0]!.startMs).toBeCloseTo(850, -2);
+    expect(segs[0]!.endMs).toBeCloseTo(2650, -2);
+    expect(segs[1]!.startMs).toBeCloseTo(3350, -2);
+  });
+
+  it('keeps short pauses inside a phrase and splits phrases over the maximum', () => {
+    expect(segmentSpeech(signal(6, [[1, 2], [2.2, 3]]))).toHaveLength(1);
+    const long = segmentSpeech(signal(30, [[1, 25]]), { maxPhraseMs: 10_000 });
+    expect(long.length).toBeGreaterThanOrEqual(3);
+    for (const s of long) expect(s.endMs - s.startMs).toBeLessThanOrEqual(10_400);
+  });
+
+  it('streams: a phrase is reported as soon as its trailing silence is long enough', () => {
+    const pcm = signal(6, [[1, 2]]);
+    const vad = new EnergyVad();
+    const cut = Math.round(2.6 * 16000);
+    expect(vad.push(pcm.subarray(0, Math.round(2.3 * 16000)))).toHaveLength(0);
+    expect(vad.push(pcm.subarray(Math.round(2.3 * 16000), cut))).toHaveLength(1);
+  });
+});
