@@ -41,9 +41,9 @@ for (const name of readdirSync(nativeDir).sort()) {
   if (!existsSync(join(dir, 'binding.gyp'))) continue;
   const reqFile = join(dir, 'requires.json');
   const req = existsSync(reqFile) ? JSON.parse(readFileSync(reqFile, 'utf8')) : { pkgConfig: [], debian: [] };
-  const ok = (req.pkgConfig ?? []).every((p) => spawnSync('pkg-config', ['--exists', p]).status === 0);
+  const ok = (req.pkgConfig ?? []).every((p) => spawnSync('pkg-config', ['--exists', p]).status === 0) && (req.headers ?? []).every((h) => existsSync(h));
   if (!ok) {
-    console.warn(`build-native: skipping ${name}: missing ${req.pkgConfig.join(' ')} (apt-get install ${(req.debian ?? []).join(' ')})`);
+    console.warn(`build-native: skipping ${name}: missing ${[...(req.pkgConfig ?? []), ...(req.headers ?? [])].join(' ')} (apt-get install ${(req.debian ?? []).join(' ')})`);
     continue;
   }
   const out = join(dir, 'build', 'Release');
