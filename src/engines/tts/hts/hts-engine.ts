@@ -62,8 +62,10 @@ export class HtsTtsEngine implements TtsEngine {
     const r = await run;
     let samples = r.samples;
     if (request.timbre?.tiltDbPerOctave) samples = applyTilt(samples, r.sampleRateHz, request.timbre.tiltDbPerOctave);
+    const words = timed.words.map((w, i) => ({ word: fe.words[i] ?? '', ...w }));
+    if (request.pausesAfterMs) samples = insertPauses(samples, r.sampleRateHz, words, request.pausesAfterMs);
     // Words Festival expanded ("12" → "twelve") keep Festival's spelling; times are exact.
-    return { samples, sampleRateHz: r.sampleRateHz, words: timed.words.map((w, i) => ({ word: fe.words[i] ?? '', ...w })) };
+    return { samples, sampleRateHz: r.sampleRateHz, words };
   }
 
   /** Idempotent. */
@@ -117,6 +119,40 @@ export function retime(labels: HtsLabel[], wordCount: number, req: TtsRequest): 
     t += d;
   });
   return { lines, totalMs: t, words: words.map((w) => (w.startMs === Infinity ? { startMs: 0, endMs: 0 } : w)) };
+}
+
+/**
+ * Silence where a pause was asked for but Festival put no pause label (it only pauses at phrase
+ * breaks): the waveform is split at the word's end and zeros inserted; later word times shift.
+ */
+function insertPauses(samples: Float32Array, rateHz: number, words: Array<{ startMs: number; endMs: number }>, pausesMs: readonly number[]): Float32Array {
+  const cuts: Array<{ at: number; n: number }> = [];
+  for (let i = 0; i < words.length - 1; i++) {
+    const gap = words[i + 1]!.startMs - words[i]!.endMs;
+    const want = pausesMs[i] ?? 0;
+    if (want > gap + 5) cuts.push({ at: Math.round((words[i]!.endMs / 1000) * rateHz), n: Math.round(((want - gap) / 1000) * rateHz) });
+  }
+  if (cuts.length === 0) return samples;
+  const out = new Float32Array(samples.length + cuts.reduce((s, c) => s + c.n, 0));
+  let src = 0;
+  let dst = 0;
+  for (const c of cuts) {
+    out.set(samples.subarray(src, c.at), dst);
+    dst += c.at - src + c.n;
+    src = c.at;
+  }
+  out.set(samples.subarray(src), dst);
+  let shift = 0;
+  let k = 0;
+  for (let i = 0; i < words.length; i++) {
+    words[i]!.startMs += shift;
+    words[i]!.endMs += shift;
+    while (k < cuts.length && Math.round(((words[i]!.endMs - shift) / 1000) * rateHz) === cuts[k]!.at) {
+      shift += (cuts[k]!.n / rateHz) * 1000;
+      k++;
+    }
+  }
+  return out;
 }
 
 /** The request's F0 contour resampled onto HTS's 5 ms frames (0 = keep the model's value). */
