@@ -31,8 +31,8 @@ export async function decodeStcFile(input: string, output: string, options: Deco
       render: phraseRenderer(tts, { useProsody: options.useProsody, useSpeaker: options.useSpeaker }),
       resample,
       hashProfile: profileHashOf,
+      onPhrase: options.onPhrase,
     }, options.onWarning);
-    for (const p of report.phrases) options.onPhrase?.(p);
     return report;
   } finally {
     await sink.close();

@@ -17,6 +17,8 @@ export interface ReceiverDeps<P> {
   hashProfile: (bytes: Uint8Array) => number;
   /** Profiles by content hash, kept across sessions. */
   profileCache?: Map<number, Uint8Array>;
+  /** Called as each phrase is written (live progress). */
+  onPhrase?: (phrase: ReceivedPhrase) => void;
 }
 
 export interface ReceivedPhrase {
@@ -73,13 +75,15 @@ export async function receiveFrames<P>(
     const synthMs = performance.now() - t0;
     const placed = await timeline.add(event.startMs, audio);
     const shift = placed.startMs;
-    report.phrases.push({
+    const received = {
       seq: event.seq,
       text: event.text,
       placed,
       words: result.words.map((w) => ({ word: w.word, startMs: w.startMs + shift, endMs: w.endMs + shift })),
       synthMs,
-    });
+    };
+    report.phrases.push(received);
+    deps.onPhrase?.(received);
   };
 
   try {
