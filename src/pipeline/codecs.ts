@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { SessionHeaderPayload } from '../codec/frame/index.ts';
 import { checkTextModel, LmPhraseCodec, Utf8PhraseCodec, type PhraseCodec, type PhraseCodecFactory } from '../codec/session/index.ts';
 import { DecodeError, EngineUnavailableError } from '../core/errors.ts';
 import type { TextModel } from '../codec/text/index.ts';
+import { LEVEL_STEP_ST, PhraseProsodyCoder, RATE_STEPS_PER_OCTAVE, type PhraseProsody } from '../codec/prosody/index.ts';
+import { decodeSpeakerProfile, profileHash } from '../codec/speaker/index.ts';
+import { SenderAnalysis } from './analysis.ts';
 
 /** Loads the text model once per process run (the caller owns the returned object; no module cache). */
 export async function loadDefaultTextModel(): Promise<TextModel> {
@@ -17,15 +19,17 @@ export async function loadDefaultTextModel(): Promise<TextModel> {
   }
 }
 
-/** First 32 bits of SHA-256: the content hash by which receivers cache speaker profiles. */
-export function profileHashOf(bytes: Uint8Array): number {
-  return createHash('sha256').update(bytes).digest().readUInt32BE(0);
-}
+/** The content hash by which receivers cache speaker profiles (the same one the sender puts in SpeakerRef). */
+export const profileHashOf = profileHash;
 
-/** Sender-side phrase codec for a coding choice. */
-export async function senderPhraseCodec(coding: 'lm' | 'utf8', model?: TextModel): Promise<PhraseCodec<unknown>> {
-  if (coding === 'utf8') return new Utf8PhraseCodec();
-  return new LmPhraseCodec(model ?? (await loadDefaultTextModel()), prosodyCoder());
+/**
+ * Sender-side phrase codec and the analysis that feeds it (sharing one prosody coder, so the
+ * quantizer predicts from exactly the state the in-band coder will use). UTF-8 carries no prosody.
+ */
+export async function senderPipeline(coding: 'lm' | 'utf8', model?: TextModel): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
+  if (coding === 'utf8') return { codec: new Utf8PhraseCodec(), analyzer: undefined };
+  const coder = new PhraseProsodyCoder();
+  return { codec: new LmPhraseCodec(model ?? (await loadDefaultTextModel()), coder), analyzer: new SenderAnalysis(coder) };
 }
 
 /**
@@ -48,20 +52,25 @@ export async function phraseCodecFactory(model?: TextModel): Promise<PhraseCodec
       throw new DecodeError('model_mismatch', `this stream needs text model ${header.textModelId}, which is not available here: ${(loadError as Error)?.message ?? 'not loaded'}`);
     }
     checkTextModel(loaded, header.textModelId, header.textModelHash);
-    return new LmPhraseCodec(loaded, prosodyCoder());
+    return new LmPhraseCodec(loaded, new PhraseProsodyCoder());
   };
 }
 
-function prosodyCoder() {
-  return undefined;
-}
-
-/** Plain-object view of decoded phrase prosody for `inspect`. */
+/** Plain-object view of decoded phrase prosody for `inspect`: quantized values and what they render to. */
 export function describeProsody(prosody: unknown): unknown {
-  return prosody ?? null;
+  if (!prosody) return null;
+  const p = prosody as PhraseProsody;
+  return { ...p, levelHz: Math.round(100 * 2 ** ((p.levelQ * LEVEL_STEP_ST) / 12)), rate: Number((2 ** (-p.rateQ / RATE_STEPS_PER_OCTAVE)).toFixed(3)) };
 }
 
 /** Plain-object view of a speaker profile's bytes for `inspect`. */
 export function describeProfile(bytes: Uint8Array): unknown {
-  return { bytes: bytes.length };
+  try {
+    const p = decodeSpeakerProfile(bytes);
+    const r = (x: number, d = 2) => Number(x.toFixed(d));
+    return { medianF0Hz: r(p.medianF0Hz, 1), f0RangeSemitones: r(p.f0RangeSemitones, 1), formantScale: r(p.formantScale, 3), spectralTiltDbPerOctave: r(p.spectralTiltDbPerOctave, 1), hnrDb: r(p.hnrDb, 1), syllablesPerSecond: r(p.syllablesPerSecond, 1), melCepstrumMean: p.melCepstrumMean.map((c) => r(c)) };
+  } catch (err) {
+    if (err instanceof DecodeError) return { error: err.code };
+    throw err;
+  }
 }

@@ -4,9 +4,8 @@ import { readWavFile, resample, sliceMs, toPcm16k, type MonoAudio } from '../aud
 import { FrameStreamWriter, type CodecMode } from '../codec/frame/index.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
-import { senderPhraseCodec } from './codecs.ts';
+import { senderPipeline } from './codecs.ts';
 import { senderFrames, type SenderStats } from './sender.ts';
-import { createPhraseAnalyzer } from './analysis.ts';
 
 export interface EncodeOptions {
   mode: CodecMode;
@@ -43,8 +42,7 @@ async function* chunks(pcm: Int16Array, onProgress?: (f: number) => void): Async
 export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
   const a16 = audio.sampleRateHz === 16000 ? audio : resample(audio, 16000);
   const pcm = toPcm16k(a16);
-  const codec = await senderPhraseCodec(options.coding);
-  const analyzer = await createPhraseAnalyzer(options.coding === 'lm');
+  const { codec, analyzer } = await senderPipeline(options.coding);
   const asrResults: AsrResult[] = [];
   async function* phrases() {
     for await (const result of asr.transcribe(chunks(pcm, (f) => progress?.update(f, 'recognizing')))) {

@@ -4,8 +4,7 @@ import type { CodecMode, Frame } from '../codec/frame/index.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
 import { connectLink, listenLink, LinkSession } from '../transport/index.ts';
-import { createPhraseAnalyzer } from './analysis.ts';
-import { phraseCodecFactory, profileHashOf, senderPhraseCodec } from './codecs.ts';
+import { phraseCodecFactory, profileHashOf, senderPipeline } from './codecs.ts';
 import { receiveFrames, type ReceivedPhrase } from './receiver.ts';
 import { phraseRenderer } from './render.ts';
 import { senderFrames } from './sender.ts';
@@ -46,8 +45,7 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
         yield { result, audio: sliceMs(a16, result.startMs, result.endMs) };
       }
     }
-    const codec = await senderPhraseCodec('lm');
-    const analyzer = await createPhraseAnalyzer(true);
+    const { codec, analyzer } = await senderPipeline('lm');
     for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId, mode: o.mode, endMs: () => (pcm.length / 16000) * 1000 })) {
       link.send(f.frame);
       frames++;

@@ -141,6 +141,10 @@ export class RangeDecoder {
   private pos = 0;
   private lastR = 0;
   private lastTot = 0;
+  /** Channel that subsequent symbols are accounted to (reporting only), as on the encoder. */
+  channel = 'default';
+  /** Sum of −log2(freq/totFreq) per channel, bits (reporting only: `stcts inspect`). */
+  readonly infoBits = new Map<string, number>();
 
   constructor(private readonly bytes: Uint8Array) {
     for (let i = 0; i < 6; i++) this.code = this.code * 256 + this.nextByte();
@@ -182,6 +186,7 @@ export class RangeDecoder {
     }
     const r = this.lastR;
     this.lastTot = 0;
+    this.infoBits.set(this.channel, (this.infoBits.get(this.channel) ?? 0) - Math.log2(freq / totFreq));
     const sub = r * cumFreq;
     this.code -= sub;
     this.low += sub;

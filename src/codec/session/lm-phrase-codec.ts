@@ -48,15 +48,17 @@ export class LmPhraseCodec<P> implements PhraseCodec<P> {
     return { coded, bitsByChannel: Object.fromEntries(enc.infoBits) };
   }
 
-  decode(coded: Uint8Array): { text: string; prosody: P | undefined } {
+  decode(coded: Uint8Array): { text: string; prosody: P | undefined; bitsByChannel: Record<string, number> } {
     const dec = new RangeDecoder(coded);
+    dec.channel = 'text';
     const text = this.text.decode(dec);
     let prosody: P | undefined;
     if (this.prosody) {
+      dec.channel = 'prosody';
       if (this.hasProsody.decode(dec) === 1) prosody = this.prosody.decode(dec, text);
     }
     dec.finish();
-    return { text, prosody };
+    return { text, prosody, bitsByChannel: Object.fromEntries(dec.infoBits) };
   }
 
   commit(text: string): void {

@@ -17,6 +17,8 @@ export interface TtsRequest {
   voice?: string;
   /** Speaking-rate factor: 1 = voice default, 1.2 = 20% faster. Ignored when word durations are given. */
   rate?: number;
+  /** Total duration of the words (pauses excluded), ms: the voice's own relative timing, scaled. Ignored when word durations are given. */
+  speechDurationMs?: number;
   /** Target duration of each word of `text` (split on whitespace), ms. Pauses go in `pausesAfterMs`. */
   wordDurationsMs?: number[];
   /** Silence after each word, ms (same length as the word list; 0 = none). */

@@ -85,6 +85,11 @@ export function retime(labels: HtsLabel[], wordCount: number, req: TtsRequest): 
   const rate = req.rate && req.rate > 0 ? req.rate : 1;
   const dur = labels.map((l) => (l.end - l.start) / UNITS_PER_MS / rate);
   const wantWords = req.wordDurationsMs && req.wordDurationsMs.length === wordCount ? req.wordDurationsMs : undefined;
+  if (!wantWords && req.speechDurationMs && req.speechDurationMs > 0) {
+    const inWords = labels.map((l, i) => (l.wordIndex !== undefined ? i : -1)).filter((i) => i >= 0);
+    const have = inWords.reduce((s, i) => s + dur[i]!, 0);
+    if (have > 0) for (const i of inWords) dur[i] = (dur[i]! * req.speechDurationMs) / have;
+  }
   if (wantWords) {
     for (let w = 0; w < wordCount; w++) {
       const idx = labels.map((l, i) => (l.wordIndex === w ? i : -1)).filter((i) => i >= 0);

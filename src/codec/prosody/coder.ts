@@ -1,0 +1,127 @@
+import { DecodeError, EncodeError } from '../../core/errors.ts';
+import { RangeDecoder, RangeEncoder } from '../range/index.ts';
+import { SignedLaplaceModel, StaticSymbolModel } from './signed-model.ts';
+import { splitWords } from './syllables.ts';
+import { DCT_COEFFS, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail } from './types.ts';
+
+/** Longest phrase (in words) whose prosody is coded; longer input is refused. */
+export const MAX_PROSODY_WORDS = 512;
+
+// Static models: a lost phrase cannot desynchronize them; scales fitted by eye to the dev corpus.
+const MODE_MODEL = new StaticSymbolModel([124, 2, 2]); // same as last, then the other two in order
+const LEVEL_DELTA = new SignedLaplaceModel(2.0);
+const RATE_DELTA = new SignedLaplaceModel(1.5);
+const DCT_MODELS = [2.0, 1.2, 1.0, 0.8, 0.7, 0.6].map((s) => new SignedLaplaceModel(s));
+const PAUSE_MODEL = new StaticSymbolModel([90, 5, 3, 2]);
+const WORD_DUR = new SignedLaplaceModel(1.2);
+const WORD_F0 = new SignedLaplaceModel(0.9);
+
+function checkWords(wordCount: number, err: 'encode' | 'decode'): void {
+  if (!Number.isInteger(wordCount) || wordCount < 0 || wordCount > MAX_PROSODY_WORDS) {
+    const msg = `prosody: ${wordCount} words (max ${MAX_PROSODY_WORDS})`;
+    throw err === 'encode' ? new EncodeError('too_large', msg) : new DecodeError('too_large', msg);
+  }
+}
+
+/** Codes one phrase's prosody into `enc` (channel set to 'prosody'), predicted from `state`. */
+export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCount: number, state: ProsodyCodingState): void {
+  checkWords(wordCount, 'encode');
+  const k = DCT_COEFFS[p.mode];
+  if (k === undefined || p.dctQ.length !== k) throw new EncodeError('invalid_value', `prosody: mode ${p.mode} needs ${k} DCT coefficients, got ${p.dctQ.length}`);
+  const pauses = p.mode === 'minimal' ? 0 : Math.max(0, wordCount - 1);
+  if (p.pauseQ.length !== pauses) throw new EncodeError('invalid_value', `prosody: ${p.pauseQ.length} pause classes for ${wordCount} words in ${p.mode} mode`);
+  enc.channel = 'prosody';
+  MODE_MODEL.encode(enc, modeSymbol(p.mode, state));
+  LEVEL_DELTA.encode(enc, p.levelQ - state.refLevelQ);
+  RATE_DELTA.encode(enc, p.rateQ - state.refRateQ);
+  p.dctQ.forEach((q, i) => DCT_MODELS[i]!.encode(enc, q));
+  for (const c of p.pauseQ) PAUSE_MODEL.encode(enc, c);
+}
+
+/** Decodes what {@link encodePhraseProsody} wrote, given the same word count and state. */
+export function decodePhraseProsody(dec: RangeDecoder, wordCount: number, state: ProsodyCodingState): PhraseProsody {
+  checkWords(wordCount, 'decode');
+  const mode = modeFromSymbol(MODE_MODEL.decode(dec), state);
+  const levelQ = state.refLevelQ + LEVEL_DELTA.decode(dec);
+  const rateQ = state.refRateQ + RATE_DELTA.decode(dec);
+  const dctQ: number[] = [];
+  for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(DCT_MODELS[i]!.decode(dec));
+  const pauseQ: number[] = [];
+  const pauses = mode === 'minimal' ? 0 : Math.max(0, wordCount - 1);
+  for (let i = 0; i < pauses; i++) pauseQ.push(PAUSE_MODEL.decode(dec));
+  return { mode, levelQ, rateQ, dctQ, pauseQ };
+}
+
+/** The state after a phrase has been delivered (pure: returns a new object). */
+export function advanceProsodyState(state: ProsodyCodingState, p: PhraseProsody): ProsodyCodingState {
+  return { refLevelQ: p.levelQ, refRateQ: p.rateQ, lastMode: p.mode };
+}
+
+function modeSymbol(mode: string, state: ProsodyCodingState): number {
+  if (mode === state.lastMode) return 0;
+  const others = PROSODY_MODES.filter((m) => m !== state.lastMode);
+  const i = others.indexOf(mode as never);
+  if (i < 0) throw new EncodeError('invalid_value', `prosody: unknown mode ${mode}`);
+  return i + 1;
+}
+
+function modeFromSymbol(s: number, state: ProsodyCodingState) {
+  if (s === 0) return state.lastMode;
+  return PROSODY_MODES.filter((m) => m !== state.lastMode)[s - 1]!;
+}
+
+/** Word-level detail on its own bytes (a ProsodyPhrase frame); independent of any session state. */
+export function encodeProsodyDetail(d: ProsodyDetail): { coded: Uint8Array; bits: number } {
+  checkWords(d.wordDurQ.length, 'encode');
+  if (d.wordF0Q.length !== d.wordDurQ.length) throw new EncodeError('invalid_value', 'prosody detail: wordDurQ and wordF0Q lengths differ');
+  const enc = new RangeEncoder();
+  enc.channel = 'prosody';
+  for (let i = 0; i < d.wordDurQ.length; i++) {
+    WORD_DUR.encode(enc, d.wordDurQ[i]!);
+    WORD_F0.encode(enc, d.wordF0Q[i]!);
+  }
+  const coded = enc.finish();
+  return { coded, bits: coded.length * 8 };
+}
+
+/** Decodes {@link encodeProsodyDetail} bytes for a phrase of `wordCount` words; DecodeError on garbage. */
+export function decodeProsodyDetail(coded: Uint8Array, wordCount: number): ProsodyDetail {
+  checkWords(wordCount, 'decode');
+  if (coded.length > 4 * wordCount + 16) throw new DecodeError('too_large', `prosody detail: ${coded.length} bytes for ${wordCount} words`);
+  const dec = new RangeDecoder(coded);
+  const wordDurQ: number[] = [];
+  const wordF0Q: number[] = [];
+  for (let i = 0; i < wordCount; i++) {
+    wordDurQ.push(WORD_DUR.decode(dec));
+    wordF0Q.push(WORD_F0.decode(dec));
+  }
+  dec.finish();
+  return { wordDurQ, wordF0Q };
+}
+
+/**
+ * The in-band prosody coder for {@link LmPhraseCodec} (src/codec/session): codes after the text in
+ * the same range coder. Its prediction state advances on every encode/decode (`autoCommit`, the
+ * default, matching the session's commit-on-delivery) or only on explicit {@link commit}.
+ */
+export class PhraseProsodyCoder {
+  private st: ProsodyCodingState;
+  constructor(initial: ProsodyCodingState = initialProsodyState(), private readonly autoCommit = true) {
+    this.st = { ...initial };
+  }
+  get state(): Readonly<ProsodyCodingState> {
+    return this.st;
+  }
+  encode(prosody: PhraseProsody, enc: RangeEncoder, text: string): void {
+    encodePhraseProsody(prosody, enc, splitWords(text).length, this.st);
+    if (this.autoCommit) this.commit(prosody);
+  }
+  decode(dec: RangeDecoder, text: string): PhraseProsody {
+    const p = decodePhraseProsody(dec, splitWords(text).length, this.st);
+    if (this.autoCommit) this.commit(p);
+    return p;
+  }
+  commit(prosody: PhraseProsody): void {
+    this.st = advanceProsodyState(this.st, prosody);
+  }
+}
