@@ -7,6 +7,7 @@ import {
   type Frame,
   type FrameContext,
   type FramePayload,
+  DEFAULT_TIME_UNIT_MS,
   FORMAT_VERSION,
   MAX_FRAME_BYTES,
 } from './types.ts';
@@ -87,7 +88,7 @@ function messageToPayload(m: Record<string, any>): FramePayload {
         textModelId: h.textModelId,
         textModelHash: h.textModelHash >>> 0,
         sampleRateHz: h.sampleRateHz,
-        timeUnitMs: h.timeUnitMs || 20,
+        timeUnitMs: h.timeUnitMs || DEFAULT_TIME_UNIT_MS,
       };
     }
     case 'text': {
@@ -134,7 +135,8 @@ export function encodeFrameBody(frame: Frame, ctx: FrameContext): Uint8Array {
   if (frame.version !== FORMAT_VERSION) msg.version = frame.version;
   if (frame.sessionId !== ctx.sessionId || frame.payload.type === 'sessionHeader') msg.sessionId = frame.sessionId;
   if (frame.seq !== ctx.nextSeq) msg.seq = frame.seq;
-  if (frame.time !== ctx.time) msg.time = frame.time;
+  if (frame.time < ctx.time) msg.timeAbs = frame.time;
+  else if (frame.time !== ctx.time) msg.timeDelta = frame.time - ctx.time;
   const bytes = FrameType.encode(FrameType.fromObject(msg)).finish();
   if (bytes.length > MAX_FRAME_BYTES) {
     throw new EncodeError('too_large', `frame of ${bytes.length} bytes exceeds ${MAX_FRAME_BYTES}; split the segment`);
@@ -162,7 +164,7 @@ export function decodeFrameBody(bytes: Uint8Array, ctx: FrameContext): Frame {
   const sessionId = m.sessionId ?? ctx.sessionId;
   if (sessionId === undefined) throw new DecodeError('malformed', 'frame without session id before any session header');
   const payload = messageToPayload(m);
-  const frame: Frame = { version, sessionId: sessionId >>> 0, seq: m.seq ?? ctx.nextSeq, time: m.time ?? ctx.time, payload };
+  const frame: Frame = { version, sessionId: sessionId >>> 0, seq: m.seq ?? ctx.nextSeq, time: m.timeAbs ?? ctx.time + (m.timeDelta ?? 0), payload };
   ctx.sessionId = frame.sessionId;
   ctx.nextSeq = frame.seq + 1;
   ctx.time = frame.time;

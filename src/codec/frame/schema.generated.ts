@@ -22,9 +22,14 @@ export const FRAME_SCHEMA_JSON = {
                     "seq"
                   ]
                 },
-                "_time": {
+                "_timeDelta": {
                   "oneof": [
-                    "time"
+                    "timeDelta"
+                  ]
+                },
+                "_timeAbs": {
+                  "oneof": [
+                    "timeAbs"
                   ]
                 },
                 "payload": {
@@ -62,9 +67,16 @@ export const FRAME_SCHEMA_JSON = {
                     "proto3_optional": true
                   }
                 },
-                "time": {
+                "timeDelta": {
                   "type": "uint32",
                   "id": 4,
+                  "options": {
+                    "proto3_optional": true
+                  }
+                },
+                "timeAbs": {
+                  "type": "uint32",
+                  "id": 13,
                   "options": {
                     "proto3_optional": true
                   }

@@ -1,7 +1,7 @@
 /** Wire format version this code writes and reads. */
 export const FORMAT_VERSION = 1;
 /** Default unit of frame timestamps, ms (SessionHeader.time_unit_ms = 0 means this). */
-export const DEFAULT_TIME_UNIT_MS = 20;
+export const DEFAULT_TIME_UNIT_MS = 40;
 /** Largest frame (after the length prefix) a decoder accepts, bytes. */
 export const MAX_FRAME_BYTES = 16 * 1024;
 

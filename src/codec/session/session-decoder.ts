@@ -1,5 +1,5 @@
 import { DecodeError } from '../../core/errors.ts';
-import type { Frame, SessionHeaderPayload } from '../frame/index.ts';
+import { DEFAULT_TIME_UNIT_MS, type Frame, type SessionHeaderPayload } from '../frame/index.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
 import { splitBits } from './session-encoder.ts';
 
@@ -35,7 +35,7 @@ export class SessionDecoder<P> {
   ) {}
 
   get timeUnitMs(): number {
-    return this.header?.timeUnitMs ?? 20;
+    return this.header?.timeUnitMs ?? DEFAULT_TIME_UNIT_MS;
   }
 
   /** Decodes one frame. Recoverable problems become `warning` events; a model mismatch throws. */

@@ -14,7 +14,7 @@ describe('session encoder/decoder', () => {
       enc.start(),
       enc.speaker(profA, hash(profA), 0)!,
       ...enc.phrase({ startMs: 120, text: 'HELLO WORLD' }),
-      ...enc.phrase({ startMs: 4100, text: 'SECOND PHRASE' }),
+      ...enc.phrase({ startMs: 4080, text: 'SECOND PHRASE' }),
       enc.speaker(profB, hash(profB), 8000)!,
       ...enc.phrase({ startMs: 8000, text: 'OTHER VOICE' }),
       enc.speaker(profA, hash(profA), 9000)!,
@@ -28,7 +28,7 @@ describe('session encoder/decoder', () => {
     const phrases = events.filter((e) => e.type === 'phrase');
     expect(phrases.map((p) => [p.text, p.startMs, p.speakerId])).toEqual([
       ['HELLO WORLD', 120, 1],
-      ['SECOND PHRASE', 4100, 1],
+      ['SECOND PHRASE', 4080, 1],
       ['OTHER VOICE', 8000, 2],
     ]);
     const speakers = events.filter((e) => e.type === 'speaker');
