@@ -5,9 +5,8 @@ import { FrameStreamWriter, type CodecMode, type Frame } from '../codec/frame/in
 import { SessionDecoder, type AccountedFrame } from '../codec/session/index.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
-import { createPhraseAnalyzer } from '../pipeline/analysis.ts';
-import { phraseCodecFactory, profileHashOf, senderPhraseCodec } from '../pipeline/codecs.ts';
-import { phraseRenderer } from '../pipeline/render.ts';
+import { phraseCodecFactory, profileHashOf, senderPipeline } from '../pipeline/codecs.ts';
+import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
 import { senderFrames } from '../pipeline/sender.ts';
 import type { CorpusUtterance } from './corpus.ts';
 
@@ -51,8 +50,7 @@ export async function recognize(asr: AsrEngine, audio: MonoAudio): Promise<AsrRe
  * utterances laid end to end on the session timeline with a 1 s gap.
  */
 export async function encodeSpeakerSession(utts: Array<{ utt: CorpusUtterance; audio: MonoAudio }>, asr: AsrEngine, mode: CodecMode): Promise<CodedUtterance[]> {
-  const codec = await senderPhraseCodec('lm');
-  const analyzer = await createPhraseAnalyzer(true);
+  const { codec, analyzer } = await senderPipeline('lm');
   const coded: CodedUtterance[] = [];
   let offsetMs = 0;
   let current = 0;
@@ -98,6 +96,7 @@ function account(c: CodedUtterance, f: AccountedFrame, wireBits: number): void {
 export async function decodeSpeakerSession(coded: CodedUtterance[], tts: TtsEngine, render: { useProsody: boolean; useSpeaker: boolean }): Promise<DecodedUtterance[]> {
   const decoder = new SessionDecoder(await phraseCodecFactory(), new Map(), profileHashOf);
   const renderer = phraseRenderer(tts, render);
+  const post = timbrePostProcess(render);
   const profiles = new Map<number, Uint8Array>();
   const details = new Map<number, Uint8Array>();
   const out: DecodedUtterance[] = [];
@@ -112,7 +111,7 @@ export async function decodeSpeakerSession(coded: CodedUtterance[], tts: TtsEngi
         else if (e.type === 'phrase') {
           const profile = e.speakerId !== undefined ? profiles.get(e.speakerId) : undefined;
           const r = await tts.synthesize(renderer(e, profile, details.get(e.seq)));
-          const audio = r.sampleRateHz === 16000 ? r : resample(r, 16000);
+          const audio = post(r.sampleRateHz === 16000 ? r : resample(r, 16000), profile);
           parts.push({ startMs: e.startMs - c.offsetMs, audio, words: r.words });
           texts.push(e.text);
         }

@@ -4,7 +4,7 @@ import { DecodeError } from '../core/errors.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
 import { phraseCodecFactory, profileHashOf } from './codecs.ts';
 import { receiveFrames, type ReceivedPhrase, type ReceiverReport } from './receiver.ts';
-import { phraseRenderer } from './render.ts';
+import { phraseRenderer, timbrePostProcess } from './render.ts';
 import { readStcFile } from './stc-file.ts';
 
 export interface DecodeFileOptions {
@@ -29,6 +29,7 @@ export async function decodeStcFile(input: string, output: string, options: Deco
       codecFor: await phraseCodecFactory(),
       tts,
       render: phraseRenderer(tts, { useProsody: options.useProsody, useSpeaker: options.useSpeaker }),
+      postProcess: timbrePostProcess({ useProsody: options.useProsody, useSpeaker: options.useSpeaker }),
       resample,
       hashProfile: profileHashOf,
       onPhrase: options.onPhrase,

@@ -6,7 +6,7 @@ import { createTtsEngine } from '../engines/tts/registry.ts';
 import { connectLink, listenLink, LinkSession } from '../transport/index.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from './codecs.ts';
 import { receiveFrames, type ReceivedPhrase } from './receiver.ts';
-import { phraseRenderer } from './render.ts';
+import { phraseRenderer, timbrePostProcess } from './render.ts';
 import { senderFrames } from './sender.ts';
 
 export interface SendOptions {
@@ -91,6 +91,7 @@ export async function receiveLive(host: string, port: number, outPath: string, o
       codecFor: await phraseCodecFactory(),
       tts,
       render: phraseRenderer(tts, { useProsody: true, useSpeaker: true }),
+      postProcess: timbrePostProcess({ useProsody: true, useSpeaker: true }),
       resample,
       hashProfile: profileHashOf,
       onPhrase: o.onPhrase,

@@ -17,6 +17,8 @@ export interface ReceiverDeps<P> {
   hashProfile: (bytes: Uint8Array) => number;
   /** Profiles by content hash, kept across sessions. */
   profileCache?: Map<number, Uint8Array>;
+  /** Applied to each phrase's audio at 16 kHz before it is placed (speaker envelope). */
+  postProcess?: (audio16k: MonoAudio, speakerProfile: Uint8Array | undefined) => MonoAudio;
   /** Called as each phrase is written (live progress). */
   onPhrase?: (phrase: ReceivedPhrase) => void;
 }
@@ -71,7 +73,9 @@ export async function receiveFrames<P>(
     const t0 = performance.now();
     const request = deps.render(event, profile, detail);
     const result = await deps.tts.synthesize(request, signal);
-    const audio = result.sampleRateHz === outputRateHz ? result : deps.resample(result, outputRateHz);
+    let audio: MonoAudio = result.sampleRateHz === 16000 ? result : deps.resample(result, 16000);
+    if (deps.postProcess) audio = deps.postProcess(audio, profile);
+    if (outputRateHz !== 16000) audio = deps.resample(audio, outputRateHz);
     const synthMs = performance.now() - t0;
     const placed = await timeline.add(event.startMs, audio);
     const shift = placed.startMs;

@@ -3,6 +3,24 @@ import { decodeSpeakerProfile, type SpeakerProfile } from '../codec/speaker/inde
 import { DecodeError } from '../core/errors.ts';
 import type { TtsEngine, TtsRequest, TimbreControls } from '../engines/tts/types.ts';
 import type { PhraseRenderer } from './receiver.ts';
+import type { MonoAudio } from '../audio/pcm.ts';
+import { matchCepstralMean } from '../engines/tts/envelope.ts';
+
+/**
+ * Receiver post-processing at 16 kHz: the speaker's long-term spectral envelope (the profile's mean
+ * mel-cepstrum) imposed on the synthesized phrase. Identity without a profile or when disabled.
+ */
+export function timbrePostProcess(options: RenderOptions): (audio16k: MonoAudio, profileBytes: Uint8Array | undefined) => MonoAudio {
+  return (audio, profileBytes) => {
+    if (!options.useSpeaker || !profileBytes) return audio;
+    try {
+      return matchCepstralMean(audio, decodeSpeakerProfile(profileBytes).melCepstrumMean);
+    } catch (err) {
+      if (err instanceof DecodeError) return audio;
+      throw err;
+    }
+  };
+}
 
 export interface RenderOptions {
   useProsody: boolean;

@@ -1,7 +1,7 @@
 import { EncodeError } from '../../core/errors.ts';
 import { countSyllables } from './syllables.ts';
 import {
-  CONTOUR_POINTS, DCT_COEFFS, DCT_STEP_ST, LEVEL_STEP_ST, NOMINAL_SYLLABLE_MS, RATE_STEPS_PER_OCTAVE,
+  CONTOUR_POINTS, DCT_COEFFS, DCT_STEP_ST, LEVEL_STEP_ST, MODE_STEP_FACTOR, WORD_DUR_STEPS_PER_OCTAVE, WORD_F0_STEP_ST, NOMINAL_SYLLABLE_MS, RATE_STEPS_PER_OCTAVE,
   type PhraseAnalysis, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail, type ProsodyMode,
 } from './types.ts';
 
@@ -50,7 +50,9 @@ export function quantizePhraseProsody(a: PhraseAnalysis, mode: ProsodyMode, stat
   const pauseQ = mode === 'minimal' ? [] : pausesMs.map(pauseClass);
   const pauseTotal = pausesMs.reduce((s, p) => s + p, 0);
   const speechMs = Math.max(1, spanEnd - spanStart - pauseTotal);
-  const rateQ = Math.round(Math.log2(speechMs / nominalSpeechMs(texts)) * RATE_STEPS_PER_OCTAVE) + 0;
+  const step = MODE_STEP_FACTOR[mode];
+  const rawRate = Math.log2(speechMs / nominalSpeechMs(texts)) * RATE_STEPS_PER_OCTAVE;
+  const rateQ = state.refRateQ + step * Math.round((rawRate - state.refRateQ) / step) + 0;
 
   const contour = resampledContour(a, spanStart, spanEnd);
   let levelQ = state.refLevelQ;
@@ -62,7 +64,7 @@ export function quantizePhraseProsody(a: PhraseAnalysis, mode: ProsodyMode, stat
     for (let k = 1; k <= dctQ.length; k++) {
       let s = 0;
       for (let n = 0; n < m; n++) s += (contour[n]! - mean) * Math.cos((Math.PI * k * (n + 0.5)) / m);
-      dctQ[k - 1] = Math.round((2 * s) / m / DCT_STEP_ST) + 0; // + 0 turns −0 into 0
+      dctQ[k - 1] = Math.round((2 * s) / m / (DCT_STEP_ST * step)) + 0; // + 0 turns −0 into 0
     }
   }
   const prosody: PhraseProsody = { mode, levelQ, rateQ, dctQ, pauseQ };
@@ -76,7 +78,7 @@ export function quantizePhraseProsody(a: PhraseAnalysis, mode: ProsodyMode, stat
   const wordF0Q: number[] = [];
   for (const w of words) {
     const predicted = (speechQ * countSyllables(w.word)) / sylTotal;
-    wordDurQ.push(Math.round(4 * Math.log2(Math.max(20, w.endMs - w.startMs) / predicted)) + 0);
+    wordDurQ.push(Math.round(WORD_DUR_STEPS_PER_OCTAVE * Math.log2(Math.max(20, w.endMs - w.startMs) / predicted)) + 0);
     let sum = 0, n = 0;
     const f0 = Math.max(0, Math.floor(w.startMs / a.f0FrameMs));
     const f1 = Math.min(a.f0Hz.length, Math.ceil(w.endMs / a.f0FrameMs));
@@ -87,7 +89,7 @@ export function quantizePhraseProsody(a: PhraseAnalysis, mode: ProsodyMode, stat
       sum += hzToSt(hz) - contourAt(levelQ * LEVEL_STEP_ST, dctSt, Math.max(0, Math.min(1, u)));
       n++;
     }
-    wordF0Q.push(n >= 3 ? Math.round(sum / n) + 0 : 0);
+    wordF0Q.push(n >= 3 ? Math.round(sum / n / WORD_F0_STEP_ST) + 0 : 0);
   }
   return { prosody, detail: { wordDurQ, wordF0Q } };
 }

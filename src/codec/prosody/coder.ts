@@ -2,7 +2,7 @@ import { DecodeError, EncodeError } from '../../core/errors.ts';
 import { RangeDecoder, RangeEncoder } from '../range/index.ts';
 import { SignedLaplaceModel, StaticSymbolModel } from './signed-model.ts';
 import { splitWords } from './syllables.ts';
-import { DCT_COEFFS, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail } from './types.ts';
+import { DCT_COEFFS, MODE_STEP_FACTOR, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail } from './types.ts';
 
 /** Longest phrase (in words) whose prosody is coded; longer input is refused. */
 export const MAX_PROSODY_WORDS = 512;
@@ -11,10 +11,10 @@ export const MAX_PROSODY_WORDS = 512;
 const MODE_MODEL = new StaticSymbolModel([124, 2, 2]); // same as last, then the other two in order
 const LEVEL_DELTA = new SignedLaplaceModel(2.0);
 const RATE_DELTA = new SignedLaplaceModel(1.5);
-const DCT_MODELS = [2.0, 1.2, 1.0, 0.8, 0.7, 0.6].map((s) => new SignedLaplaceModel(s));
+const DCT_MODELS = [2.0, 1.2, 1.0, 0.8, 0.7, 0.6, 0.55, 0.5].map((s) => new SignedLaplaceModel(s));
 const PAUSE_MODEL = new StaticSymbolModel([90, 5, 3, 2]);
-const WORD_DUR = new SignedLaplaceModel(1.2);
-const WORD_F0 = new SignedLaplaceModel(0.9);
+const WORD_DUR = new SignedLaplaceModel(0.7);
+const WORD_F0 = new SignedLaplaceModel(0.6);
 
 function checkWords(wordCount: number, err: 'encode' | 'decode'): void {
   if (!Number.isInteger(wordCount) || wordCount < 0 || wordCount > MAX_PROSODY_WORDS) {
@@ -33,7 +33,10 @@ export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCou
   enc.channel = 'prosody';
   MODE_MODEL.encode(enc, modeSymbol(p.mode, state));
   LEVEL_DELTA.encode(enc, p.levelQ - state.refLevelQ);
-  RATE_DELTA.encode(enc, p.rateQ - state.refRateQ);
+  const step = MODE_STEP_FACTOR[p.mode];
+  const rateDelta = p.rateQ - state.refRateQ;
+  if (rateDelta % step !== 0) throw new EncodeError('invalid_value', `prosody: ${p.mode} rate delta ${rateDelta} is not a multiple of ${step}`);
+  RATE_DELTA.encode(enc, rateDelta / step);
   p.dctQ.forEach((q, i) => DCT_MODELS[i]!.encode(enc, q));
   for (const c of p.pauseQ) PAUSE_MODEL.encode(enc, c);
 }
@@ -43,7 +46,7 @@ export function decodePhraseProsody(dec: RangeDecoder, wordCount: number, state:
   checkWords(wordCount, 'decode');
   const mode = modeFromSymbol(MODE_MODEL.decode(dec), state);
   const levelQ = state.refLevelQ + LEVEL_DELTA.decode(dec);
-  const rateQ = state.refRateQ + RATE_DELTA.decode(dec);
+  const rateQ = state.refRateQ + MODE_STEP_FACTOR[mode] * RATE_DELTA.decode(dec);
   const dctQ: number[] = [];
   for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(DCT_MODELS[i]!.decode(dec));
   const pauseQ: number[] = [];

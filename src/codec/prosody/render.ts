@@ -1,6 +1,6 @@
 import { contourAt, speechMsFromRate } from './analyze.ts';
 import { countSyllables } from './syllables.ts';
-import { DCT_STEP_ST, LEVEL_STEP_ST, PAUSE_CLASS_MS, type PhraseProsody, type ProsodyDetail } from './types.ts';
+import { DCT_STEP_ST, LEVEL_STEP_ST, MODE_STEP_FACTOR, PAUSE_CLASS_MS, WORD_DUR_STEPS_PER_OCTAVE, WORD_F0_STEP_ST, type PhraseProsody, type ProsodyDetail } from './types.ts';
 
 /** What the TTS gets for one phrase (see TtsRequest in src/engines/tts/types.ts). */
 export interface RenderedProsody {
@@ -43,11 +43,11 @@ export function renderProsody(p: PhraseProsody, words: readonly string[] | numbe
   const sylTotal = syl.reduce((s, v) => s + v, 0) || 1;
   let wordDurationsMs = syl.map((s) => (speechMs * s) / sylTotal);
   const detail = options.detail && options.detail.wordDurQ.length === list.length ? options.detail : undefined;
-  if (detail) wordDurationsMs = wordDurationsMs.map((d, i) => d * 2 ** (detail.wordDurQ[i]! / 4));
+  if (detail) wordDurationsMs = wordDurationsMs.map((d, i) => d * 2 ** (detail.wordDurQ[i]! / WORD_DUR_STEPS_PER_OCTAVE));
   const spanMs = wordDurationsMs.reduce((s, v) => s + v, 0) + pausesAfterMs.reduce((s, v) => s + v, 0);
   const n = Math.max(1, Math.round(spanMs / frameMs));
   const level = p.levelQ * LEVEL_STEP_ST;
-  const dct = p.dctQ.map((q) => q * DCT_STEP_ST);
+  const dct = p.dctQ.map((q) => q * DCT_STEP_ST * MODE_STEP_FACTOR[p.mode]);
   const st = new Float64Array(n);
   for (let i = 0; i < n; i++) st[i] = contourAt(level, dct, (i + 0.5) / n);
   if (detail) {
@@ -57,7 +57,7 @@ export function renderProsody(p: PhraseProsody, words: readonly string[] | numbe
       const a = Math.floor(t / frameMs);
       t += wordDurationsMs[w]!;
       const b = Math.min(n, Math.ceil(t / frameMs));
-      for (let i = Math.max(0, a); i < b; i++) offs[i] = detail.wordF0Q[w]!;
+      for (let i = Math.max(0, a); i < b; i++) offs[i] = detail.wordF0Q[w]! * WORD_F0_STEP_ST;
       t += pausesAfterMs[w]!;
     });
     for (let i = 0; i < n; i++) {

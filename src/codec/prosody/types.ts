@@ -21,9 +21,9 @@ export interface PhraseProsody {
   mode: ProsodyMode;
   /** Mean log-F0 of the phrase, semitones re 100 Hz, step {@link LEVEL_STEP_ST}. */
   levelQ: number;
-  /** Speaking-rate: log2(span / nominal span) in 1/{@link RATE_STEPS_PER_OCTAVE} octave steps (negative = faster). */
+  /** Speaking rate: log2(speech time / nominal) in 1/{@link RATE_STEPS_PER_OCTAVE} octave units (negative = faster); minimal mode moves in steps of MODE_STEP_FACTOR units from the reference. */
   rateQ: number;
-  /** DCT coefficients 1..K of the level-removed semitone contour over normalized time, step {@link DCT_STEP_ST}. */
+  /** DCT coefficients 1..K of the level-removed semitone contour over normalized time, step DCT_STEP_ST·MODE_STEP_FACTOR[mode]. */
   dctQ: number[];
   /** Pause class after each word but the last (balanced/high): 0 none, 1 short, 2 medium, 3 long. */
   pauseQ: number[];
@@ -31,9 +31,9 @@ export interface PhraseProsody {
 
 /** Word-level detail (high mode), sent in its own ProsodyPhrase frame; may be lost. */
 export interface ProsodyDetail {
-  /** Per word: log2(duration / duration predicted from the phrase rate) in 1/4-octave steps. */
+  /** Per word: log2(duration / duration predicted from the phrase rate), step 1/{@link WORD_DUR_STEPS_PER_OCTAVE} octave. */
   wordDurQ: number[];
-  /** Per word: mean semitone residual against the phrase contour, step 1 st. */
+  /** Per word: mean semitone residual against the phrase contour, step {@link WORD_F0_STEP_ST}. */
   wordF0Q: number[];
 }
 
@@ -48,14 +48,18 @@ export interface ProsodyCodingState {
 }
 
 export const LEVEL_STEP_ST = 1;
+export const WORD_DUR_STEPS_PER_OCTAVE = 2;
+export const WORD_F0_STEP_ST = 1.5;
 export const RATE_STEPS_PER_OCTAVE = 8;
 export const DCT_STEP_ST = 0.75;
+/** Minimal mode quantizes its single slope coefficient and the rate twice as coarsely. */
+export const MODE_STEP_FACTOR: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 2, balanced: 1, high: 1 });
 /** Milliseconds each pause class renders to. */
 export const PAUSE_CLASS_MS: readonly number[] = Object.freeze([0, 120, 300, 650]);
 /** Nominal syllable duration behind the rate factor, ms. */
 export const NOMINAL_SYLLABLE_MS = 200;
 /** DCT coefficients per mode. */
-export const DCT_COEFFS: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 1, balanced: 4, high: 6 });
+export const DCT_COEFFS: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 1, balanced: 6, high: 6 });
 /** Points of the normalized-time contour the DCT is taken over. */
 export const CONTOUR_POINTS = 32;
 

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.ts';
 
 /** Options of {@link trackF0}. */
 export interface F0TrackerOptions {
-  /** Lowest F0 searched, Hz. Default 50. */
+  /** Lowest F0 searched, Hz. Default 65: keeps 50/60 Hz mains hum (strong in some dev recordings) out of the search. */
   minF0Hz: number;
   /** Highest F0 searched, Hz. Default 500. */
   maxF0Hz: number;
@@ -23,10 +23,14 @@ export interface F0TrackerOptions {
   voicingSwitchCost: number;
   /** Voiced runs shorter than this many frames become unvoiced. Default 3. */
   minVoicedFrames: number;
+  /** Low-pass cut-off before the period search (weakens formants that bait octave errors), Hz; 0 = off. Default 1000. */
+  lowpassHz: number;
+  /** Second-pass cost per octave beyond ±half an octave from the utterance's median F0. Default 1. */
+  medianPriorCost: number;
 }
 
 export const DEFAULT_F0_TRACKER_OPTIONS: Readonly<F0TrackerOptions> = Object.freeze({
-  minF0Hz: 50,
+  minF0Hz: 65,
   maxF0Hz: 500,
   frameMs: 10,
   windowMs: 25,
@@ -36,6 +40,8 @@ export const DEFAULT_F0_TRACKER_OPTIONS: Readonly<F0TrackerOptions> = Object.fre
   octaveJumpCost: 3,
   voicingSwitchCost: 0.15,
   minVoicedFrames: 3,
+  lowpassHz: 1000,
+  medianPriorCost: 1,
 });
 
 /** An F0 track: frame i is centred at i·frameMs + windowMs/2 … approximately i·frameMs. */
@@ -52,7 +58,7 @@ export interface F0Track {
 interface Candidate { f0Hz: number; cost: number }
 
 const MAX_CANDIDATES = 4;
-const PRIOR_LOW_LAG_COST = 0.08; // per octave of lag above the YIN pick: breaks ties toward the true period
+const PRIOR_LOW_LAG_COST = 0.15; // per octave of lag above the YIN pick: breaks ties toward the true period
 
 /**
  * YIN pitch tracker with pYIN-style candidate Viterbi: per frame, the local minima of the
@@ -64,7 +70,7 @@ export function trackF0(audio: MonoAudio, options: Partial<F0TrackerOptions> = {
   const o = { ...DEFAULT_F0_TRACKER_OPTIONS, ...options };
   if (!(o.minF0Hz > 0) || !(o.maxF0Hz > o.minF0Hz)) throw new UsageError(`trackF0: bad F0 range ${o.minF0Hz}..${o.maxF0Hz} Hz`);
   const sr = audio.sampleRateHz;
-  const x = audio.samples;
+  const x = o.lowpassHz > 0 ? lowpass(audio.samples, o.lowpassHz, audio.sampleRateHz) : audio.samples;
   const hop = Math.max(1, Math.round((o.frameMs * sr) / 1000));
   const win = Math.max(8, Math.round((o.windowMs * sr) / 1000));
   const minLag = Math.max(2, Math.floor(sr / o.maxF0Hz));
@@ -106,18 +112,55 @@ export function trackF0(audio: MonoAudio, options: Partial<F0TrackerOptions> = {
     if (!yinPick && minima.length > 0) yinPick = minima.reduce((a, b) => (b.v < a.v ? b : a));
     const best = minima.slice().sort((a, b) => a.v - b.v).slice(0, MAX_CANDIDATES);
     if (yinPick && !best.includes(yinPick)) best.push(yinPick);
-    const refLag = yinPick?.lag ?? minLag;
+    // Lag prior measured from the shortest plausible period, so a subharmonic that YIN's threshold
+    // happened to prefer still pays for being an octave down.
+    const refLag = minima.find((m) => m.v < o.voicingThreshold)?.lag ?? yinPick?.lag ?? minLag;
     cands.push(best.map((m) => ({ f0Hz: sr / m.lag, cost: m.v + PRIOR_LOW_LAG_COST * Math.abs(Math.log2(m.lag / refLag)) })));
     periodicity[f] = yinPick ? Math.max(0, Math.min(1, 1 - yinPick.v)) : 0;
   }
-  const gateDb = Math.max(maxDb - o.silenceRangeDb, -75);
+  let gateDb = Math.max(maxDb - o.silenceRangeDb, -75);
+  // With a distinct quiet floor (pauses), require voiced frames to stand 6 dB above it: a periodic
+  // background (hum, buzz) is then not mistaken for voice.
+  const sortedDb = Float64Array.from(energyDb).sort();
+  const floorDb = sortedDb.length ? sortedDb[Math.floor(sortedDb.length * 0.1)]! : -120;
+  if (maxDb - floorDb > 20) gateDb = Math.max(gateDb, floorDb + 6);
   for (let f = 0; f < numFrames; f++) {
     if (energyDb[f]! < gateDb) cands[f] = [];
     voicedProb[f] = energyDb[f]! < gateDb ? 0 : periodicity[f]!;
   }
   viterbi(cands, o, f0Hz);
+  if (o.medianPriorCost > 0) {
+    // Octave errors come in runs that Viterbi alone keeps; a prior around the first pass's median breaks them.
+    const voiced = Array.from(f0Hz).filter((v) => v > 0).sort((a, b) => a - b);
+    if (voiced.length >= 10) {
+      const med = voiced[voiced.length >> 1]!;
+      const biased = cands.map((cs) => cs.map((c) => ({ f0Hz: c.f0Hz, cost: c.cost + o.medianPriorCost * Math.max(0, Math.abs(Math.log2(c.f0Hz / med)) - 0.5) })));
+      viterbi(biased, o, f0Hz);
+    }
+  }
   dropShortRuns(f0Hz, o.minVoicedFrames);
   return { frameMs: (hop * 1000) / sr, f0Hz, periodicity, voicedProb };
+}
+
+/** Two cascaded RBJ biquad low-passes (Q 0.707): 24 dB/oct above `cutHz`. */
+function lowpass(x: Float32Array, cutHz: number, sr: number): Float32Array {
+  const w = (2 * Math.PI * Math.min(cutHz, sr * 0.45)) / sr;
+  const alpha = Math.sin(w) / (2 * Math.SQRT1_2);
+  const c = Math.cos(w);
+  const a0 = 1 + alpha;
+  const b0 = (1 - c) / 2 / a0, b1 = (1 - c) / a0, b2 = b0, a1 = (-2 * c) / a0, a2 = (1 - alpha) / a0;
+  let y = Float32Array.from(x);
+  for (let pass = 0; pass < 2; pass++) {
+    const out = new Float32Array(y.length);
+    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    for (let i = 0; i < y.length; i++) {
+      const v = b0 * y[i]! + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1; x1 = y[i]!; y2 = y1; y1 = v;
+      out[i] = v;
+    }
+    y = out;
+  }
+  return y;
 }
 
 function refineLag(d: Float64Array, tau: number): number {
