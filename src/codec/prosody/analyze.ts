@@ -59,7 +59,7 @@ export function quantizePhraseProsody(a: PhraseAnalysis, mode: ProsodyMode, stat
   const dctQ = new Array<number>(DCT_COEFFS[mode]).fill(0);
   if (contour) {
     const mean = contour.reduce((s, v) => s + v, 0) / contour.length;
-    levelQ = Math.round(mean / LEVEL_STEP_ST) + 0;
+    levelQ = state.refLevelQ + step * Math.round((mean / LEVEL_STEP_ST - state.refLevelQ) / step) + 0;
     const m = contour.length;
     for (let k = 1; k <= dctQ.length; k++) {
       let s = 0;

@@ -13,7 +13,7 @@ const LEVEL_DELTA = new SignedLaplaceModel(2.0);
 const RATE_DELTA = new SignedLaplaceModel(1.5);
 const DCT_MODELS = [2.0, 1.2, 1.0, 0.8, 0.7, 0.6, 0.55, 0.5].map((s) => new SignedLaplaceModel(s));
 const PAUSE_MODEL = new StaticSymbolModel([90, 5, 3, 2]);
-const WORD_DUR = new SignedLaplaceModel(0.7);
+const WORD_DUR = new SignedLaplaceModel(0.9);
 const WORD_F0 = new SignedLaplaceModel(0.6);
 
 function checkWords(wordCount: number, err: 'encode' | 'decode'): void {
@@ -32,8 +32,10 @@ export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCou
   if (p.pauseQ.length !== pauses) throw new EncodeError('invalid_value', `prosody: ${p.pauseQ.length} pause classes for ${wordCount} words in ${p.mode} mode`);
   enc.channel = 'prosody';
   MODE_MODEL.encode(enc, modeSymbol(p.mode, state));
-  LEVEL_DELTA.encode(enc, p.levelQ - state.refLevelQ);
   const step = MODE_STEP_FACTOR[p.mode];
+  const levelDelta = p.levelQ - state.refLevelQ;
+  if (levelDelta % step !== 0) throw new EncodeError('invalid_value', `prosody: ${p.mode} level delta ${levelDelta} is not a multiple of ${step}`);
+  LEVEL_DELTA.encode(enc, levelDelta / step);
   const rateDelta = p.rateQ - state.refRateQ;
   if (rateDelta % step !== 0) throw new EncodeError('invalid_value', `prosody: ${p.mode} rate delta ${rateDelta} is not a multiple of ${step}`);
   RATE_DELTA.encode(enc, rateDelta / step);
@@ -45,7 +47,7 @@ export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCou
 export function decodePhraseProsody(dec: RangeDecoder, wordCount: number, state: ProsodyCodingState): PhraseProsody {
   checkWords(wordCount, 'decode');
   const mode = modeFromSymbol(MODE_MODEL.decode(dec), state);
-  const levelQ = state.refLevelQ + LEVEL_DELTA.decode(dec);
+  const levelQ = state.refLevelQ + MODE_STEP_FACTOR[mode] * LEVEL_DELTA.decode(dec);
   const rateQ = state.refRateQ + MODE_STEP_FACTOR[mode] * RATE_DELTA.decode(dec);
   const dctQ: number[] = [];
   for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(DCT_MODELS[i]!.decode(dec));

@@ -19,7 +19,7 @@ export interface PhraseAnalysis {
  */
 export interface PhraseProsody {
   mode: ProsodyMode;
-  /** Mean log-F0 of the phrase, semitones re 100 Hz, step {@link LEVEL_STEP_ST}. */
+  /** Mean log-F0 of the phrase, semitones re 100 Hz, step {@link LEVEL_STEP_ST} (minimal: moves from the reference in steps of MODE_STEP_FACTOR). */
   levelQ: number;
   /** Speaking rate: log2(speech time / nominal) in 1/{@link RATE_STEPS_PER_OCTAVE} octave units (negative = faster); minimal mode moves in steps of MODE_STEP_FACTOR units from the reference. */
   rateQ: number;
@@ -48,11 +48,11 @@ export interface ProsodyCodingState {
 }
 
 export const LEVEL_STEP_ST = 1;
-export const WORD_DUR_STEPS_PER_OCTAVE = 2;
+export const WORD_DUR_STEPS_PER_OCTAVE = 3;
 export const WORD_F0_STEP_ST = 1.5;
 export const RATE_STEPS_PER_OCTAVE = 8;
 export const DCT_STEP_ST = 0.75;
-/** Minimal mode quantizes its single slope coefficient and the rate twice as coarsely. */
+/** Minimal mode quantizes level, slope and rate twice as coarsely (level/rate move from the reference in steps of this many units). */
 export const MODE_STEP_FACTOR: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 2, balanced: 1, high: 1 });
 /** Milliseconds each pause class renders to. */
 export const PAUSE_CLASS_MS: readonly number[] = Object.freeze([0, 120, 300, 650]);
