@@ -32,54 +32,37 @@ export interface SpeechSegment {
   endMs: number;
 }
 
+/** A streaming voice-activity detector: push 16 kHz PCM, get phrases as soon as they end. */
+export interface Vad {
+  push(pcm: Pcm16k): SpeechSegment[] | Promise<SpeechSegment[]>;
+  flush(): SpeechSegment[] | Promise<SpeechSegment[]>;
+}
+
 /**
- * Energy VAD with an adaptive noise floor, streaming: push 16 kHz PCM, get phrase boundaries as
- * soon as each phrase ends (after `minSilenceMs`). Phrases longer than `maxPhraseMs` are cut at
- * their quietest frame. Light and dependency-free; clean read or radio speech is its use.
+ * Phrase logic shared by the detectors: per-frame speech decisions in, phrases out as soon as
+ * `minSilenceMs` of silence follows; phrases longer than `maxPhraseMs` are cut at their quietest
+ * frame; phrases shorter than `minSpeechMs` are dropped; `paddingMs` kept on both sides.
  */
-export class EnergyVad {
+export class PhraseSegmenter {
   readonly options: Readonly<VadOptions>;
-  private readonly frameSamples: number;
-  private pending = new Int16Array(0);
   private frameIndex = 0;
-  private floorDb = Infinity;
   private speechStart: number | undefined;
   private lastSpeech = -1;
   private readonly energies: number[] = [];
 
   constructor(options: Partial<VadOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_VAD_OPTIONS, ...options });
-    this.frameSamples = Math.round((16000 * this.options.frameMs) / 1000);
   }
 
   private get frameMs(): number {
     return this.options.frameMs;
   }
 
-  /** Feeds samples; returns phrases that ended. */
-  push(pcm: Pcm16k): SpeechSegment[] {
-    const buf = new Int16Array(this.pending.length + pcm.length);
-    buf.set(this.pending);
-    buf.set(pcm, this.pending.length);
-    const out: SpeechSegment[] = [];
-    let pos = 0;
-    for (; pos + this.frameSamples <= buf.length; pos += this.frameSamples) {
-      let s = 0;
-      for (let i = pos; i < pos + this.frameSamples; i++) s += (buf[i] as number) ** 2;
-      const db = 10 * Math.log10(s / this.frameSamples / 32768 ** 2 + 1e-12);
-      this.frame(db, out);
-    }
-    this.pending = buf.slice(pos);
-    return out;
-  }
-
-  private frame(db: number, out: SpeechSegment[]): void {
+  /** Phrase logic for one frame: `speech` is the detector's decision, `db` the frame level (for cuts). */
+  frameDecision(speech: boolean, db: number, out: SpeechSegment[]): void {
     const o = this.options;
     const i = this.frameIndex++;
     this.energies.push(db);
-    // Noise floor: follows drops at once, rises slowly (1 dB/s) so speech does not lift it.
-    this.floorDb = Math.min(db, this.floorDb + (1 * o.frameMs) / 1000);
-    const speech = db > this.floorDb + o.thresholdDb && db > o.minLevelDb;
     if (speech) {
       if (this.speechStart === undefined) this.speechStart = i;
       this.lastSpeech = i;
@@ -122,6 +105,39 @@ export class EnergyVad {
   flush(): SpeechSegment[] {
     const out: SpeechSegment[] = [];
     if (this.speechStart !== undefined) this.close(this.lastSpeech + 1, out);
+    return out;
+  }
+}
+
+/**
+ * Energy VAD with an adaptive noise floor: light and dependency-free, for clean read or radio speech.
+ */
+export class EnergyVad extends PhraseSegmenter implements Vad {
+  private readonly frameSamples: number;
+  private pending = new Int16Array(0);
+  private floorDb = Infinity;
+
+  constructor(options: Partial<VadOptions> = {}) {
+    super(options);
+    this.frameSamples = Math.round((16000 * this.options.frameMs) / 1000);
+  }
+
+  /** Feeds samples; returns phrases that ended. */
+  push(pcm: Pcm16k): SpeechSegment[] {
+    const buf = new Int16Array(this.pending.length + pcm.length);
+    buf.set(this.pending);
+    buf.set(pcm, this.pending.length);
+    const out: SpeechSegment[] = [];
+    let pos = 0;
+    for (; pos + this.frameSamples <= buf.length; pos += this.frameSamples) {
+      let s = 0;
+      for (let i = pos; i < pos + this.frameSamples; i++) s += (buf[i] as number) ** 2;
+      const db = 10 * Math.log10(s / this.frameSamples / 32768 ** 2 + 1e-12);
+      // Noise floor: follows drops at once, rises slowly (1 dB/s) so speech does not lift it.
+      this.floorDb = Math.min(db, this.floorDb + (1 * this.options.frameMs) / 1000);
+      this.frameDecision(db > this.floorDb + this.options.thresholdDb && db > this.options.minLevelDb, db, out);
+    }
+    this.pending = buf.slice(pos);
     return out;
   }
 }

@@ -50,7 +50,7 @@ export async function recognize(asr: AsrEngine, audio: MonoAudio): Promise<AsrRe
  * utterances laid end to end on the session timeline with a 1 s gap.
  */
 export async function encodeSpeakerSession(utts: Array<{ utt: CorpusUtterance; audio: MonoAudio }>, asr: AsrEngine, mode: CodecMode): Promise<CodedUtterance[]> {
-  const { codec, analyzer } = await senderPipeline('lm');
+  const { codec, analyzer } = await senderPipeline('lm', mode);
   const coded: CodedUtterance[] = [];
   let offsetMs = 0;
   let current = 0;

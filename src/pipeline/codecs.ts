@@ -2,7 +2,8 @@ import type { SessionHeaderPayload } from '../codec/frame/index.ts';
 import { checkTextModel, LmPhraseCodec, Utf8PhraseCodec, type PhraseCodec, type PhraseCodecFactory } from '../codec/session/index.ts';
 import { DecodeError, EngineUnavailableError } from '../core/errors.ts';
 import type { TextModel } from '../codec/text/index.ts';
-import { LEVEL_STEP_ST, PhraseProsodyCoder, RATE_STEPS_PER_OCTAVE, type PhraseProsody } from '../codec/prosody/index.ts';
+import { initialProsodyState, LEVEL_STEP_ST, PhraseProsodyCoder, RATE_STEPS_PER_OCTAVE, type PhraseProsody } from '../codec/prosody/index.ts';
+import type { CodecMode } from '../codec/frame/index.ts';
 import { decodeSpeakerProfile, profileHash } from '../codec/speaker/index.ts';
 import { SenderAnalysis } from './analysis.ts';
 
@@ -26,9 +27,10 @@ export const profileHashOf = profileHash;
  * Sender-side phrase codec and the analysis that feeds it (sharing one prosody coder, so the
  * quantizer predicts from exactly the state the in-band coder will use). UTF-8 carries no prosody.
  */
-export async function senderPipeline(coding: 'lm' | 'utf8', model?: TextModel): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
+export async function senderPipeline(coding: 'lm' | 'utf8', mode: CodecMode, model?: TextModel): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
   if (coding === 'utf8') return { codec: new Utf8PhraseCodec(), analyzer: undefined };
-  const coder = new PhraseProsodyCoder();
+  // Both ends start the prediction from the session's mode (the receiver reads it from the header).
+  const coder = new PhraseProsodyCoder(initialProsodyState(150, mode));
   return { codec: new LmPhraseCodec(model ?? (await loadDefaultTextModel()), coder), analyzer: new SenderAnalysis(coder) };
 }
 
@@ -52,7 +54,7 @@ export async function phraseCodecFactory(model?: TextModel): Promise<PhraseCodec
       throw new DecodeError('model_mismatch', `this stream needs text model ${header.textModelId}, which is not available here: ${(loadError as Error)?.message ?? 'not loaded'}`);
     }
     checkTextModel(loaded, header.textModelId, header.textModelHash);
-    return new LmPhraseCodec(loaded, new PhraseProsodyCoder());
+    return new LmPhraseCodec(loaded, new PhraseProsodyCoder(initialProsodyState(150, header.mode)));
   };
 }
 

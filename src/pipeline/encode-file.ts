@@ -42,7 +42,7 @@ async function* chunks(pcm: Int16Array, onProgress?: (f: number) => void): Async
 export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
   const a16 = audio.sampleRateHz === 16000 ? audio : resample(audio, 16000);
   const pcm = toPcm16k(a16);
-  const { codec, analyzer } = await senderPipeline(options.coding);
+  const { codec, analyzer } = await senderPipeline(options.coding, options.mode);
   const asrResults: AsrResult[] = [];
   async function* phrases() {
     for await (const result of asr.transcribe(chunks(pcm, (f) => progress?.update(f, 'recognizing')))) {

@@ -45,7 +45,7 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
         yield { result, audio: sliceMs(a16, result.startMs, result.endMs) };
       }
     }
-    const { codec, analyzer } = await senderPipeline('lm');
+    const { codec, analyzer } = await senderPipeline('lm', o.mode);
     for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId, mode: o.mode, endMs: () => (pcm.length / 16000) * 1000 })) {
       link.send(f.frame);
       frames++;

@@ -63,7 +63,11 @@ export const DCT_COEFFS: Readonly<Record<ProsodyMode, number>> = Object.freeze({
 /** Points of the normalized-time contour the DCT is taken over. */
 export const CONTOUR_POINTS = 32;
 
-/** Starting state: 150 Hz (7 st re 100 Hz), nominal rate, balanced. */
-export function initialProsodyState(initialF0Hz = 150): ProsodyCodingState {
-  return { refLevelQ: Math.round((12 * Math.log2(initialF0Hz / 100)) / LEVEL_STEP_ST), refRateQ: 0, lastMode: 'balanced' };
+/**
+ * Starting state of a session; both sides must use the same arguments. `initialF0Hz` (default
+ * 150) predicts the first phrase's level, `mode` (default balanced) the first phrase's mode: pass
+ * the session's configured mode, or the first phrase pays ~6 bits for the switch.
+ */
+export function initialProsodyState(initialF0Hz = 150, mode: ProsodyMode = 'balanced'): ProsodyCodingState {
+  return { refLevelQ: Math.round((12 * Math.log2(initialF0Hz / 100)) / LEVEL_STEP_ST), refRateQ: 0, lastMode: mode };
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { EnergyVad, type VadOptions } from '../../audio/vad.ts';
+import type { VadOptions } from '../../audio/vad.ts';
+import { createVad, type VadId } from '../vad/index.ts';
 import type { Pcm16k } from '../../audio/pcm.ts';
 import { EngineUnavailableError, InvalidStateError } from '../../core/errors.ts';
 import type { AsrEngine, AsrResult, AsrWord } from './types.ts';
@@ -16,6 +17,8 @@ export interface PocketsphinxOptions {
   /** Alternatives per utterance (0 = none). Default 0. */
   nbest: number;
   vad: Partial<VadOptions>;
+  /** Phrase detector: Silero (default when it loads) or the energy VAD. Env STCTS_VAD. */
+  vadId: VadId;
 }
 
 const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -27,6 +30,7 @@ export function defaultPocketsphinxOptions(): PocketsphinxOptions {
     dict: process.env.STCTS_PS_DICT ?? `${MODEL_DIR}/cmudict-en-us.dict`,
     nbest: 0,
     vad: {},
+    vadId: (process.env.STCTS_VAD as VadId | undefined) ?? 'auto',
   };
 }
 
@@ -57,7 +61,7 @@ export function cleanWord(w: string): string | undefined {
 }
 
 /**
- * pocketsphinx (Debian, N-API addon): the energy VAD cuts the stream into phrases as they end;
+ * pocketsphinx (Debian, N-API addon): the VAD (Silero, or the energy VAD) cuts the stream into phrases as they end;
  * each phrase is decoded on the thread pool and yielded with word times (stream-relative ms) and
  * posteriors. One phrase is decoded at a time per engine.
  */
@@ -87,7 +91,7 @@ export class PocketsphinxEngine implements AsrEngine {
   }
 
   async *transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal): AsyncIterable<AsrResult> {
-    const vad = new EnergyVad(this.options.vad);
+    const vad = await createVad(this.options.vadId, this.options.vad);
     // Keep the audio since the oldest phrase that may still be open.
     let buffer = new Int16Array(0);
     let bufferStartSample = 0;
@@ -109,7 +113,7 @@ export class PocketsphinxEngine implements AsrEngine {
       merged.set(buffer);
       merged.set(chunk, buffer.length);
       buffer = merged;
-      for (const seg of vad.push(chunk)) {
+      for (const seg of await vad.push(chunk)) {
         const r = await decodeSegment(seg);
         if (r) yield r;
         // Drop audio before this phrase's end, keeping a little for padding of the next one.
@@ -118,7 +122,7 @@ export class PocketsphinxEngine implements AsrEngine {
         bufferStartSample += keepFrom;
       }
     }
-    for (const seg of vad.flush()) {
+    for (const seg of await vad.flush()) {
       const r = await decodeSegment(seg);
       if (r) yield r;
     }
