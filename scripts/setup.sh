@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential pkg-config python3
   pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils
   festival festvox-us-slt-hts libhtsengine-dev
-  codec2 sox
+  codec2 sox flac
 )
 
 missing=()

@@ -1,2 +1,3 @@
 export * from './errors.ts';
 export * from './queue.ts';
+export * from './bytes.ts';

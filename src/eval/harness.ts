@@ -1,9 +1,10 @@
 import { cpus } from 'node:os';
 import { randomInt } from 'node:crypto';
-import { resample, sliceMs, toPcm16k, type MonoAudio } from '../audio/index.ts';
+import { resample, sliceMs, type MonoAudio } from '../audio/index.ts';
 import { FrameStreamWriter, type CodecMode, type Frame } from '../codec/frame/index.ts';
 import { SessionDecoder, type AccountedFrame } from '../codec/session/index.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
+import { transcribeAudio } from '../engines/asr/registry.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from '../pipeline/codecs.ts';
 import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
@@ -34,16 +35,8 @@ export interface DecodedUtterance {
   text: string;
 }
 
-/** Feeds audio to the recognizer in 100 ms chunks and collects every utterance result. */
-export async function recognize(asr: AsrEngine, audio: MonoAudio): Promise<AsrResult[]> {
-  const pcm = toPcm16k(audio);
-  async function* chunks() {
-    for (let i = 0; i < pcm.length; i += 1600) yield pcm.subarray(i, i + 1600);
-  }
-  const out: AsrResult[] = [];
-  for await (const r of asr.transcribe(chunks())) out.push(r);
-  return out;
-}
+/** Every phrase the recognizer finds in a recording. */
+export const recognize = transcribeAudio;
 
 /**
  * Encodes all utterances of one speaker as ONE session (text context and speaker profile carried),

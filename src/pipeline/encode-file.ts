@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { readWavFile, resample, sliceMs, toPcm16k, type MonoAudio } from '../audio/index.ts';
 import { FrameStreamWriter, type CodecMode } from '../codec/frame/index.ts';
+import { concatBytes } from '../core/bytes.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { senderPipeline } from './codecs.ts';
@@ -57,7 +58,7 @@ export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: Enc
   for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId: options.sessionId ?? randomInt(1, 2 ** 31), mode: options.mode, endMs: () => durationMs }, stats)) {
     parts.push(writer.write(f.frame));
   }
-  const stream = concat(parts);
+  const stream = concatBytes(parts);
   const totalBits = stream.length * 8;
   const seconds = durationMs / 1000;
   return {
@@ -85,12 +86,3 @@ export async function encodeWavFile(input: string, output: string, options: Enco
   }
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -1,3 +1,4 @@
+import { concatBytes } from '../../core/bytes.ts';
 import { DecodeError } from '../../core/errors.ts';
 import { decodeFrameBody, encodeFrameBody } from './frame-codec.ts';
 import { type Frame, type FrameContext, MAX_FRAME_BYTES, newFrameContext } from './types.ts';
@@ -147,12 +148,5 @@ export function decodeFrameStream(bytes: Uint8Array): StreamItem[] {
 /** Encodes frames as one stream. */
 export function encodeFrameStream(frames: readonly Frame[]): Uint8Array {
   const writer = new FrameStreamWriter();
-  const parts = frames.map((f) => writer.write(f));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(frames.map((f) => writer.write(f)));
 }
