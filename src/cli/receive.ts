@@ -6,7 +6,9 @@ import { hostPort } from './link-args.ts';
 
 export const command: CliCommand = {
   summary: 'receive a live session over the WebSocket link and speak it into a WAV',
-  usage: `Usage: stcts receive --listen HOST:PORT -o OUT.wav [--rate-hz 16000]
+  usage: `Usage: stcts receive --listen HOST:PORT -o OUT.wav|- [--rate-hz 16000]
+
+With -o -, writes raw s16le mono PCM to stdout in real time (e.g. | aplay -f S16_LE -r 16000).
 
 Waits for a sender, synthesizes each phrase as it arrives (audio written progressively), and
 returns when the sender ends the session.`,

@@ -6,10 +6,12 @@ import type { CliCommand } from './command.ts';
 
 export const command: CliCommand = {
   summary: 'send speech live to a receiver over the WebSocket link (ARQ, reconnect, resume)',
-  usage: `Usage: stcts send IN.wav --to ws://HOST:PORT [--mode minimal|balanced|high] [--bps 300] [--fast]
+  usage: `Usage: stcts send IN.wav|- --to ws://HOST:PORT [--mode minimal|balanced|high] [--bps 300] [--fast]
 
-Plays IN.wav at real-time pace (--fast: as fast as possible) through VAD → ASR → coder and sends
-each phrase as soon as it ends. Reconnects by itself; exits when everything was acknowledged.`,
+Plays IN.wav at real-time pace (--fast: as fast as possible), or reads raw 16 kHz mono s16le PCM
+from stdin ('-', e.g. \`arecord -f S16_LE -r 16000 -c 1 | stcts send - --to …\`), through VAD →
+ASR → coder and sends each phrase as soon as it ends. Reconnects by itself; exits when everything
+was acknowledged.`,
   async run(args) {
     const p = parseArgs(args, { values: ['to', 'mode', 'bps'], booleans: ['fast', 'quiet'] });
     const [input] = p.positionals;

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { readWavFile, resample, toPcm16k, WavStreamWriter, sliceMs } from '../audio/index.ts';
+import { fromPcm16, readWavFile, resample, toPcm16k, WavStreamWriter } from '../audio/index.ts';
+import type { AudioSink } from './timeline.ts';
 import type { CodecMode, Frame } from '../codec/frame/index.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
@@ -18,11 +19,35 @@ export interface SendOptions {
   onState?: (s: string) => void;
 }
 
-/** `stcts send`: a WAV (or PCM) as live speech to a receiver over the WebSocket link. */
+/** Most recent audio kept for phrase analysis, samples (30 s at 16 kHz): bounded for endless input. */
+const HISTORY_SAMPLES = 30 * 16000;
+
+/** Raw signed 16-bit little-endian 16 kHz mono PCM from a stream (e.g. stdin), in 100 ms chunks. */
+export async function* pcmFromStream(stream: AsyncIterable<Buffer | string>): AsyncIterable<Int16Array> {
+  let carry = Buffer.alloc(0);
+  for await (const data of stream) {
+    const buf = Buffer.concat([carry, typeof data === 'string' ? Buffer.from(data) : data]);
+    const whole = buf.length - (buf.length % 2);
+    for (let o = 0; o + 3200 <= whole; o += 3200) {
+      yield new Int16Array(buf.buffer.slice(buf.byteOffset + o, buf.byteOffset + o + 3200));
+    }
+    const used = Math.floor(whole / 3200) * 3200;
+    carry = buf.subarray(used);
+  }
+  if (carry.length >= 2) yield new Int16Array(carry.buffer.slice(carry.byteOffset, carry.byteOffset + carry.length - (carry.length % 2)));
+}
+
+/** `stcts send`: a WAV file, or raw 16 kHz s16le PCM on stdin (`-`), as live speech over the link. */
 export async function sendLive(wavPath: string, url: string, o: SendOptions): Promise<{ frames: number; bitsOut: number; bitsIn: number; seconds: number }> {
-  const audio = await readWavFile(wavPath);
-  const a16 = audio.sampleRateHz === 16000 ? audio : resample(audio, 16000);
-  const pcm = toPcm16k(a16);
+  let source: AsyncIterable<Int16Array>;
+  if (wavPath === '-') source = pcmFromStream(process.stdin);
+  else {
+    const audio = await readWavFile(wavPath);
+    const pcm = toPcm16k(audio.sampleRateHz === 16000 ? audio : resample(audio, 16000));
+    source = (async function* () {
+      for (let i = 0; i < pcm.length; i += 1600) yield pcm.subarray(i, i + 1600);
+    })();
+  }
   const sessionId = randomInt(1, 2 ** 31);
   const link = new LinkSession(sessionId, { sender: { bitsPerSecond: o.bitsPerSecond } });
   const conn = connectLink(url, link, { onState: o.onState });
@@ -30,23 +55,37 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   const t0 = performance.now();
   let frames = 0;
   try {
+    // A bounded history of the input, for the prosody/speaker analysis of each phrase.
+    let history = new Int16Array(0);
+    let historyStart = 0;
+    let total = 0;
+    const realtime = o.realtime && wavPath !== '-';
     async function* chunks() {
-      for (let i = 0; i < pcm.length; i += 1600) {
-        if (o.realtime) {
-          const due = (i / 16000) * 1000 - (performance.now() - t0);
+      for await (const chunk of source) {
+        if (realtime) {
+          const due = (total / 16000) * 1000 - (performance.now() - t0);
           if (due > 0) await new Promise((r) => setTimeout(r, due));
         }
-        yield pcm.subarray(i, i + 1600);
+        const merged = new Int16Array(history.length + chunk.length);
+        merged.set(history);
+        merged.set(chunk, history.length);
+        const drop = Math.max(0, merged.length - HISTORY_SAMPLES);
+        history = merged.slice(drop);
+        historyStart += drop;
+        total += chunk.length;
+        yield chunk;
       }
     }
     async function* phrases() {
       for await (const result of asr.transcribe(chunks())) {
         o.onPhrase?.(result.text, result.startMs);
-        yield { result, audio: sliceMs(a16, result.startMs, result.endMs) };
+        const a = Math.max(0, Math.round(result.startMs * 16) - historyStart);
+        const b = Math.max(a, Math.round(result.endMs * 16) - historyStart);
+        yield { result, audio: fromPcm16(history.subarray(a, b), 16000) };
       }
     }
     const { codec, analyzer } = await senderPipeline('lm', o.mode);
-    for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId, mode: o.mode, endMs: () => (pcm.length / 16000) * 1000 })) {
+    for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId, mode: o.mode, endMs: () => (total / 16000) * 1000 })) {
       link.send(f.frame);
       frames++;
     }
@@ -78,7 +117,7 @@ export async function receiveLive(host: string, port: number, outPath: string, o
   } });
   o.onListening?.(server.port);
   const tts = await createTtsEngine('auto');
-  const sink = await WavStreamWriter.create(outPath, o.outputRateHz);
+  const sink: AudioSink = outPath === '-' ? stdoutPcmSink() : await WavStreamWriter.create(outPath, o.outputRateHz);
   try {
     const session = await got;
     async function* untilEnd(): AsyncIterable<Frame> {
@@ -104,4 +143,16 @@ export async function receiveLive(host: string, port: number, outPath: string, o
     await tts.close();
     await server.close();
   }
+}
+
+/** Raw s16le PCM on stdout, honouring backpressure. */
+function stdoutPcmSink(): AudioSink {
+  return {
+    async write(samples: Float32Array) {
+      const b = Buffer.alloc(samples.length * 2);
+      for (let i = 0; i < samples.length; i++) b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), i * 2);
+      if (!process.stdout.write(b)) await new Promise((r) => process.stdout.once('drain', r));
+    },
+    close() {},
+  };
 }
