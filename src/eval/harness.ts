@@ -20,7 +20,7 @@ export interface CodedUtterance {
   wireBits: number;
   /** Payload bits by stream (text, prosody, speaker); the rest of wireBits is overhead. */
   channelBits: Record<string, number>;
-  /** Bits of one-time session setup (SessionHeader, SpeakerProfile) charged to this utterance. */
+  /** Bits of once-per-session frames (SessionHeader, first SpeakerProfile, End) charged to this utterance. */
   setupBits: number;
   encodeMs: number;
   /** Where this utterance starts on its speaker session's timeline, ms. */
@@ -79,7 +79,8 @@ function account(c: CodedUtterance, f: AccountedFrame, wireBits: number): void {
   c.frames.push(f.frame);
   c.wireBits += wireBits;
   for (const [k, v] of Object.entries(f.channelBits)) c.channelBits[k] = (c.channelBits[k] ?? 0) + v;
-  if (f.frame.payload.type === 'sessionHeader' || f.frame.payload.type === 'speakerProfile') c.setupBits += wireBits;
+  const t = f.frame.payload.type;
+  if (t === 'sessionHeader' || t === 'end' || (t === 'speakerProfile' && f.frame.payload.id === 1)) c.setupBits += wireBits;
 }
 
 /**

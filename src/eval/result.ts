@@ -14,7 +14,7 @@ export interface EvalResult {
     speakerBps: number;
     /** Framing, session header, End, and coder rounding: totalBps minus the three payload channels. */
     overheadBps: number;
-    /** totalBps without one-time session setup (SessionHeader + SpeakerProfile): what a long call costs. */
+    /** totalBps without the once-per-session frames (SessionHeader, the first SpeakerProfile, End): what a long call costs per second. */
     sustainedBps: number;
   };
   asr: { senderWer: number; senderMeanUtteranceWer: number };

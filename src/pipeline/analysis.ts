@@ -9,6 +9,11 @@ import type { PhraseAnalyzer } from './sender.ts';
 
 /** Voiced speech needed before the first profile is announced, ms. */
 const MIN_PROFILE_VOICED_MS = 800;
+/**
+ * Profile distance that counts as a new speaker for a single phrase. One phrase is a noisy
+ * estimate (same-speaker phrases reach 1.5 on the dev corpus), and a false change costs 32 bytes.
+ */
+const SPEAKER_CHANGE_DISTANCE = 2;
 
 /**
  * Sender analysis: phrase prosody (F0 track + ASR word times → quantized phrase values, coded
@@ -35,7 +40,7 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
       // Speaker change: this phrase alone against the announced profile.
       const probe = new SpeakerProfileAccumulator();
       probe.add(audio);
-      if (probe.voicedMs >= MIN_PROFILE_VOICED_MS && isDifferentSpeaker(this.announced.profile, probe.profile(), 1.5)) {
+      if (probe.voicedMs >= MIN_PROFILE_VOICED_MS && isDifferentSpeaker(this.announced.profile, probe.profile(), SPEAKER_CHANGE_DISTANCE)) {
         this.acc = probe;
         this.announce();
       }
