@@ -147,3 +147,15 @@ export function segmentSpeech(pcm: Pcm16k, options: Partial<VadOptions> = {}): S
   const vad = new EnergyVad(options);
   return [...vad.push(pcm), ...vad.flush()];
 }
+
+/**
+ * Streaming form: phrases (stream-relative ms) as soon as each one ends. `vad` defaults to a fresh
+ * energy VAD; pass one from `createVad()` (src/engines/vad) for Silero.
+ */
+export async function* segmentSpeechStream(pcm: AsyncIterable<Pcm16k>, vad: Vad = new EnergyVad(), signal?: AbortSignal): AsyncIterable<SpeechSegment> {
+  for await (const chunk of pcm) {
+    signal?.throwIfAborted();
+    yield* await vad.push(chunk);
+  }
+  yield* await vad.flush();
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnergyVad, segmentSpeech } from '../../src/audio/vad.ts';
+import { EnergyVad, segmentSpeech, segmentSpeechStream } from '../../src/audio/vad.ts';
 
 /** Noise floor with tone bursts at given [start, end) seconds. */
 function signal(seconds: number, bursts: Array<[number, number]>): Int16Array {
@@ -36,5 +36,16 @@ describe('energy VAD', () => {
     const cut = Math.round(2.6 * 16000);
     expect(vad.push(pcm.subarray(0, Math.round(2.3 * 16000)))).toHaveLength(0);
     expect(vad.push(pcm.subarray(Math.round(2.3 * 16000), cut))).toHaveLength(1);
+  });
+
+  it('streaming form over async chunks gives the same phrases as the whole-file form', async () => {
+    const pcm = signal(8, [[1, 2.5], [3.5, 5]]);
+    async function* chunks() {
+      for (let i = 0; i < pcm.length; i += 777) yield pcm.subarray(i, i + 777);
+    }
+    const got = [];
+    for await (const s of segmentSpeechStream(chunks())) got.push(s);
+    expect(got).toEqual(segmentSpeech(pcm));
+    expect(got).toHaveLength(2);
   });
 });

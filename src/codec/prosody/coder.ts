@@ -2,19 +2,26 @@ import { DecodeError, EncodeError } from '../../core/errors.ts';
 import { RangeDecoder, RangeEncoder } from '../range/index.ts';
 import { SignedLaplaceModel, StaticSymbolModel } from './signed-model.ts';
 import { splitWords } from './syllables.ts';
-import { DCT_COEFFS, MODE_STEP_FACTOR, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail } from './types.ts';
+import { DCT_COEFFS, MODE_STEP_FACTOR, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail, type ProsodyMode } from './types.ts';
 
 /** Longest phrase (in words) whose prosody is coded; longer input is refused. */
 export const MAX_PROSODY_WORDS = 512;
 
 // Static models: a lost phrase cannot desynchronize them; scales fitted by eye to the dev corpus.
 const MODE_MODEL = new StaticSymbolModel([124, 2, 2]); // same as last, then the other two in order
+// Minimal mode codes level/rate/DCT in MODE_STEP_FACTOR-times coarser units, so its scales shrink alike.
 const LEVEL_DELTA = new SignedLaplaceModel(2.0);
 const RATE_DELTA = new SignedLaplaceModel(1.5);
 const DCT_MODELS = [2.0, 1.2, 1.0, 0.8, 0.7, 0.6, 0.55, 0.5].map((s) => new SignedLaplaceModel(s));
+const MIN_LEVEL_DELTA = new SignedLaplaceModel(1.0);
+const MIN_RATE_DELTA = new SignedLaplaceModel(0.75);
+const MIN_DCT_MODELS = [1.0].map((s) => new SignedLaplaceModel(s));
+const levelModel = (m: ProsodyMode) => (m === 'minimal' ? MIN_LEVEL_DELTA : LEVEL_DELTA);
+const rateModel = (m: ProsodyMode) => (m === 'minimal' ? MIN_RATE_DELTA : RATE_DELTA);
+const dctModels = (m: ProsodyMode) => (m === 'minimal' ? MIN_DCT_MODELS : DCT_MODELS);
 const PAUSE_MODEL = new StaticSymbolModel([90, 5, 3, 2]);
-const WORD_DUR = new SignedLaplaceModel(0.9);
-const WORD_F0 = new SignedLaplaceModel(0.6);
+const WORD_DUR = new SignedLaplaceModel(0.6);
+const WORD_F0 = new SignedLaplaceModel(0.45);
 
 function checkWords(wordCount: number, err: 'encode' | 'decode'): void {
   if (!Number.isInteger(wordCount) || wordCount < 0 || wordCount > MAX_PROSODY_WORDS) {
@@ -35,11 +42,11 @@ export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCou
   const step = MODE_STEP_FACTOR[p.mode];
   const levelDelta = p.levelQ - state.refLevelQ;
   if (levelDelta % step !== 0) throw new EncodeError('invalid_value', `prosody: ${p.mode} level delta ${levelDelta} is not a multiple of ${step}`);
-  LEVEL_DELTA.encode(enc, levelDelta / step);
+  levelModel(p.mode).encode(enc, levelDelta / step);
   const rateDelta = p.rateQ - state.refRateQ;
   if (rateDelta % step !== 0) throw new EncodeError('invalid_value', `prosody: ${p.mode} rate delta ${rateDelta} is not a multiple of ${step}`);
-  RATE_DELTA.encode(enc, rateDelta / step);
-  p.dctQ.forEach((q, i) => DCT_MODELS[i]!.encode(enc, q));
+  rateModel(p.mode).encode(enc, rateDelta / step);
+  p.dctQ.forEach((q, i) => dctModels(p.mode)[i]!.encode(enc, q));
   for (const c of p.pauseQ) PAUSE_MODEL.encode(enc, c);
 }
 
@@ -47,10 +54,10 @@ export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCou
 export function decodePhraseProsody(dec: RangeDecoder, wordCount: number, state: ProsodyCodingState): PhraseProsody {
   checkWords(wordCount, 'decode');
   const mode = modeFromSymbol(MODE_MODEL.decode(dec), state);
-  const levelQ = state.refLevelQ + MODE_STEP_FACTOR[mode] * LEVEL_DELTA.decode(dec);
-  const rateQ = state.refRateQ + MODE_STEP_FACTOR[mode] * RATE_DELTA.decode(dec);
+  const levelQ = state.refLevelQ + MODE_STEP_FACTOR[mode] * levelModel(mode).decode(dec);
+  const rateQ = state.refRateQ + MODE_STEP_FACTOR[mode] * rateModel(mode).decode(dec);
   const dctQ: number[] = [];
-  for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(DCT_MODELS[i]!.decode(dec));
+  for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(dctModels(mode)[i]!.decode(dec));
   const pauseQ: number[] = [];
   const pauses = mode === 'minimal' ? 0 : Math.max(0, wordCount - 1);
   for (let i = 0; i < pauses; i++) pauseQ.push(PAUSE_MODEL.decode(dec));

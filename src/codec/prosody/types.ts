@@ -48,8 +48,8 @@ export interface ProsodyCodingState {
 }
 
 export const LEVEL_STEP_ST = 1;
-export const WORD_DUR_STEPS_PER_OCTAVE = 3;
-export const WORD_F0_STEP_ST = 1.5;
+export const WORD_DUR_STEPS_PER_OCTAVE = 2;
+export const WORD_F0_STEP_ST = 2;
 export const RATE_STEPS_PER_OCTAVE = 8;
 export const DCT_STEP_ST = 0.75;
 /** Minimal mode quantizes level, slope and rate twice as coarsely (level/rate move from the reference in steps of this many units). */

@@ -4,12 +4,13 @@ import { UsageError } from '../../core/errors.ts';
 import type { AsrEngine, AsrResult } from './types.ts';
 
 /** Engine id → descriptor; `load()` is the only place that imports the implementation. */
-const ASR_ENGINES: Record<string, { description: string; load(options?: unknown): Promise<AsrEngine> }> = {
+const ASR_ENGINES: Record<string, { description: string; load(options?: Record<string, unknown>): Promise<AsrEngine> }> = {
   pocketsphinx: {
-    description: 'pocketsphinx en-us (Debian), N-API addon, energy VAD',
-    async load() {
-      const { PocketsphinxEngine } = await import('./pocketsphinx.ts');
-      return new PocketsphinxEngine();
+    description: 'pocketsphinx en-us (Debian), N-API addon; Silero VAD phrases (energy VAD fallback)',
+    async load(options = {}) {
+      const { PocketsphinxEngine, defaultPocketsphinxOptions } = await import('./pocketsphinx.ts');
+      // Merged once here; the caller's object is never mutated.
+      return new PocketsphinxEngine(Object.freeze({ ...defaultPocketsphinxOptions(), ...options }));
     },
   },
 };
@@ -18,11 +19,15 @@ export function listAsrEngines(): Array<{ id: string; description: string }> {
   return Object.entries(ASR_ENGINES).map(([id, d]) => ({ id, description: d.description }));
 }
 
-/** Creates an engine; the caller owns it and must close() it. */
-export async function createAsrEngine(id = 'pocketsphinx'): Promise<AsrEngine> {
+/**
+ * Creates an engine; the caller owns it and must close() it. `options` are the engine's own
+ * (for pocketsphinx: `Partial<PocketsphinxOptions>`: hmm, lm, dict, nbest, vad, vadId).
+ * Throws `EngineUnavailableError` when the addon or models are missing.
+ */
+export async function createAsrEngine(id = 'pocketsphinx', options: Record<string, unknown> = {}): Promise<AsrEngine> {
   const d = ASR_ENGINES[id];
   if (!d) throw new UsageError(`unknown ASR engine '${id}' (available: ${Object.keys(ASR_ENGINES).join(', ')})`);
-  return d.load();
+  return d.load(options);
 }
 
 /** Transcribes a whole recording. */

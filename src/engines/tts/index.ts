@@ -1,2 +1,3 @@
 export * from './types.ts';
 export * from './registry.ts';
+export * from './timbre.ts';

@@ -67,6 +67,8 @@ export class ReliableSender {
   private paceFreeAtMs = 0;
   private peerCumulative = 0;
   private forwardSentAtMs = -Infinity;
+  /** An ack showed a best-effort frame missing at the receiver: a forward notice is worth sending. */
+  private forwardPending = false;
   private closed = false;
 
   constructor(private readonly sessionId: number, options: Partial<ReliableSenderOptions> = {}) {
@@ -106,6 +108,13 @@ export class ReliableSender {
     for (const seq of [...this.unacked.keys()]) if (seq < ack.cumulative) acked(seq);
     for (let i = 0; i < 64; i++) if ((ack.sack >> BigInt(i)) & 1n) acked(ack.cumulative + 1 + i);
     for (const s of [...this.bestEffortSent]) if (s < ack.cumulative) this.bestEffortSent.delete(s);
+    // A best-effort frame is known missing when NACKed or when a later seq was SACKed.
+    let highestSacked = -1;
+    for (let i = 63; i >= 0; i--) if ((ack.sack >> BigInt(i)) & 1n) { highestSacked = ack.cumulative + 1 + i; break; }
+    for (const s of this.bestEffortSent) {
+      const sacked = s > ack.cumulative && s - ack.cumulative - 1 < 64 && ((ack.sack >> BigInt(s - ack.cumulative - 1)) & 1n) === 1n;
+      if (ack.nack.includes(s) || (!sacked && s < highestSacked)) this.forwardPending = true;
+    }
     for (const seq of ack.nack) {
       const o = this.unacked.get(seq);
       // Ignore a NACK for a copy sent less than half an RTT ago: it cannot have arrived yet.
@@ -156,6 +165,7 @@ export class ReliableSender {
   }
 
   private needsForward(): boolean {
+    if (!this.forwardPending) return false;
     const fp = this.forwardPoint();
     return fp > this.peerCumulative && [...this.bestEffortSent].some((s) => s >= this.peerCumulative && s < fp);
   }
@@ -190,6 +200,7 @@ export class ReliableSender {
       const seq = Math.max(1, chosen.length ? chosen[chosen.length - 1]!.frame.seq + 1 : fp);
       if (builder.tryAdd({ version: 1, sessionId: this.sessionId, seq, time: chosen[chosen.length - 1]?.frame.time ?? 0, payload: { type: 'ack', cumulative: fp, sack: 0n, nack: [] } })) {
         this.forwardSentAtMs = nowMs;
+        this.forwardPending = false;
         this.stats.forwardNotices++;
       }
     }

@@ -47,7 +47,7 @@ export class HtsTtsEngine implements TtsEngine {
     if (!voice) throw new InvalidStateError('HtsTtsEngine used after close()');
     signal?.throwIfAborted();
     const text = request.text.trim();
-    if (!text) return { samples: new Float32Array(0), sampleRateHz: 48000, words: [] };
+    if (!text) return { samples: new Float32Array(0), sampleRateHz: 32000, words: [] };
     const fe = await this.frontEnd.analyze(text);
     const timed = retime(fe.labels, fe.words.length, request);
     const run = this.busy.then(() => voice.synthesize(timed.lines, {
