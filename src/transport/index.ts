@@ -5,3 +5,4 @@ export * from './sim.ts';
 export * from './link-session.ts';
 export * from './ws.ts';
 export * from './relay.ts';
+export * from './synthetic-call.ts';
