@@ -130,33 +130,7 @@ export class WordCoder {
         triB = d.triStart[c + 1] as number;
         const sum = m.triSum[c] as number;
         const tot = sum + (d.triEsc[c] as number);
-        const done = step({
-          encode: (enc, id) => {
-            const j = id < this.V ? find(d.triWord, triA, triB, id) : -1;
-            if (j >= 0) {
-              enc.encode(m.triCum[j] as number, d.triFreq[j] as number, tot);
-              return true;
-            }
-            enc.encode(sum, tot - sum, tot);
-            return false;
-          },
-          decode: (dec) => {
-            const t = dec.getFreq(tot);
-            if (t >= sum) {
-              dec.decode(sum, tot - sum, tot);
-              return ESCAPED;
-            }
-            let lo = triA;
-            let hi = triB - 1;
-            while (lo < hi) {
-              const mid = (lo + hi + 1) >>> 1;
-              if ((m.triCum[mid] as number) <= t) lo = mid;
-              else hi = mid - 1;
-            }
-            dec.decode(m.triCum[lo] as number, d.triFreq[lo] as number, tot);
-            return d.triWord[lo] as number;
-          },
-        });
+        const done = step(this.listLevel(d.triWord, d.triFreq, triA, triB, (j) => m.triCum[j] as number, sum, tot, () => true));
         if (done) return;
         for (let k = triA; k < triB; k++) this.mark[d.triWord[k] as number] = this.stamp;
       }
@@ -185,36 +159,54 @@ export class WordCoder {
       const sum = (m.biSum[h1] as number) - exTotal;
       const tot = sum + (d.biEsc[h1] as number);
       const rcum = (j: number): number => (m.biCum[j] as number) - (this.exCum[countBelow(this.exPos, nEx, j)] as number);
-      const done = step({
-        encode: (enc, id) => {
-          const j = id < this.V && this.mark[id] !== this.stamp ? find(d.biWord, biA, biB, id) : -1;
-          if (j >= 0) {
-            enc.encode(rcum(j), d.biFreq[j] as number, tot);
-            return true;
-          }
-          enc.encode(sum, tot - sum, tot);
-          return false;
-        },
-        decode: (dec) => {
-          const t = dec.getFreq(tot);
-          if (t >= sum) {
-            dec.decode(sum, tot - sum, tot);
-            return ESCAPED;
-          }
-          let lo = biA;
-          let hi = biB - 1;
-          while (lo < hi) {
-            const mid = (lo + hi + 1) >>> 1;
-            if (rcum(mid) <= t) lo = mid;
-            else hi = mid - 1;
-          }
-          dec.decode(rcum(lo), d.biFreq[lo] as number, tot);
-          return d.biWord[lo] as number;
-        },
-      });
+      const done = step(this.listLevel(d.biWord, d.biFreq, biA, biB, rcum, sum, tot, (id) => this.mark[id] !== this.stamp));
       if (done) return;
     }
     this.unigramLevel(triA, triB, biA, biB, cache, step);
+  }
+
+  /**
+   * One n-gram level: the successor list words[a..b) with frequencies, cumulative counts `cum(j)`
+   * (exclusions already subtracted) and an escape taking [sum, tot). `eligible` says whether a word
+   * may be coded here (not excluded by a higher level).
+   */
+  private listLevel(
+    words: Uint32Array,
+    freqs: ArrayLike<number>,
+    a: number,
+    b: number,
+    cum: (j: number) => number,
+    sum: number,
+    tot: number,
+    eligible: (id: number) => boolean,
+  ): Level {
+    return {
+      encode: (enc, id) => {
+        const j = id < this.V && eligible(id) ? find(words, a, b, id) : -1;
+        if (j >= 0) {
+          enc.encode(cum(j), freqs[j] as number, tot);
+          return true;
+        }
+        enc.encode(sum, tot - sum, tot);
+        return false;
+      },
+      decode: (dec) => {
+        const t = dec.getFreq(tot);
+        if (t >= sum) {
+          dec.decode(sum, tot - sum, tot);
+          return ESCAPED;
+        }
+        let lo = a;
+        let hi = b - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >>> 1;
+          if (cum(mid) <= t) lo = mid;
+          else hi = mid - 1;
+        }
+        dec.decode(cum(lo), freqs[lo] as number, tot);
+        return words[lo] as number;
+      },
+    };
   }
 
   private ensureEx(n: number): void {
