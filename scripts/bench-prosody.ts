@@ -63,6 +63,12 @@ async function phrasesFor(utts: Utt[]): Promise<{ phrases: Map<string, Phrase[]>
   return { phrases, source: 'UNIFORM word spacing over the voiced region (no forced alignment)' };
 }
 
+function profileMedianF0(audio: MonoAudio): number {
+  const acc = new SpeakerProfileAccumulator();
+  acc.add(audio);
+  return decodeSpeakerProfile(encodeSpeakerProfile(acc.profile())).medianF0Hz;
+}
+
 function pearson(a: number[], b: number[]): number {
   const n = a.length;
   const ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
@@ -95,7 +101,9 @@ async function main(): Promise<void> {
     // Coding state: one session per speaker (--fresh-state: fresh per utterance, the worst case).
     const states = new Map<string, ReturnType<typeof initialProsodyState>>();
     for (const u of utts) {
-      let state = (freshState ? undefined : states.get(u.speaker)) ?? { ...initialProsodyState(), lastMode: mode };
+      // A session's prediction starts at its speaker profile's median F0 (the profile precedes the
+      // first phrase on the wire; here: the profile of the speaker's first utterance, decoded from 32 bytes).
+      let state = (freshState ? undefined : states.get(u.speaker)) ?? initialProsodyState(profileMedianF0(u.audio), mode);
       const track = tracks.get(u.id)!;
       const orig: number[] = [], dec: number[] = [];
       for (const ph of phrases.get(u.id)!) {

@@ -31,11 +31,11 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
     const words = result.words.map((w) => ({ word: w.word, startMs: w.startMs - result.startMs, endMs: w.endMs - result.startMs }));
     const track = trackF0(audio);
     const { prosody, detail } = quantizePhraseProsody({ words, f0Hz: track.f0Hz, f0FrameMs: track.frameMs }, mode, this.prosodyCoder.state);
-    this.updateSpeaker(audio);
     return { prosody, ...(detail ? { detail: encodeProsodyDetail(detail).coded } : {}) };
   }
 
-  private updateSpeaker(audio: MonoAudio): void {
+  /** Adds a phrase's voice to the profile (or detects a speaker change). Call before {@link analyzePhrase}. */
+  updateSpeaker(audio: MonoAudio): void {
     if (this.announced) {
       // Speaker change: this phrase alone against the announced profile.
       const probe = new SpeakerProfileAccumulator();

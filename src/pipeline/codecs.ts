@@ -23,6 +23,16 @@ export async function loadDefaultTextModel(): Promise<TextModel> {
 /** The content hash by which receivers cache speaker profiles (the same one the sender puts in SpeakerRef). */
 export const profileHashOf = profileHash;
 
+/** A profile's median F0 (Hz), or undefined for bytes that are not a profile (the prediction then stays). */
+function medianF0OfProfile(bytes: Uint8Array): number | undefined {
+  try {
+    return decodeSpeakerProfile(bytes).medianF0Hz;
+  } catch (err) {
+    if (err instanceof DecodeError) return undefined;
+    throw err;
+  }
+}
+
 /**
  * Sender-side phrase codec and the analysis that feeds it (sharing one prosody coder, so the
  * quantizer predicts from exactly the state the in-band coder will use). UTF-8 carries no prosody.
@@ -30,7 +40,7 @@ export const profileHashOf = profileHash;
 export async function senderPipeline(coding: 'lm' | 'utf8', mode: CodecMode, model?: TextModel): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
   if (coding === 'utf8') return { codec: new Utf8PhraseCodec(), analyzer: undefined };
   // Both ends start the prediction from the session's mode (the receiver reads it from the header).
-  const coder = new PhraseProsodyCoder(initialProsodyState(150, mode));
+  const coder = new PhraseProsodyCoder(initialProsodyState(150, mode), true, medianF0OfProfile);
   return { codec: new LmPhraseCodec(model ?? (await loadDefaultTextModel()), coder), analyzer: new SenderAnalysis(coder) };
 }
 
@@ -54,7 +64,7 @@ export async function phraseCodecFactory(model?: TextModel): Promise<PhraseCodec
       throw new DecodeError('model_mismatch', `this stream needs text model ${header.textModelId}, which is not available here: ${(loadError as Error)?.message ?? 'not loaded'}`);
     }
     checkTextModel(loaded, header.textModelId, header.textModelHash);
-    return new LmPhraseCodec(loaded, new PhraseProsodyCoder(initialProsodyState(150, header.mode)));
+    return new LmPhraseCodec(loaded, new PhraseProsodyCoder(initialProsodyState(150, header.mode), true, medianF0OfProfile));
   };
 }
 

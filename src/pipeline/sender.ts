@@ -5,7 +5,9 @@ import type { AsrResult } from '../engines/asr/types.ts';
 
 /** Per-phrase analysis the sender adds to the recognized text (prosody, speaker). */
 export interface PhraseAnalyzer<P> {
-  /** Feeds the phrase's audio (16 kHz, phrase-relative) and words; returns its prosody for the wire. */
+  /** Feeds the phrase's audio (16 kHz) to the speaker analysis; called first for every phrase. */
+  updateSpeaker(audio: MonoAudio): void;
+  /** The phrase's audio (16 kHz, phrase-relative) and words → its prosody for the wire. */
   analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: P; detail?: Uint8Array };
   /**
    * The profile to announce, once enough speech was heard (undefined before). Must stay the same
@@ -36,12 +38,14 @@ export async function* senderFrames<P>(
   let lastEndMs = 0;
   for await (const { result, audio } of results) {
     if (result.text.trim() === '') continue;
-    const analysis = analyzer?.analyzePhrase(audio, result, options.mode) ?? {};
+    // Speaker first: announcing a profile re-anchors the prosody prediction the phrase is quantized against.
+    analyzer?.updateSpeaker(audio);
     const profile = analyzer?.speakerProfile();
     if (profile) {
       const f = enc.speaker(profile.bytes, profile.hash, result.startMs);
       if (f) yield count(f, stats);
     }
+    const analysis = analyzer?.analyzePhrase(audio, result, options.mode) ?? {};
     for (const f of enc.phrase({ startMs: result.startMs, text: result.text, prosody: analysis.prosody, prosodyDetail: analysis.detail })) {
       yield count(f, stats);
     }

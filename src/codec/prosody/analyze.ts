@@ -1,5 +1,5 @@
 import { EncodeError } from '../../core/errors.ts';
-import { countSyllables } from './syllables.ts';
+import { countSyllables, wordLengthWeight } from './syllables.ts';
 import {
   CONTOUR_POINTS, DCT_COEFFS, DCT_STEP_ST, LEVEL_STEP_ST, MODE_STEP_FACTOR, WORD_DUR_STEPS_PER_OCTAVE, WORD_F0_STEP_ST, NOMINAL_SYLLABLE_MS, RATE_STEPS_PER_OCTAVE,
   type PhraseAnalysis, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail, type ProsodyMode,
@@ -72,12 +72,12 @@ export function quantizePhraseProsody(a: PhraseAnalysis, mode: ProsodyMode, stat
 
   // Word detail is predicted from the decoded (quantized) phrase values, exactly as the receiver will.
   const speechQ = speechMsFromRate(texts, rateQ);
-  const sylTotal = texts.reduce((s, w) => s + countSyllables(w), 0) || 1;
+  const weightTotal = texts.reduce((s, w) => s + wordLengthWeight(w), 0);
   const dctSt = dctQ.map((q) => q * DCT_STEP_ST);
   const wordDurQ: number[] = [];
   const wordF0Q: number[] = [];
   for (const w of words) {
-    const predicted = (speechQ * countSyllables(w.word)) / sylTotal;
+    const predicted = (speechQ * wordLengthWeight(w.word)) / weightTotal;
     wordDurQ.push(Math.round(WORD_DUR_STEPS_PER_OCTAVE * Math.log2(Math.max(20, w.endMs - w.startMs) / predicted)) + 0);
     let sum = 0, n = 0;
     const f0 = Math.max(0, Math.floor(w.startMs / a.f0FrameMs));

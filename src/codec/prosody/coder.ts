@@ -20,8 +20,9 @@ const levelModel = (m: ProsodyMode) => (m === 'minimal' ? MIN_LEVEL_DELTA : LEVE
 const rateModel = (m: ProsodyMode) => (m === 'minimal' ? MIN_RATE_DELTA : RATE_DELTA);
 const dctModels = (m: ProsodyMode) => (m === 'minimal' ? MIN_DCT_MODELS : DCT_MODELS);
 const PAUSE_MODEL = new StaticSymbolModel([90, 5, 3, 2]);
-const WORD_DUR = new SignedLaplaceModel(0.6);
-const WORD_F0 = new SignedLaplaceModel(0.45);
+// Fitted (best single Laplace scale) to the dev corpus's pocketsphinx word times: 1.05 and 0.6.
+const WORD_DUR = new SignedLaplaceModel(1.05);
+const WORD_F0 = new SignedLaplaceModel(0.6);
 
 function checkWords(wordCount: number, err: 'encode' | 'decode'): void {
   if (!Number.isInteger(wordCount) || wordCount < 0 || wordCount > MAX_PROSODY_WORDS) {
@@ -118,8 +119,26 @@ export function decodeProsodyDetail(coded: Uint8Array, wordCount: number): Proso
  */
 export class PhraseProsodyCoder {
   private st: ProsodyCodingState;
-  constructor(initial: ProsodyCodingState = initialProsodyState(), private readonly autoCommit = true) {
+  /**
+   * @param autoCommit advance the prediction on every encode/decode (default true)
+   * @param medianF0OfProfile reads a speaker profile's median F0 (Hz) for {@link speakerChanged};
+   *   undefined → speaker changes leave the prediction alone
+   */
+  constructor(
+    initial: ProsodyCodingState = initialProsodyState(),
+    private readonly autoCommit = true,
+    private readonly medianF0OfProfile?: (profile: Uint8Array) => number | undefined,
+  ) {
     this.st = { ...initial };
+  }
+  /**
+   * The session switched to the speaker of `profile` (sent or referenced at this point of the stream,
+   * on both sides): the next level is predicted from the profile's median F0 instead of the last
+   * phrase, so the first phrase of a voice costs ~1 bit of level instead of ~4 (issue #5).
+   */
+  speakerChanged(profile: Uint8Array): void {
+    const hz = this.medianF0OfProfile?.(profile);
+    if (hz !== undefined && Number.isFinite(hz) && hz > 0) this.st = { ...this.st, refLevelQ: initialProsodyState(hz, this.st.lastMode).refLevelQ };
   }
   get state(): Readonly<ProsodyCodingState> {
     return this.st;

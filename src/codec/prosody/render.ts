@@ -1,5 +1,5 @@
 import { contourAt, speechMsFromRate } from './analyze.ts';
-import { countSyllables } from './syllables.ts';
+import { wordLengthWeight } from './syllables.ts';
 import { DCT_STEP_ST, LEVEL_STEP_ST, MODE_STEP_FACTOR, PAUSE_CLASS_MS, WORD_DUR_STEPS_PER_OCTAVE, WORD_F0_STEP_ST, type PhraseProsody, type ProsodyDetail } from './types.ts';
 
 /** What the TTS gets for one phrase (see TtsRequest in src/engines/tts/types.ts). */
@@ -31,7 +31,7 @@ const SMOOTH_FRAMES = 7;
 /**
  * Turns decoded phrase prosody into TTS targets. `words` is the decoded text's word list (or just
  * a count, then every word counts as one syllable). Without detail the word timing is spread by
- * syllables and the contour is the level + DCT curve; with detail, word durations and per-word F0
+ * letter counts ({@link wordLengthWeight}) and the contour is the level + DCT curve; with detail, word durations and per-word F0
  * offsets (smoothed over ±35 ms so the contour stays continuous) are added.
  */
 export function renderProsody(p: PhraseProsody, words: readonly string[] | number, options: Partial<RenderProsodyOptions> = {}): RenderedProsody {
@@ -39,9 +39,9 @@ export function renderProsody(p: PhraseProsody, words: readonly string[] | numbe
   const list = typeof words === 'number' ? new Array<string>(words).fill('a') : words;
   const speechMs = speechMsFromRate(list, p.rateQ);
   const pausesAfterMs = list.map((_, i) => (i < p.pauseQ.length ? PAUSE_CLASS_MS[p.pauseQ[i]!] ?? 0 : 0));
-  const syl = list.map(countSyllables);
-  const sylTotal = syl.reduce((s, v) => s + v, 0) || 1;
-  let wordDurationsMs = syl.map((s) => (speechMs * s) / sylTotal);
+  const weights = list.map(wordLengthWeight);
+  const weightTotal = weights.reduce((s, v) => s + v, 0);
+  let wordDurationsMs = weights.map((w) => (speechMs * w) / weightTotal);
   const detail = options.detail && options.detail.wordDurQ.length === list.length ? options.detail : undefined;
   if (detail) wordDurationsMs = wordDurationsMs.map((d, i) => d * 2 ** (detail.wordDurQ[i]! / WORD_DUR_STEPS_PER_OCTAVE));
   const spanMs = wordDurationsMs.reduce((s, v) => s + v, 0) + pausesAfterMs.reduce((s, v) => s + v, 0);

@@ -16,6 +16,15 @@ export function countSyllables(word: string): number {
   return Math.max(1, groups);
 }
 
+/**
+ * Relative spoken length of a word for sharing a phrase's speech time among its words: its letter
+ * count (min 1). On the dev corpus this predicts word durations better than syllable counts (high-mode
+ * word-duration residuals cost 748 instead of 868 bits; measured with pocketsphinx word times).
+ */
+export function wordLengthWeight(word: string): number {
+  return Math.max(1, word.toLowerCase().replace(/[^a-z]/g, '').length);
+}
+
 /** Words of a phrase text as both sides see them (split on whitespace). */
 export function splitWords(text: string): string[] {
   return text.split(/\s+/).filter((w) => w.length > 0);

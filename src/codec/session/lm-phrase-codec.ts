@@ -11,6 +11,8 @@ import type { PhraseCodec } from './phrase-codec.ts';
 export interface InbandProsodyCoder<P> {
   encode(prosody: P, enc: RangeEncoder, text: string): void;
   decode(dec: RangeDecoder, text: string): P;
+  /** The current speaker changed to `profile` (same stream point on both sides). */
+  speakerChanged?(profile: Uint8Array): void;
 }
 
 /** Text by the language-model coder, then (when present) the phrase prosody, in one range-coded string. */
@@ -63,6 +65,10 @@ export class LmPhraseCodec<P> implements PhraseCodec<P> {
 
   commit(text: string): void {
     this.text.commit(text);
+  }
+
+  speakerChanged(profile: Uint8Array): void {
+    this.prosody?.speakerChanged?.(profile);
   }
 }
 

@@ -17,6 +17,11 @@ export interface PhraseCodec<P = unknown> {
   decode(coded: Uint8Array): { text: string; prosody: P | undefined; bitsByChannel?: Record<string, number> };
   /** Adds a delivered segment to the shared context (both sides, same order). */
   commit(text: string): void;
+  /**
+   * The session's current speaker is now `profile` (a SpeakerProfile or a SpeakerRef, called at the
+   * same point of the stream by encoder and decoder): lets predictive coders re-anchor.
+   */
+  speakerChanged?(profile: Uint8Array): void;
 }
 
 const MAX_UTF8_BYTES = 8192;

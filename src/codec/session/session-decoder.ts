@@ -1,7 +1,7 @@
 import { DecodeError } from '../../core/errors.ts';
 import { DEFAULT_TIME_UNIT_MS, type Frame, type SessionHeaderPayload } from '../frame/index.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
-import { splitBits } from './session-encoder.ts';
+import { CODEC_VERSION, splitBits } from './session-encoder.ts';
 
 /** What the receiver learns from frames, in order. */
 export type SessionEvent<P> =
@@ -47,6 +47,9 @@ export class SessionDecoder<P> {
         this.header = p;
         this.codec = undefined;
         try {
+          if (p.codecVersion !== CODEC_VERSION) {
+            throw new DecodeError('unsupported_version', `the stream was coded with codec version ${p.codecVersion}, this receiver decodes version ${CODEC_VERSION}; install the same stcts version on both ends`, { streamVersion: p.codecVersion, localVersion: CODEC_VERSION });
+          }
           this.codec = this.codecFor(p);
           this.codecError = undefined;
         } catch (err) {
@@ -59,6 +62,7 @@ export class SessionDecoder<P> {
         this.profilesById.set(p.id, { profile: p.profile, hash });
         this.profileCache.set(hash, p.profile);
         this.speakerId = p.id;
+        this.codec?.speakerChanged?.(p.profile);
         return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: p.profile, profileHash: hash, cached: false }];
       }
       case 'speakerRef': {
@@ -69,6 +73,7 @@ export class SessionDecoder<P> {
           return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `SpeakerRef ${p.id} to a profile this receiver never saw; using the default voice`) }];
         }
         this.profilesById.set(p.id, { profile: cached, hash: p.profileHash });
+        this.codec?.speakerChanged?.(cached);
         return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: cached, profileHash: p.profileHash, cached: !known }];
       }
       case 'text': {

@@ -3,7 +3,11 @@ import { type CodecMode, type Frame, type FramePayload, DEFAULT_TIME_UNIT_MS, FO
 import type { PhraseCodec } from './phrase-codec.ts';
 
 /** Codec generation written into SessionHeader.codec_version. */
-export const CODEC_VERSION = 1;
+/**
+ * Bitstream version. 2: prosody level re-anchored on speaker changes, word-duration residuals
+ * against letter counts, refitted word-detail scales (issue #5).
+ */
+export const CODEC_VERSION = 2;
 
 export interface SessionEncoderOptions {
   /** uint32 random id of the session. */
@@ -94,6 +98,7 @@ export class SessionEncoder<P> {
     if (profileHash === this.currentSpeakerHash) return undefined;
     this.currentSpeakerHash = profileHash;
     const time = this.timeOf(atMs);
+    this.codec.speakerChanged?.(profile);
     const known = this.speakerIds.get(profileHash);
     if (known !== undefined) {
       return { frame: this.frame(time, { type: 'speakerRef', id: known, profileHash }), channelBits: { speaker: 0 } };

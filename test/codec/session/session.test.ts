@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrameStream, encodeFrameStream } from '../../../src/codec/frame/index.ts';
-import { SessionDecoder, SessionEncoder, splitBits, Utf8PhraseCodec } from '../../../src/codec/session/index.ts';
-import { InvalidStateError } from '../../../src/core/errors.ts';
+import { CODEC_VERSION, SessionDecoder, SessionEncoder, splitBits, Utf8PhraseCodec } from '../../../src/codec/session/index.ts';
+import { DecodeError, InvalidStateError } from '../../../src/core/errors.ts';
 
 const hash = (b: Uint8Array) => b.reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 7);
 
@@ -44,14 +44,39 @@ describe('session encoder/decoder', () => {
     const d1 = new SessionDecoder(() => new Utf8PhraseCodec(), cache, hash);
     for (const a of [first.start(), first.speaker(prof, hash(prof), 0)!]) d1.accept(a.frame);
     const d2 = new SessionDecoder(() => new Utf8PhraseCodec(), cache, hash);
-    d2.accept({ version: 1, sessionId: 2, seq: 0, time: 0, payload: { type: 'sessionHeader', codecVersion: 1, mode: 'minimal', textModelId: 'utf8', textModelHash: 0, sampleRateHz: 16000, timeUnitMs: 20 } });
+    d2.accept({ version: 1, sessionId: 2, seq: 0, time: 0, payload: { type: 'sessionHeader', codecVersion: CODEC_VERSION, mode: 'minimal', textModelId: 'utf8', textModelHash: 0, sampleRateHz: 16000, timeUnitMs: 20 } });
     const ev = d2.accept({ version: 1, sessionId: 2, seq: 1, time: 0, payload: { type: 'speakerRef', id: 1, profileHash: hash(prof) } });
     expect(ev[0]).toMatchObject({ type: 'speaker', cached: true, profile: prof });
   });
 
+  it('refuses a stream of another codec version (unsupported_version), naming both versions', () => {
+    const dec = new SessionDecoder(() => new Utf8PhraseCodec());
+    const header = { version: 1, sessionId: 2, seq: 0, time: 0, payload: { type: 'sessionHeader' as const, codecVersion: CODEC_VERSION + 1, mode: 'minimal' as const, textModelId: 'utf8', textModelHash: 0, sampleRateHz: 16000, timeUnitMs: 20 } };
+    expect(() => dec.accept(header)).toThrow(DecodeError);
+    try { dec.accept(header); } catch (e) { expect((e as DecodeError).code).toBe('unsupported_version'); }
+    // Its text is then skipped with a warning, never decoded with the wrong rules.
+    const ev = dec.accept({ version: 1, sessionId: 2, seq: 1, time: 0, payload: { type: 'text', coding: 'utf8', coded: new Uint8Array([65]) } });
+    expect(ev[0]!.type === 'warning' && ev[0]!.error.code).toBe('unsupported_version');
+  });
+
+  it('tells the phrase codec about speaker changes at the same stream point on both sides', () => {
+    const log = (side: string[]) => class extends Utf8PhraseCodec {
+      override commit(): void { side.push('phrase'); super.commit(); }
+      speakerChanged(p: Uint8Array): void { side.push(`speaker ${p[0]}`); }
+    };
+    const tx: string[] = [], rx: string[] = [];
+    const enc = new SessionEncoder(new (log(tx))(), { sessionId: 5 });
+    const a = Uint8Array.from([1]), b = Uint8Array.from([2]);
+    const frames = [enc.start(), enc.speaker(a, 1, 0)!, ...enc.phrase({ startMs: 0, text: 'X' }), enc.speaker(b, 2, 10)!, ...enc.phrase({ startMs: 10, text: 'Y' }), enc.speaker(a, 1, 20)!, ...enc.phrase({ startMs: 20, text: 'Z' })];
+    const dec = new SessionDecoder(() => new (log(rx))(), new Map(), (p) => p[0]!);
+    for (const f of frames) dec.accept(f.frame);
+    expect(tx).toEqual(['speaker 1', 'phrase', 'speaker 2', 'phrase', 'speaker 1', 'phrase']);
+    expect(rx).toEqual(tx);
+  });
+
   it('warns instead of guessing when the text context differs', () => {
     const dec = new SessionDecoder(() => new Utf8PhraseCodec());
-    dec.accept({ version: 1, sessionId: 2, seq: 0, time: 0, payload: { type: 'sessionHeader', codecVersion: 1, mode: 'minimal', textModelId: 'utf8', textModelHash: 0, sampleRateHz: 16000, timeUnitMs: 20 } });
+    dec.accept({ version: 1, sessionId: 2, seq: 0, time: 0, payload: { type: 'sessionHeader', codecVersion: CODEC_VERSION, mode: 'minimal', textModelId: 'utf8', textModelHash: 0, sampleRateHz: 16000, timeUnitMs: 20 } });
     const ev = dec.accept({ version: 1, sessionId: 2, seq: 1, time: 5, payload: { type: 'text', coding: 'utf8', coded: new Uint8Array([65]), contextSegments: 3 } });
     expect(ev[0]!.type).toBe('warning');
     expect(ev[0]!.type === 'warning' && ev[0]!.error.code).toBe('model_mismatch');
