@@ -15,6 +15,11 @@ export interface VadOptions {
   paddingMs: number;
   /** Longer phrases are split at their quietest point, ms. Default 10000. */
   maxPhraseMs: number;
+  /**
+   * Silence after which a phrase is offered as tentative ({@link PhraseSegmenter.takeTentative}) so a
+   * recognizer can start on it while the VAD waits for `minSilenceMs`; ms. Default 200.
+   */
+  tentativeSilenceMs: number;
 }
 
 export const DEFAULT_VAD_OPTIONS: Readonly<VadOptions> = Object.freeze({
@@ -25,6 +30,7 @@ export const DEFAULT_VAD_OPTIONS: Readonly<VadOptions> = Object.freeze({
   minSpeechMs: 150,
   paddingMs: 150,
   maxPhraseMs: 10_000,
+  tentativeSilenceMs: 200,
 });
 
 export interface SpeechSegment {
@@ -36,6 +42,11 @@ export interface SpeechSegment {
 export interface Vad {
   push(pcm: Pcm16k): SpeechSegment[] | Promise<SpeechSegment[]>;
   flush(): SpeechSegment[] | Promise<SpeechSegment[]>;
+  /**
+   * The phrase as it will be reported if no speech follows (offered once, after `tentativeSilenceMs`
+   * of silence), or undefined. A later final segment with the same start and end is that phrase.
+   */
+  takeTentative?(): SpeechSegment | undefined;
 }
 
 /**
@@ -49,9 +60,15 @@ export class PhraseSegmenter {
   private speechStart: number | undefined;
   private lastSpeech = -1;
   private readonly energies: number[] = [];
+  private tentative: SpeechSegment | undefined;
 
   constructor(options: Partial<VadOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_VAD_OPTIONS, ...options });
+  }
+
+  /** The tentative phrase needs its end padding heard. */
+  private get tentativeMs(): number {
+    return Math.max(this.options.tentativeSilenceMs, this.options.paddingMs);
   }
 
   private get frameMs(): number {
@@ -75,6 +92,11 @@ export class PhraseSegmenter {
     const lengthFrames = i - this.speechStart;
     if (silenceFrames * o.frameMs >= o.minSilenceMs) {
       this.close(this.lastSpeech + 1, out);
+    } else if (silenceFrames > 0 && silenceFrames * o.frameMs >= this.tentativeMs && (silenceFrames - 1) * o.frameMs < this.tentativeMs) {
+      // Exactly the segment close() would report now (same padding); speech resuming makes it stale.
+      if ((this.lastSpeech + 1 - this.speechStart) * o.frameMs >= o.minSpeechMs) {
+        this.tentative = { startMs: Math.max(0, this.speechStart * o.frameMs - o.paddingMs), endMs: (this.lastSpeech + 1) * o.frameMs + o.paddingMs };
+      }
     } else if (lengthFrames * o.frameMs >= o.maxPhraseMs) {
       // Cut at the quietest frame of the last third of the phrase.
       const from = this.speechStart + Math.floor((lengthFrames * 2) / 3);
@@ -84,6 +106,13 @@ export class PhraseSegmenter {
       this.speechStart = cut;
       this.lastSpeech = Math.max(this.lastSpeech, cut);
     }
+  }
+
+  /** See {@link Vad.takeTentative}. */
+  takeTentative(): SpeechSegment | undefined {
+    const t = this.tentative;
+    this.tentative = undefined;
+    return t;
   }
 
   private energyAt(frame: number): number {
@@ -122,7 +151,7 @@ export class EnergyVad extends PhraseSegmenter implements Vad {
     this.frameSamples = Math.round((16000 * this.options.frameMs) / 1000);
   }
 
-  /** Feeds samples; returns phrases that ended. */
+  /** Feeds samples; returns phrases that ended. Check {@link takeTentative} after each push. */
   push(pcm: Pcm16k): SpeechSegment[] {
     const buf = new Int16Array(this.pending.length + pcm.length);
     buf.set(this.pending);

@@ -48,4 +48,28 @@ describe('energy VAD', () => {
     expect(got).toEqual(segmentSpeech(pcm));
     expect(got).toHaveLength(2);
   });
+
+  it('offers the phrase as tentative after 200 ms of silence; it equals the final phrase unless speech resumes', () => {
+    const pcm = signal(8, [[1, 2], [2.3, 3], [4, 5]]);
+    const vad = new EnergyVad();
+    const tentatives: Array<{ atMs: number; seg: { startMs: number; endMs: number } }> = [];
+    const finals: Array<{ startMs: number; endMs: number }> = [];
+    for (let i = 0; i < pcm.length; i += 160) {
+      finals.push(...vad.push(pcm.subarray(i, i + 160)));
+      const t = vad.takeTentative();
+      if (t) tentatives.push({ atMs: (i + 160) / 16, seg: t });
+      expect(vad.takeTentative()).toBeUndefined(); // offered once
+    }
+    finals.push(...vad.flush());
+    expect(finals).toHaveLength(2);
+    // 2.0 s: a tentative end that speech at 2.3 s makes stale; 3.0 s and 5.0 s: confirmed ones.
+    expect(tentatives).toHaveLength(3);
+    expect(tentatives[0]!.atMs).toBeGreaterThanOrEqual(2150);
+    expect(tentatives[0]!.atMs).toBeLessThan(2300);
+    expect(finals.map((f) => JSON.stringify(f))).not.toContain(JSON.stringify(tentatives[0]!.seg));
+    expect(tentatives[1]!.seg).toEqual(finals[0]);
+    expect(tentatives[2]!.seg).toEqual(finals[1]);
+    // Offered ≥ 250 ms before the phrase is final (minSilenceMs 500).
+    expect(finals[0]!.endMs - 150 + 500 - tentatives[1]!.atMs).toBeGreaterThanOrEqual(250);
+  });
 });

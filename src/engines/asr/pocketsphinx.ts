@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { VadOptions } from '../../audio/vad.ts';
+import type { SpeechSegment, VadOptions } from '../../audio/vad.ts';
 import { createVad, type VadId } from '../vad/index.ts';
 import type { Pcm16k } from '../../audio/pcm.ts';
 import { EngineUnavailableError, InvalidStateError } from '../../core/errors.ts';
@@ -19,6 +19,8 @@ export interface PocketsphinxOptions {
   vad: Partial<VadOptions>;
   /** Phrase detector: Silero (default when it loads) or the energy VAD. Env STCTS_VAD. */
   vadId: VadId;
+  /** Start decoding a phrase at the VAD's tentative end (see VadOptions.tentativeSilenceMs). Default true. */
+  speculative: boolean;
 }
 
 const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -31,6 +33,7 @@ export function defaultPocketsphinxOptions(): PocketsphinxOptions {
     nbest: 0,
     vad: {},
     vadId: (process.env.STCTS_VAD as VadId | undefined) ?? 'auto',
+    speculative: true,
   };
 }
 
@@ -107,14 +110,31 @@ export class PocketsphinxEngine implements AsrEngine {
       const words = r.words.map(shift);
       return { text: r.text, startMs: words[0]?.startMs ?? seg.startMs, endMs: words.at(-1)?.endMs ?? seg.endMs, words, nbest: r.nbest };
     };
+    // Speculative decoding (issue #7, latency): a phrase offered as tentative by the VAD is decoded
+    // while the VAD still waits for the end-of-phrase silence; if that phrase is then confirmed
+    // unchanged, its result is already (nearly) there. A stale guess only costs CPU.
+    let guess: { seg: SpeechSegment; result: Promise<AsrResult | undefined> } | undefined;
+    const finalResult = (seg: SpeechSegment): Promise<AsrResult | undefined> => {
+      const g = guess;
+      guess = undefined;
+      if (g && g.seg.startMs === seg.startMs && g.seg.endMs === seg.endMs) return g.result;
+      return decodeSegment(seg);
+    };
     for await (const chunk of pcm) {
       signal?.throwIfAborted();
       const merged = new Int16Array(buffer.length + chunk.length);
       merged.set(buffer);
       merged.set(chunk, buffer.length);
       buffer = merged;
-      for (const seg of await vad.push(chunk)) {
-        const r = await decodeSegment(seg);
+      const ended = await vad.push(chunk);
+      const tentative = vad.takeTentative?.();
+      if (tentative && this.options.speculative) {
+        const result = decodeSegment(tentative);
+        result.catch(() => {}); // awaited (or dropped as stale) later
+        guess = { seg: tentative, result };
+      }
+      for (const seg of ended) {
+        const r = await finalResult(seg);
         if (r) yield r;
         // Drop audio before this phrase's end, keeping a little for padding of the next one.
         const keepFrom = Math.max(0, Math.round(seg.endMs * 16) - 16 * 400 - bufferStartSample);
@@ -123,7 +143,7 @@ export class PocketsphinxEngine implements AsrEngine {
       }
     }
     for (const seg of await vad.flush()) {
-      const r = await decodeSegment(seg);
+      const r = await finalResult(seg);
       if (r) yield r;
     }
   }
