@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   relay: () => import('./relay.ts'),
   sim: () => import('./sim.ts'),
   demo: () => import('./demo.ts'),
+  models: () => import('./models.ts'),
 };
 
 async function loadCommand(name: string): Promise<CliCommand | undefined> {

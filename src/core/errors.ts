@@ -68,7 +68,7 @@ export class EngineError extends StctsError {
   }
 }
 
-export type TransportErrorCode = 'closed' | 'timeout' | 'refused' | 'protocol' | 'overflow' | 'auth_failed';
+export type TransportErrorCode = 'closed' | 'timeout' | 'refused' | 'protocol' | 'overflow' | 'auth_failed' | 'too_large';
 
 /** Link and socket failures. */
 export class TransportError extends StctsError {
@@ -89,5 +89,29 @@ export class InvalidStateError extends StctsError {
 export class UsageError extends StctsError {
   constructor(message: string) {
     super('usage', message);
+  }
+}
+
+export type ModelErrorCode = 'shape_mismatch' | 'sha_mismatch' | 'bad_manifest' | 'download_failed' | 'no_network' | 'bad_model';
+
+/**
+ * Model files (issue #9): a manifest that does not validate, a download that fails or whose sha256
+ * differs, a model whose tensors do not match what the engine expects, or a file ONNX Runtime
+ * cannot load. `details.modelId` / `details.tensor` name the culprit where known.
+ */
+export class ModelError extends StctsError {
+  declare readonly code: ModelErrorCode;
+  constructor(code: ModelErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(code, message, details, options);
+  }
+}
+
+export type ConfigErrorCode = 'not_found' | 'too_large' | 'invalid_yaml' | 'unknown_key' | 'missing' | 'invalid_value' | 'unknown_peer';
+
+/** A daemon configuration that cannot be used (edge/stcts.yaml), or a name it does not define. */
+export class ConfigError extends StctsError {
+  declare readonly code: ConfigErrorCode;
+  constructor(code: ConfigErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }

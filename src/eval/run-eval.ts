@@ -21,7 +21,14 @@ export interface EvalOptions {
   baselines: string[];
   sweep: boolean;
   textOnly: boolean;
-  tts: 'auto' | 'hts' | 'flite';
+  /** TTS engine id of the registry, or 'auto'. */
+  tts: string;
+  /** Sender ASR engine id (default 'pocketsphinx'); also scores the round trip unless `scoreAsr` is given. */
+  asr?: string;
+  /** ASR engine that transcribes the decoded audio for round-trip WER (default: the sender's). */
+  scoreAsr?: string;
+  /** Options for the ASR engines (e.g. `modelDir`). */
+  asrOptions?: Record<string, unknown>;
   /** Use only the first N utterances (quick runs). */
   limit?: number;
   command: string;
@@ -105,7 +112,9 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const audio = new Map<string, MonoAudio>();
   for (const u of corpus) audio.set(u.id, await loadUtteranceAudio(u));
   const audioSeconds = corpus.reduce((s, u) => s + audio.get(u.id)!.samples.length / 16000, 0);
-  const asr = await createAsrEngine('pocketsphinx');
+  const asrId = o.asr ?? 'pocketsphinx';
+  const asr = await createAsrEngine(asrId, o.asrOptions ?? {});
+  const scorer = o.scoreAsr && o.scoreAsr !== asrId ? await createAsrEngine(o.scoreAsr, o.asrOptions ?? {}) : asr;
   const tts: TtsEngine = await createTtsEngine(o.tts);
   let peakRss = process.memoryUsage().rss;
   const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
@@ -134,7 +143,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const idx = coded.map((c, i) => i).sort((a, b) => order.get(coded[a]!.utt.id)! - order.get(coded[b]!.utt.id)!);
       const cs = idx.map((i) => coded[i]!);
       const ds = idx.map((i) => decoded[i]!);
-      return { coded: cs, decoded: ds, scored: await score(cs, ds, asr, id, origF0) };
+      return { coded: cs, decoded: ds, scored: await score(cs, ds, scorer, id, origF0) };
     };
 
     const main = await runMode(o.mode, { useProsody: true, useSpeaker: true }, `stcts ${o.mode}`, [0, 0.5]);
@@ -207,7 +216,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
           bitsSum += r.bits;
           encMs += r.encodeMs;
           decMs += r.decodeMs;
-          pairs.push({ reference: u.transcript, hypothesis: (await recognize(asr, r.decoded)).map((x) => x.text).join(' ') });
+          pairs.push({ reference: u.transcript, hypothesis: (await recognize(scorer, r.decoded)).map((x) => x.text).join(' ') });
           if (id.identify(featureStats(mfcc(r.decoded))) === u.speaker) correct++;
         }
         result.baselines.push({ name: b.name, bps: bitsSum / audioSeconds, wer: corpusWer(pairs).wer, encodeRtf: encMs / 1000 / audioSeconds, decodeRtf: decMs / 1000 / audioSeconds, speakerIdAccuracy: correct / corpus.length });
@@ -222,6 +231,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     return result;
   } finally {
     await asr.close();
+    if (scorer !== asr) await scorer.close();
     await tts.close();
   }
 }

@@ -8,7 +8,8 @@ import { phraseRenderer, timbrePostProcess } from './render.ts';
 import { readStcFile } from './stc-file.ts';
 
 export interface DecodeFileOptions {
-  tts: 'auto' | 'hts' | 'flite';
+  /** TTS engine id of the registry, or 'auto'. */
+  tts: string;
   outputRateHz: number;
   useProsody: boolean;
   useSpeaker: boolean;

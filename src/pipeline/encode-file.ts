@@ -12,6 +12,10 @@ export interface EncodeOptions {
   mode: CodecMode;
   coding: 'lm' | 'utf8';
   sessionId?: number;
+  /** ASR engine id of the registry (default 'pocketsphinx'). */
+  asr?: string;
+  /** Options for that engine (e.g. `modelDir` for the neural ones). */
+  asrOptions?: Record<string, unknown>;
 }
 
 export interface EncodeResult {
@@ -76,7 +80,7 @@ export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: Enc
 /** `stcts encode`: WAV file in, .stc file out. */
 export async function encodeWavFile(input: string, output: string, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
   const audio = await readWavFile(input);
-  const asr = await createAsrEngine('pocketsphinx');
+  const asr = await createAsrEngine(options.asr ?? 'pocketsphinx', options.asrOptions ?? {});
   try {
     const result = await encodeAudio(audio, asr, options, progress);
     await writeFile(output, result.stream);

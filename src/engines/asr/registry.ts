@@ -13,7 +13,20 @@ const ASR_ENGINES: Record<string, { description: string; load(options?: Record<s
       return new PocketsphinxEngine(Object.freeze({ ...defaultPocketsphinxOptions(), ...options }));
     },
   },
+  'whisper-tiny.en': whisperDescriptor('whisper-tiny.en', 'Whisper tiny.en (ONNX, onnxruntime-node; weights via stcts models fetch whisper-tiny.en)'),
+  'whisper-base.en': whisperDescriptor('whisper-base.en', 'Whisper base.en (ONNX, onnxruntime-node; weights via stcts models fetch whisper-base.en)'),
 };
+
+/** Whisper options: `Partial<WhisperOptions>` (`modelDir` overrides the model cache folder). */
+function whisperDescriptor(modelId: string, description: string): { description: string; load(options?: Record<string, unknown>): Promise<AsrEngine> } {
+  return {
+    description,
+    async load(options = {}) {
+      const { WhisperEngine } = await import('./whisper/engine.ts');
+      return WhisperEngine.create({ ...options, modelId });
+    },
+  };
+}
 
 export function listAsrEngines(): Array<{ id: string; description: string }> {
   return Object.entries(ASR_ENGINES).map(([id, d]) => ({ id, description: d.description }));
@@ -21,8 +34,10 @@ export function listAsrEngines(): Array<{ id: string; description: string }> {
 
 /**
  * Creates an engine; the caller owns it and must close() it. `options` are the engine's own
- * (for pocketsphinx: `Partial<PocketsphinxOptions>`: hmm, lm, dict, nbest, vad, vadId).
- * Throws `EngineUnavailableError` when the addon or models are missing.
+ * (for pocketsphinx: `Partial<PocketsphinxOptions>`: hmm, lm, dict, nbest, vad, vadId; for whisper-*:
+ * `Partial<WhisperOptions>`: modelDir, language, maxTokens, vad, vadId, threads).
+ * Throws `EngineUnavailableError` when the addon or models are missing (for Whisper it names
+ * `stcts models fetch <id>`).
  */
 export async function createAsrEngine(id = 'pocketsphinx', options: Record<string, unknown> = {}): Promise<AsrEngine> {
   const d = ASR_ENGINES[id];
