@@ -7,8 +7,21 @@ import { InvalidStateError } from '../../src/core/errors.ts';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const st = (hz: number) => 12 * Math.log2(hz);
 
-/** What every TTS engine must do. */
-export function ttsConformance(make: () => Promise<TtsEngine>, caps: { f0Contour: boolean; wordDurations: boolean; medianToleranceSt: number }): void {
+/** Capabilities an engine claims for the accuracy part. */
+export interface TtsAccuracyCaps { f0Contour: boolean; wordDurations: boolean; medianToleranceSt: number }
+
+/** What every TTS engine must do: the structural part, then the accuracy part. */
+export function ttsConformance(make: () => Promise<TtsEngine>, caps: TtsAccuracyCaps): void {
+  ttsStructuralConformance(make);
+  ttsAccuracyConformance(make, caps);
+}
+
+/**
+ * Structure only (no speech knowledge): a sane sample rate, non-empty audio, one word entry per
+ * input word with increasing times inside the audio, `rate` changes the length, odd text, abort
+ * and close. Engines verified only with fixture models (Piper) pass this part.
+ */
+export function ttsStructuralConformance(make: () => Promise<TtsEngine>): void {
   it('speaks text with increasing, non-overlapping word times inside the audio', async () => {
     const tts = await make();
     try {
@@ -30,6 +43,37 @@ export function ttsConformance(make: () => Promise<TtsEngine>, caps: { f0Contour
     }
   });
 
+  it('a faster rate gives shorter audio; a pre-aborted signal rejects', async () => {
+    const tts = await make();
+    try {
+      const text = 'we will meet at the harbour in the morning';
+      const slow = await tts.synthesize({ text });
+      const fast = await tts.synthesize({ text, rate: 1.5 });
+      expect(Number.isInteger(slow.sampleRateHz) && slow.sampleRateHz >= 8000).toBe(true);
+      expect(fast.sampleRateHz).toBe(slow.sampleRateHz);
+      expect(fast.samples.length).toBeLessThan(slow.samples.length * 0.85);
+      expect(fast.samples.length).toBeGreaterThan(0);
+      const ac = new AbortController();
+      ac.abort();
+      await expect(tts.synthesize({ text }, ac.signal)).rejects.toThrow();
+    } finally {
+      await tts.close();
+    }
+  });
+
+  it('handles quotes, digits and odd characters, and refuses use after close', async () => {
+    const tts = await make();
+    const r = await tts.synthesize({ text: 'He said "12 knots" \\ o\'clock; ok?' });
+    expect(r.samples.length).toBeGreaterThan(0);
+    expect((await tts.synthesize({ text: '   ' })).samples.length).toBe(0);
+    await tts.close();
+    await tts.close();
+    await expect(tts.synthesize({ text: 'hello' })).rejects.toBeInstanceOf(InvalidStateError);
+  });
+}
+
+/** Speech accuracy: median pitch, and (per capability) frame F0 contours and word durations. */
+export function ttsAccuracyConformance(make: () => Promise<TtsEngine>, caps: TtsAccuracyCaps): void {
   it(`moves its median pitch to the requested F0 (within ${caps.medianToleranceSt} semitones)`, async () => {
     const tts = await make();
     try {
@@ -74,14 +118,4 @@ export function ttsConformance(make: () => Promise<TtsEngine>, caps: { f0Contour
       }
     });
   }
-
-  it('handles quotes, digits and odd characters, and refuses use after close', async () => {
-    const tts = await make();
-    const r = await tts.synthesize({ text: 'He said "12 knots" \\ o\'clock; ok?' });
-    expect(r.samples.length).toBeGreaterThan(0);
-    expect((await tts.synthesize({ text: '   ' })).samples.length).toBe(0);
-    await tts.close();
-    await tts.close();
-    await expect(tts.synthesize({ text: 'hello' })).rejects.toBeInstanceOf(InvalidStateError);
-  });
 }
