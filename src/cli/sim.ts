@@ -3,20 +3,24 @@ import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
 import { loadUtteranceAudio, readCorpus } from '../eval/corpus.ts';
 import { simulateLiveCall } from '../pipeline/live-sim.ts';
-import { numberFlag, parseArgs, stringFlag } from './args.ts';
+import { choiceFlag, numberFlag, parseArgs, stringFlag } from './args.ts';
+import { progressReporter } from './progress.ts';
 import type { CliCommand } from './command.ts';
 import { LINK_FLAGS, LINK_FLAGS_USAGE, linkOptionsFrom } from './link-args.ts';
 
 export const command: CliCommand = {
   summary: 'run the whole live path on a corpus through an emulated thin lossy link',
-  usage: `Usage: stcts sim --corpus DIR [link options] [--repeat N] [--json]
+  usage: `Usage: stcts sim --corpus DIR [link options] [--mode minimal|balanced|high] [--repeat N] [--json] [--quiet]
 
-Plays the corpus as one call (utterances 1 s apart, repeated N times), through sender → ARQ →
-emulated link → receiver → TTS, in virtual link time with real recognition and synthesis times.
+Plays the corpus as one call (utterances 1 s apart, repeated N times) into the live sender at real
+time (VAD, speculative recognition, prosody, coding: latencies measured on this machine), then
+through ARQ → emulated link (virtual time on the call's clock) → receiver → TTS (synthesis timed).
+Takes as long as the corpus plays.
 Reports textDeliveredRatio, duplicates, inOrder, addedLatencyMsMedian, wireBps, recoverySeconds.
 ${LINK_FLAGS_USAGE}`,
   async run(args) {
-    const p = parseArgs(args, { values: ['corpus', 'repeat', ...LINK_FLAGS], booleans: ['json'] });
+    const p = parseArgs(args, { values: ['corpus', 'repeat', 'mode', ...LINK_FLAGS], booleans: ['json', 'quiet'] });
+    const mode = choiceFlag(p, 'mode', ['minimal', 'balanced', 'high'] as const) ?? 'balanced';
     const dir = stringFlag(p, 'corpus');
     if (!dir) throw new UsageError('give the corpus with --corpus DIR');
     const repeat = numberFlag(p, 'repeat', { min: 1, max: 100 }) ?? 1;
@@ -26,7 +30,9 @@ ${LINK_FLAGS_USAGE}`,
     const asr = await createAsrEngine('pocketsphinx');
     const tts = await createTtsEngine('auto');
     try {
-      const r = await simulateLiveCall(utts, asr, tts, linkOptionsFrom(p));
+      const progress = progressReporter(p.flags.has('quiet'));
+      const r = await simulateLiveCall(utts, asr, tts, linkOptionsFrom(p), { mode, onProgress: (f) => progress.update(f, 'playing the call into the sender') });
+      progress.done();
       if (p.flags.has('json')) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         process.stdout.write(

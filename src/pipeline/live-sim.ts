@@ -2,83 +2,124 @@ import type { MonoAudio } from '../audio/pcm.ts';
 import type { Frame } from '../codec/frame/index.ts';
 import type { AsrEngine } from '../engines/asr/types.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
-import { encodeSpeakerSession } from '../eval/harness.ts';
-import type { CorpusUtterance } from '../eval/corpus.ts';
+import { randomInt } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fromPcm16, toPcm16k } from '../audio/resample.ts';
+import { FrameStreamWriter, type CodecMode } from '../codec/frame/index.ts';
+import type { AsrResult } from '../engines/asr/types.ts';
+import { senderPipeline } from './codecs.ts';
+import { senderFrames } from './sender.ts';
 import { simulateLink, type SimResult } from '../transport/sim.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
 
-/** VAD hangover: a phrase is known to have ended this long after its last word (src/audio/vad.ts). */
-const VAD_HANGOVER_MS = 500;
-
 export interface LiveSimResult extends Omit<SimResult, 'delivered'> {
-  /** End of a phrase at the sender → start of its audio at the receiver, minus the emulated link's own time, ms (median). */
+  /** End of a phrase's last word at the sender → start of its audio at the receiver, minus the emulated link's own time, ms (median). */
   addedLatencyMsMedian: number;
-  /** Parts of it (medians): sender (VAD hangover + recognition), protocol wait, receiver synthesis. */
+  /** Parts of it (medians): sender (end-of-phrase detection + recognition + coding), protocol wait, receiver synthesis. */
   latencyPartsMs: { sender: number; protocol: number; synthesis: number };
   phrases: number;
   codecBps: number;
 }
 
+/** Options of {@link simulateLiveCall}. */
+export interface LiveSimOptions {
+  mode: CodecMode;
+  /** Silence between utterances, ms. Default 1000. */
+  gapMs: number;
+  /** Feed the sender at real-time pace (true: latencies are measured; false: as fast as possible, latencies are not meaningful). Default true. */
+  realtime: boolean;
+  onProgress?: (fraction: number) => void;
+}
+
+export const DEFAULT_LIVE_SIM_OPTIONS: Readonly<LiveSimOptions> = Object.freeze({ mode: 'balanced' as CodecMode, gapMs: 1000, realtime: true });
+
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : NaN);
+const CHUNK_SAMPLES = 1600; // 100 ms
+
+interface SenderPass {
+  inputs: Array<{ frame: Frame; atMs: number }>;
+  /** Text frame seq → the phrase's text and the end of its last word (call time, ms). */
+  phrases: Map<number, { text: string; endMs: number }>;
+  wireBits: number;
+  audioMs: number;
+}
 
 /**
- * The whole live path on a corpus: utterances as one call (1 s apart) → sender (ASR, prosody,
- * coding) → reliability → emulated link → receiver → TTS. Link time is virtual; recognition and
- * synthesis times are measured on this machine.
+ * The live sender on the call's audio: 100 ms PCM chunks paced at real time → VAD → ASR → analysis →
+ * frames, each frame stamped with the wall time (ms since the call started) at which it existed.
  */
-export async function simulateLiveCall(utts: Array<{ utt: CorpusUtterance; audio: MonoAudio }>, asr: AsrEngine, tts: TtsEngine, link: Partial<LinkOptions>): Promise<LiveSimResult> {
-  const coded = await encodeSpeakerSession(utts, asr, 'balanced');
-  const inputs: Array<{ frame: Frame; atMs: number }> = [];
-  const senderMs = new Map<number, number>();
-  for (const c of coded) {
-    const uttMs = (c.original.samples.length / 16000) * 1000;
-    const phrases = c.asr;
-    let k = 0;
-    for (const f of c.frames) {
-      const r = phrases[Math.min(k, phrases.length - 1)];
-      // Recognition cost of this phrase: its share of the utterance's measured encode time.
-      const cost = r ? (c.encodeMs * (r.endMs - r.startMs)) / uttMs : 0;
-      const at = r ? c.offsetMs + r.endMs + VAD_HANGOVER_MS + cost : c.offsetMs;
-      inputs.push({ frame: f, atMs: f.payload.type === 'sessionHeader' ? 0 : at });
-      if (f.payload.type === 'text') {
-        senderMs.set(f.seq, VAD_HANGOVER_MS + cost);
-        k++;
-      }
+async function senderPass(utts: Array<{ audio: MonoAudio }>, asr: AsrEngine, o: LiveSimOptions): Promise<SenderPass> {
+  const parts = utts.map((u) => toPcm16k(u.audio));
+  const gap = Math.round((o.gapMs * 16000) / 1000);
+  const pcm = new Int16Array(parts.reduce((s, p) => s + p.length + gap, 0));
+  let at = 0;
+  for (const p of parts) { pcm.set(p, at); at += p.length + gap; }
+  const audioMs = pcm.length / 16;
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  async function* chunks(): AsyncIterable<Int16Array> {
+    for (let i = 0; i < pcm.length; i += CHUNK_SAMPLES) {
+      const end = Math.min(pcm.length, i + CHUNK_SAMPLES);
+      // A microphone delivers this chunk when its last sample has been spoken.
+      if (o.realtime) { const wait = end / 16 - now(); if (wait > 0) await delay(wait); }
+      o.onProgress?.(end / pcm.length);
+      yield pcm.subarray(i, end);
     }
   }
+  let current: AsrResult | undefined;
+  async function* results() {
+    for await (const r of asr.transcribe(chunks())) {
+      current = r;
+      const a = Math.max(0, Math.round(r.startMs * 16)), b = Math.min(pcm.length, Math.round(r.endMs * 16));
+      yield { result: r, audio: fromPcm16(pcm.subarray(a, Math.max(a, b)), 16000) };
+    }
+  }
+  const { codec, analyzer } = await senderPipeline('lm', o.mode);
+  const writer = new FrameStreamWriter();
+  const out: SenderPass = { inputs: [], phrases: new Map(), wireBits: 0, audioMs };
+  for await (const f of senderFrames(results(), codec, analyzer, { sessionId: randomInt(1, 2 ** 31), mode: o.mode, endMs: () => audioMs })) {
+    out.inputs.push({ frame: f.frame, atMs: f.frame.payload.type === 'sessionHeader' ? 0 : now() });
+    out.wireBits += writer.write(f.frame).length * 8;
+    if (f.frame.payload.type === 'text' && current) out.phrases.set(f.frame.seq, { text: current.text, endMs: current.words.at(-1)?.endMs ?? current.endMs });
+  }
+  return out;
+}
+
+/**
+ * The whole live path on a corpus: utterances as one call (`gapMs` apart) → live sender (VAD, ASR,
+ * prosody, coding; real time) → reliability → emulated link (virtual time, aligned with the call's
+ * clock) → receiver → TTS (synthesis time measured per delivered phrase).
+ */
+export async function simulateLiveCall(utts: Array<{ audio: MonoAudio }>, asr: AsrEngine, tts: TtsEngine, link: Partial<LinkOptions>, options: Partial<LiveSimOptions> = {}): Promise<LiveSimResult> {
+  const o: LiveSimOptions = { ...DEFAULT_LIVE_SIM_OPTIONS, ...options };
+  const pass = await senderPass(utts, asr, o);
+  const inputs = pass.inputs;
   const sim = simulateLink(inputs, link);
   const protocol: number[] = [];
   const synth: number[] = [];
   const sender: number[] = [];
   const total: number[] = [];
   const avail = new Map(inputs.map((i) => [i.frame.seq, i.atMs]));
-  const texts = new Map<number, string>();
-  for (const c of coded) c.frames.forEach((f) => f.payload.type === 'text' && texts.set(f.seq, ''));
   // Synthesis time: measured per delivered phrase with the real TTS (text recovered from the sender side).
-  const phraseText = new Map<number, string>();
-  for (const c of coded) {
-    let k = 0;
-    for (const f of c.frames) if (f.payload.type === 'text') phraseText.set(f.seq, c.asr[k++]?.text ?? '');
-  }
   for (const d of sim.delivered) {
     if (d.frame.payload.type !== 'text') continue;
+    const phrase = pass.phrases.get(d.frame.seq);
     const t0 = performance.now();
-    await tts.synthesize({ text: phraseText.get(d.frame.seq) ?? '' });
+    await tts.synthesize({ text: phrase?.text ?? '' });
     const s = performance.now() - t0;
     const p = d.atMs - avail.get(d.frame.seq)! - d.linkMs;
-    const snd = senderMs.get(d.frame.seq) ?? 0;
+    const snd = phrase ? avail.get(d.frame.seq)! - phrase.endMs : 0;
     protocol.push(p);
     synth.push(s);
     sender.push(snd);
     total.push(snd + p + s);
   }
   const { delivered: _d, ...rest } = sim;
-  const audioSec = utts.reduce((s, u) => s + u.audio.samples.length / 16000, 0);
   return {
     ...rest,
     addedLatencyMsMedian: median(total),
     latencyPartsMs: { sender: median(sender), protocol: median(protocol), synthesis: median(synth) },
-    phrases: phraseText.size,
-    codecBps: coded.reduce((s, c) => s + c.wireBits, 0) / audioSec,
+    phrases: pass.phrases.size,
+    codecBps: pass.wireBits / (pass.audioMs / 1000),
   };
 }

@@ -54,8 +54,11 @@ describe('energy VAD', () => {
     const vad = new EnergyVad();
     const tentatives: Array<{ atMs: number; seg: { startMs: number; endMs: number } }> = [];
     const finals: Array<{ startMs: number; endMs: number }> = [];
+    const finalAtMs: number[] = [];
     for (let i = 0; i < pcm.length; i += 160) {
-      finals.push(...vad.push(pcm.subarray(i, i + 160)));
+      const ended = vad.push(pcm.subarray(i, i + 160));
+      finals.push(...ended);
+      for (const _ of ended) finalAtMs.push((i + 160) / 16);
       const t = vad.takeTentative();
       if (t) tentatives.push({ atMs: (i + 160) / 16, seg: t });
       expect(vad.takeTentative()).toBeUndefined(); // offered once
@@ -69,7 +72,7 @@ describe('energy VAD', () => {
     expect(finals.map((f) => JSON.stringify(f))).not.toContain(JSON.stringify(tentatives[0]!.seg));
     expect(tentatives[1]!.seg).toEqual(finals[0]);
     expect(tentatives[2]!.seg).toEqual(finals[1]);
-    // Offered ≥ 250 ms before the phrase is final (minSilenceMs 500).
-    expect(finals[0]!.endMs - 150 + 500 - tentatives[1]!.atMs).toBeGreaterThanOrEqual(250);
+    // Offered minSilenceMs − tentativeSilenceMs (350 − 150 ms) before the phrase is final.
+    expect(finalAtMs[0]! - tentatives[1]!.atMs).toBe(200);
   });
 });

@@ -49,11 +49,14 @@ export class SpeakerProfileAccumulator {
     return this.f0Seen * 10;
   }
 
-  /** Analyses one chunk of speech (mono, any rate; 16 kHz expected). */
-  add(audio: MonoAudio): void {
+  /**
+   * Analyses one chunk of speech (mono, any rate; 16 kHz expected). `f0` is its {@link trackF0}
+   * result when the caller already has it (the sender tracks each phrase once for prosody too).
+   */
+  add(audio: MonoAudio, f0?: ReturnType<typeof trackF0>): void {
     if (this.closed) throw new InvalidStateError('SpeakerProfileAccumulator used after close()');
     if (audio.samples.length < audio.sampleRateHz * 0.05) return;
-    const track = trackF0(audio);
+    const track = f0 ?? trackF0(audio);
     const energy = frameEnergyDb(audio);
     const ceps = mfcc(audio, { numCoeffs: this.options.numCepstra + 1, frameMs: 25, hopMs: 10 });
     const sr = audio.sampleRateHz;
