@@ -28,8 +28,15 @@ function whisperDescriptor(modelId: string, description: string): { description:
   };
 }
 
+/** Short names (as in issue #9's `--asr whisper-base`) for the English-only exports. */
+const ASR_ALIASES: Readonly<Record<string, string>> = Object.freeze({ 'whisper-tiny': 'whisper-tiny.en', 'whisper-base': 'whisper-base.en' });
+
+/** Engine ids, then aliases (described as such). */
 export function listAsrEngines(): Array<{ id: string; description: string }> {
-  return Object.entries(ASR_ENGINES).map(([id, d]) => ({ id, description: d.description }));
+  return [
+    ...Object.entries(ASR_ENGINES).map(([id, d]) => ({ id, description: d.description })),
+    ...Object.entries(ASR_ALIASES).map(([id, target]) => ({ id, description: `alias of ${target}` })),
+  ];
 }
 
 /**
@@ -40,8 +47,8 @@ export function listAsrEngines(): Array<{ id: string; description: string }> {
  * `stcts models fetch <id>`).
  */
 export async function createAsrEngine(id = 'pocketsphinx', options: Record<string, unknown> = {}): Promise<AsrEngine> {
-  const d = ASR_ENGINES[id];
-  if (!d) throw new UsageError(`unknown ASR engine '${id}' (available: ${Object.keys(ASR_ENGINES).join(', ')})`);
+  const d = ASR_ENGINES[ASR_ALIASES[id] ?? id];
+  if (!d) throw new UsageError(`unknown ASR engine '${id}' (available: ${listAsrEngines().map((e) => e.id).join(', ')})`);
   return d.load(options);
 }
 
