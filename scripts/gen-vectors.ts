@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrameStream, framesToJson, type Frame } from '../src/codec/frame/index.ts';
-import { sampleSession } from '../test/codec/frame/sample-frames.ts';
+import { sampleEmbeddingSession, sampleSession } from '../test/codec/frame/sample-frames.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'vectors');
 
@@ -12,6 +12,7 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'vectors
 const vectors: Record<string, Frame[]> = {
   'session-basic': sampleSession(),
   'header-only': sampleSession().slice(0, 1),
+  'speaker-embedding': sampleEmbeddingSession(),
 };
 for (const [name, frames] of Object.entries(vectors)) {
   writeFileSync(join(dir, `${name}.stc`), encodeFrameStream(frames));

@@ -23,13 +23,14 @@ produced. Corrupt or unknown frames are skipped with a warning.
     if (!input || p.positionals.length > 1) throw new UsageError('give exactly one .stc file');
     if (!output) throw new UsageError('give the output file with -o OUT.wav');
     const tts = ttsEngineFlag(p) ?? 'auto';
-    modelDirFlag(p);
+    const modelDir = modelDirFlag(p);
     const rateHz = numberFlag(p, 'rate-hz', { min: 8000, max: 48000 }) ?? 16000;
     const report = await decodeStcFile(input, output, {
       tts,
       outputRateHz: rateHz,
       useProsody: !p.flags.has('no-prosody'),
       useSpeaker: !p.flags.has('no-speaker'),
+      ...(modelDir ? { modelDir } : {}),
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       onPhrase: p.flags.has('quiet') ? undefined : (ph) => process.stderr.write(`${(ph.placed.startMs / 1000).toFixed(2)}s  ${ph.text}\n`),
     });

@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.ts';
 import { bitrateWerSvg, f0ContourSvg, markdownReport } from '../eval/report.ts';
 import { runEval } from '../eval/run-eval.ts';
 import { choiceFlag, numberFlag, parseArgs, stringFlag } from './args.ts';
-import { asrEngineFlag, modelDirFlag, ttsEngineFlag } from './engine-flags.ts';
+import { asrEngineFlag, modelDirFlag, speakerEncoderFlag, ttsEngineFlag } from './engine-flags.ts';
 import type { CliCommand } from './command.ts';
 import { progressReporter } from './progress.ts';
 
@@ -13,7 +13,7 @@ export const command: CliCommand = {
   summary: 'measure bitrate, intelligibility, prosody and speaker fidelity on a corpus, beside Opus and Codec2',
   usage: `Usage: stcts eval --corpus DIR [--mode minimal|balanced|high] [--json OUT.json] [--report OUT.md]
                   [--baselines opus,codec2] [--sweep prosody] [--no-text-only] [--tts ID] [--asr ID] [--score-asr ID]
-                  [--model-dir DIR] [--limit N]
+                  [--speaker-encoder ID] [--model-dir DIR] [--limit N]
 
 Runs every utterance through encode → bytes → decode (one session per speaker, in corpus order) and
 measures every bit on the wire, sender and round-trip WER (pocketsphinx, against the reference),
@@ -22,9 +22,11 @@ for the baselines. DIR: transcripts.tsv + <id>.wav, or the LibriSpeech layout.
   --asr ID        sender ASR engine (default pocketsphinx); also scores the round trip unless --score-asr
   --score-asr ID  ASR engine that transcribes the decoded audio (keep it fixed to compare runs)
   --tts ID        receiver TTS engine (default auto)
+  --speaker-encoder ID  neural speaker encoder for the sender's speaker channel (default none): adds its
+                  ≤ 64-byte embedding to each profile (counted in the speaker bitrate; no TTS renders it)
   --model-dir DIR neural model cache (default $STCTS_MODEL_DIR, else ~/.cache/stcts/models)`,
   async run(args) {
-    const p = parseArgs(args, { values: ['corpus', 'mode', 'json', 'report', 'baselines', 'sweep', 'tts', 'limit', 'asr', 'score-asr', 'model-dir'], booleans: ['no-text-only', 'quiet'] });
+    const p = parseArgs(args, { values: ['corpus', 'mode', 'json', 'report', 'baselines', 'sweep', 'tts', 'limit', 'asr', 'score-asr', 'speaker-encoder', 'model-dir'], booleans: ['no-text-only', 'quiet'] });
     const corpusDir = stringFlag(p, 'corpus');
     if (!corpusDir) throw new UsageError('give the corpus directory with --corpus DIR');
     const sweep = stringFlag(p, 'sweep');
@@ -33,12 +35,14 @@ for the baselines. DIR: transcripts.tsv + <id>.wav, or the LibriSpeech layout.
     for (const b of baselines) if (!/^(opus|codec2)(-\w+)?$/.test(b)) throw new UsageError(`unknown baseline '${b}' (use opus, codec2)`);
     const asr = asrEngineFlag(p);
     const scoreAsr = asrEngineFlag(p, 'score-asr');
+    const speakerEncoder = speakerEncoderFlag(p);
     const modelDir = modelDirFlag(p);
     const progress = progressReporter(p.flags.has('quiet'));
     const result = await runEval({
       ...(asr ? { asr } : {}),
       ...(scoreAsr ? { scoreAsr } : {}),
-      ...(modelDir ? { asrOptions: { modelDir } } : {}),
+      ...(speakerEncoder ? { speakerEncoder } : {}),
+      ...(modelDir ? { modelDir, asrOptions: { modelDir } } : {}),
       corpusDir,
       mode: choiceFlag(p, 'mode', CODEC_MODES) ?? 'balanced',
       baselines,

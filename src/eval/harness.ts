@@ -5,6 +5,7 @@ import { FrameStreamWriter, type CodecMode, type Frame } from '../codec/frame/in
 import { SessionDecoder, type AccountedFrame } from '../codec/session/index.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import { transcribeAudio } from '../engines/asr/registry.ts';
+import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from '../pipeline/codecs.ts';
 import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
@@ -40,10 +41,11 @@ export const recognize = transcribeAudio;
 
 /**
  * Encodes all utterances of one speaker as ONE session (text context and speaker profile carried),
- * utterances laid end to end on the session timeline with a 1 s gap.
+ * utterances laid end to end on the session timeline with a 1 s gap. With a neural
+ * `speakerEncoder` the profile also carries its embedding (issue #9).
  */
-export async function encodeSpeakerSession(utts: Array<{ utt: CorpusUtterance; audio: MonoAudio }>, asr: AsrEngine, mode: CodecMode): Promise<CodedUtterance[]> {
-  const { codec, analyzer } = await senderPipeline('lm', mode);
+export async function encodeSpeakerSession(utts: Array<{ utt: CorpusUtterance; audio: MonoAudio }>, asr: AsrEngine, mode: CodecMode, speakerEncoder?: SpeakerEncoder): Promise<CodedUtterance[]> {
+  const { codec, analyzer } = await senderPipeline('lm', mode, undefined, speakerEncoder ? { speakerEncoder } : {});
   const coded: CodedUtterance[] = [];
   let offsetMs = 0;
   let current = 0;

@@ -5,6 +5,7 @@ import { EngineUnavailableError } from '../core/errors.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { trackF0 } from '../engines/prosody/index.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
+import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
 import type { AsrEngine } from '../engines/asr/types.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import { baselinesByName } from './baselines/index.ts';
@@ -29,6 +30,10 @@ export interface EvalOptions {
   scoreAsr?: string;
   /** Options for the ASR engines (e.g. `modelDir`). */
   asrOptions?: Record<string, unknown>;
+  /** Neural speaker encoder model id for the sender's speaker channel (issue #9); default none. */
+  speakerEncoder?: string;
+  /** Neural model cache folder for every engine (ASR, TTS voices, speaker encoder). */
+  modelDir?: string;
   /** Use only the first N utterances (quick runs). */
   limit?: number;
   command: string;
@@ -113,9 +118,22 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   for (const u of corpus) audio.set(u.id, await loadUtteranceAudio(u));
   const audioSeconds = corpus.reduce((s, u) => s + audio.get(u.id)!.samples.length / 16000, 0);
   const asrId = o.asr ?? 'pocketsphinx';
-  const asr = await createAsrEngine(asrId, o.asrOptions ?? {});
-  const scorer = o.scoreAsr && o.scoreAsr !== asrId ? await createAsrEngine(o.scoreAsr, o.asrOptions ?? {}) : asr;
-  const tts: TtsEngine = await createTtsEngine(o.tts);
+  const modelDirOpt = o.modelDir ? { modelDir: o.modelDir } : {};
+  // Speaker encoder first: missing weights fail before anything slow happens.
+  let speakerEncoder: SpeakerEncoder | undefined;
+  if (o.speakerEncoder) {
+    const { createSpeakerEncoder } = await import('../engines/speaker/neural/index.ts');
+    speakerEncoder = await createSpeakerEncoder(o.speakerEncoder, modelDirOpt);
+  }
+  let asr: AsrEngine, scorer: AsrEngine, tts: TtsEngine;
+  try {
+    asr = await createAsrEngine(asrId, { ...modelDirOpt, ...o.asrOptions });
+    scorer = o.scoreAsr && o.scoreAsr !== asrId ? await createAsrEngine(o.scoreAsr, { ...modelDirOpt, ...o.asrOptions }) : asr;
+    tts = await createTtsEngine(o.tts, modelDirOpt);
+  } catch (err) {
+    await speakerEncoder?.close();
+    throw err;
+  }
   let peakRss = process.memoryUsage().rss;
   const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
   try {
@@ -130,7 +148,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       let done = 0;
       for (const spk of speakers) {
         const utts = corpus.filter((u) => u.speaker === spk).map((u) => ({ utt: u, audio: audio.get(u.id)! }));
-        const c = await encodeSpeakerSession(utts, asr, mode);
+        const c = await encodeSpeakerSession(utts, asr, mode, speakerEncoder);
         sample();
         const d = await decodeSpeakerSession(c, tts, render);
         sample();
@@ -167,7 +185,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       asr: { senderWer: senderW.wer, senderMeanUtteranceWer: senderW.meanUtteranceWer },
       roundTrip: { wer: main.scored.roundTripWer, werVsSender: main.scored.werVsSender, meanUtteranceWer: main.scored.meanUtteranceWer },
       prosody: { f0Corr: main.scored.f0Corr, f0RmseSemitones: main.scored.f0Rmse, f0ShapeRmseSemitones: main.scored.f0ShapeRmse, wordDurationCorr: main.scored.wordDurationCorr, pauseCorr: main.scored.pauseCorr },
-      speaker: { idAccuracy: main.scored.idAccuracy, medianF0ErrorSemitones: main.scored.medianF0Error, profileBytes: profileFrame?.payload.type === 'speakerProfile' ? profileFrame.payload.profile.length : 0 },
+      speaker: { idAccuracy: main.scored.idAccuracy, medianF0ErrorSemitones: main.scored.medianF0Error, profileBytes: profileFrame?.payload.type === 'speakerProfile' ? profileFrame.payload.profile.length + (profileFrame.payload.embedding?.coded.length ?? 0) : 0 },
       speed: {
         encodeRtf: main.coded.reduce((s, c) => s + c.encodeMs, 0) / 1000 / audioSeconds,
         decodeRtf: main.decoded.reduce((s, d) => s + d.decodeMs, 0) / 1000 / audioSeconds,
@@ -233,5 +251,6 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     await asr.close();
     if (scorer !== asr) await scorer.close();
     await tts.close();
+    await speakerEncoder?.close();
   }
 }

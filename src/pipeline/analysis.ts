@@ -1,31 +1,95 @@
 import type { MonoAudio } from '../audio/pcm.ts';
-import type { CodecMode } from '../codec/frame/index.ts';
+import { resample } from '../audio/index.ts';
+import type { CodecMode, CodedSpeakerEmbedding } from '../codec/frame/index.ts';
 import { PhraseProsodyCoder, encodeProsodyDetail, quantizePhraseProsody, type PhraseProsody } from '../codec/prosody/index.ts';
-import { encodeSpeakerProfile, profileHash, type SpeakerProfile } from '../codec/speaker/index.ts';
+import { encodeSpeakerProfile, encoderHashOf, quantizeEmbedding, speakerContentHash, type SpeakerProfile } from '../codec/speaker/index.ts';
+import { AudioError } from '../core/errors.ts';
 import type { AsrResult } from '../engines/asr/types.ts';
 import { trackF0 } from '../engines/prosody/index.ts';
 import { isDifferentSpeaker, SpeakerProfileAccumulator } from '../engines/speaker/index.ts';
+import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
 import type { PhraseAnalyzer } from './sender.ts';
 
-/** Voiced speech needed before the first profile is announced, ms. */
-const MIN_PROFILE_VOICED_MS = 800;
-/**
- * Profile distance that counts as a new speaker for a single phrase. One phrase is a noisy
- * estimate (same-speaker phrases reach 1.5 on the dev corpus), and a false change costs 32 bytes.
- */
-const SPEAKER_CHANGE_DISTANCE = 2;
+/** Options of {@link SenderAnalysis}. */
+export interface SenderAnalysisOptions {
+  /** Voiced speech needed before the first profile is announced (and in a phrase to test it for a speaker change), ms. Default 800. */
+  minProfileVoicedMs: number;
+  /**
+   * DSP profile distance that counts as a new speaker for a single phrase (no neural encoder).
+   * Default 2: one phrase is a noisy estimate (same-speaker phrases reach 1.5 on the dev corpus),
+   * and a false change costs 32 bytes.
+   */
+  dspChangeDistance: number;
+  /**
+   * With a neural speaker encoder: cosine distance (1 − cos) between a phrase's embedding and the
+   * announced one above which the phrase is a new speaker. Default 0.6, i.e. cosine similarity
+   * below 0.4. Whole-utterance scores of ResNet/ECAPA speaker encoders put different speakers
+   * around cos 0–0.3 and the same speaker around 0.5–0.8; a single short phrase pulls same-speaker
+   * scores down, and a false change costs ≈ 100 bytes while a missed one only keeps the old voice,
+   * so the threshold sits at the lower edge of the same-speaker range. Tune per encoder.
+   */
+  embeddingChangeDistance: number;
+  /** Longest audio kept for the first profile's embedding, ms (bounds memory on unvoiced input). Default 30000. */
+  maxProfileAudioMs: number;
+  /** Speakers remembered for a return (answered with a SpeakerRef instead of a new profile). Default 16. */
+  maxRememberedSpeakers: number;
+}
+
+export const DEFAULT_SENDER_ANALYSIS_OPTIONS: Readonly<SenderAnalysisOptions> = Object.freeze({
+  minProfileVoicedMs: 800,
+  dspChangeDistance: 2,
+  embeddingChangeDistance: 0.6,
+  maxProfileAudioMs: 30_000,
+  maxRememberedSpeakers: 16,
+});
+
+/** What the sender announces for one speaker. `hash` covers profile and embedding. */
+export interface AnnouncedSpeaker {
+  bytes: Uint8Array;
+  hash: number;
+  /** Quantized neural embedding of the same speech (only with a speaker encoder). */
+  embedding?: CodedSpeakerEmbedding;
+}
+
+interface Announced extends AnnouncedSpeaker {
+  profile: SpeakerProfile;
+  /** Unquantized embedding, for change detection. */
+  vector?: Float32Array;
+}
+
+/** Cosine distance of two unit vectors, 1 − a·b (0 = same direction, 2 = opposite). */
+export function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return 1 - dot;
+}
 
 /**
  * Sender analysis: phrase prosody (F0 track + ASR word times → quantized phrase values, coded
  * in-band by the shared {@link PhraseProsodyCoder}; word detail for `high`) and the speaker
  * profile (accumulated over the first phrases, then frozen; a new one only when a phrase's voice
- * is clearly different).
+ * is clearly different). With a neural {@link SpeakerEncoder} (issue #9) the profile also carries
+ * the quantized embedding of the same speech, and speaker changes are decided by embedding cosine
+ * distance instead of the DSP profile distance; a return to an earlier speaker reuses that
+ * speaker's announcement (a SpeakerRef on the wire).
  */
 export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
+  readonly options: Readonly<SenderAnalysisOptions>;
   private acc = new SpeakerProfileAccumulator();
-  private announced: { profile: SpeakerProfile; bytes: Uint8Array; hash: number } | undefined;
+  private pending: MonoAudio[] = [];
+  private pendingSamples = 0;
+  private announced: Announced | undefined;
+  private readonly known: Announced[] = [];
+  private readonly encoderHash: number | undefined;
 
-  constructor(readonly prosodyCoder: PhraseProsodyCoder) {}
+  constructor(
+    readonly prosodyCoder: PhraseProsodyCoder,
+    private readonly speakerEncoder?: SpeakerEncoder,
+    options: Partial<SenderAnalysisOptions> = {},
+  ) {
+    this.options = Object.freeze({ ...DEFAULT_SENDER_ANALYSIS_OPTIONS, ...options });
+    this.encoderHash = speakerEncoder && encoderHashOf(speakerEncoder.id);
+  }
 
   analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: PhraseProsody; detail?: Uint8Array } {
     const words = result.words.map((w) => ({ word: w.word, startMs: w.startMs - result.startMs, endMs: w.endMs - result.startMs }));
@@ -34,29 +98,88 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
     return { prosody, ...(detail ? { detail: encodeProsodyDetail(detail).coded } : {}) };
   }
 
-  /** Adds a phrase's voice to the profile (or detects a speaker change). Call before {@link analyzePhrase}. */
-  updateSpeaker(audio: MonoAudio): void {
+  /**
+   * Adds a phrase's voice to the profile (or detects a speaker change). Call before
+   * {@link analyzePhrase}; async because the neural encoder is (resolves at once without one).
+   */
+  async updateSpeaker(audio: MonoAudio): Promise<void> {
+    const min = this.options.minProfileVoicedMs;
     if (this.announced) {
       // Speaker change: this phrase alone against the announced profile.
       const probe = new SpeakerProfileAccumulator();
       probe.add(audio);
-      if (probe.voicedMs >= MIN_PROFILE_VOICED_MS && isDifferentSpeaker(this.announced.profile, probe.profile(), SPEAKER_CHANGE_DISTANCE)) {
-        this.acc = probe;
-        this.announce();
+      if (probe.voicedMs < min) return;
+      if (!this.speakerEncoder || !this.announced.vector) {
+        if (isDifferentSpeaker(this.announced.profile, probe.profile(), this.options.dspChangeDistance)) {
+          this.acc = probe;
+          this.announced = this.remember(this.describe(probe.profile(), undefined));
+        }
+        return;
       }
+      const vector = await this.embed([audio]);
+      if (!vector || cosineDistance(vector, this.announced.vector) <= this.options.embeddingChangeDistance) return;
+      // Someone else: an earlier speaker if one is close enough (cheapest on the wire), else a new one.
+      const back = this.closestKnown(vector);
+      this.acc = probe;
+      this.announced = back ?? this.remember(this.describe(probe.profile(), vector));
       return;
     }
     this.acc.add(audio);
-    if (this.acc.voicedMs >= MIN_PROFILE_VOICED_MS) this.announce();
+    if (this.speakerEncoder && this.pendingSamples < (this.options.maxProfileAudioMs / 1000) * audio.sampleRateHz) {
+      this.pending.push(audio);
+      this.pendingSamples += audio.samples.length;
+    }
+    if (this.acc.voicedMs < min) return;
+    const vector = this.speakerEncoder ? await this.embed(this.pending) : undefined;
+    this.pending = [];
+    this.pendingSamples = 0;
+    this.announced = this.remember(this.describe(this.acc.profile(), vector));
   }
 
-  private announce(): void {
-    const profile = this.acc.profile();
+  /** The current announcement (undefined until enough speech was heard); same object until a change. */
+  speakerProfile(): AnnouncedSpeaker | undefined {
+    const a = this.announced;
+    return a && { bytes: a.bytes, hash: a.hash, ...(a.embedding ? { embedding: a.embedding } : {}) };
+  }
+
+  private describe(profile: SpeakerProfile, vector: Float32Array | undefined): Announced {
     const bytes = encodeSpeakerProfile(profile);
-    this.announced = { profile, bytes, hash: profileHash(bytes) };
+    const embedding: CodedSpeakerEmbedding | undefined = vector && { coded: quantizeEmbedding(vector), dim: vector.length, encoderHash: this.encoderHash! };
+    return { profile, bytes, hash: speakerContentHash(bytes, embedding), ...(embedding ? { embedding, vector } : {}) };
   }
 
-  speakerProfile(): { bytes: Uint8Array; hash: number } | undefined {
-    return this.announced && { bytes: this.announced.bytes, hash: this.announced.hash };
+  private remember(a: Announced): Announced {
+    if (a.vector) {
+      this.known.push(a);
+      if (this.known.length > this.options.maxRememberedSpeakers) this.known.shift();
+    }
+    return a;
+  }
+
+  private closestKnown(vector: Float32Array): Announced | undefined {
+    let best: Announced | undefined;
+    let bestD = this.options.embeddingChangeDistance;
+    for (const k of this.known) {
+      const d = cosineDistance(vector, k.vector!);
+      if (d <= bestD) [best, bestD] = [k, d];
+    }
+    return best;
+  }
+
+  /** Embedding of the concatenated audio (16 kHz), or undefined when it is too short for the encoder. */
+  private async embed(parts: MonoAudio[]): Promise<Float32Array | undefined> {
+    const at16 = parts.map((p) => (p.sampleRateHz === 16000 ? p : resample(p, 16000)));
+    const all = new Float32Array(at16.reduce((s, p) => s + p.samples.length, 0));
+    let at = 0;
+    for (const p of at16) {
+      all.set(p.samples, at);
+      at += p.samples.length;
+    }
+    try {
+      return await this.speakerEncoder!.embed(all);
+    } catch (err) {
+      if (err instanceof AudioError && err.code === 'empty') return undefined;
+      throw err;
+    }
   }
 }

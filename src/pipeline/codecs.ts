@@ -5,7 +5,9 @@ import type { TextModel } from '../codec/text/index.ts';
 import { initialProsodyState, LEVEL_STEP_ST, PhraseProsodyCoder, RATE_STEPS_PER_OCTAVE, type PhraseProsody } from '../codec/prosody/index.ts';
 import type { CodecMode } from '../codec/frame/index.ts';
 import { decodeSpeakerProfile, profileHash } from '../codec/speaker/index.ts';
-import { SenderAnalysis } from './analysis.ts';
+import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
+import type { SpeakerEmbedding } from '../codec/session/index.ts';
+import { SenderAnalysis, type SenderAnalysisOptions } from './analysis.ts';
 
 /** Loads the text model once per process run (the caller owns the returned object; no module cache). */
 export async function loadDefaultTextModel(): Promise<TextModel> {
@@ -33,15 +35,27 @@ function medianF0OfProfile(bytes: Uint8Array): number | undefined {
   }
 }
 
+/** Extra sender settings of {@link senderPipeline}. */
+export interface SenderPipelineOptions {
+  /**
+   * Neural speaker encoder (issue #9): the profile then also carries its quantized embedding and
+   * speaker changes are detected by cosine distance. The caller owns it (creates and closes it).
+   */
+  speakerEncoder?: SpeakerEncoder;
+  /** Speaker analysis settings (thresholds). */
+  analysis?: Partial<SenderAnalysisOptions>;
+}
+
 /**
  * Sender-side phrase codec and the analysis that feeds it (sharing one prosody coder, so the
- * quantizer predicts from exactly the state the in-band coder will use). UTF-8 carries no prosody.
+ * quantizer predicts from exactly the state the in-band coder will use). UTF-8 carries no prosody
+ * and no speaker profile.
  */
-export async function senderPipeline(coding: 'lm' | 'utf8', mode: CodecMode, model?: TextModel): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
+export async function senderPipeline(coding: 'lm' | 'utf8', mode: CodecMode, model?: TextModel, options: SenderPipelineOptions = {}): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
   if (coding === 'utf8') return { codec: new Utf8PhraseCodec(), analyzer: undefined };
   // Both ends start the prediction from the session's mode (the receiver reads it from the header).
   const coder = new PhraseProsodyCoder(initialProsodyState(150, mode), true, medianF0OfProfile);
-  return { codec: new LmPhraseCodec(model ?? (await loadDefaultTextModel()), coder), analyzer: new SenderAnalysis(coder) };
+  return { codec: new LmPhraseCodec(model ?? (await loadDefaultTextModel()), coder), analyzer: new SenderAnalysis(coder, options.speakerEncoder, options.analysis) };
 }
 
 /**
@@ -85,4 +99,20 @@ export function describeProfile(bytes: Uint8Array): unknown {
     if (err instanceof DecodeError) return { error: err.code };
     throw err;
   }
+}
+
+/**
+ * Plain-object view of a received neural embedding for `inspect`: dimension, embedding space,
+ * the first values and the quantized bytes. No TTS renders it (it is for speaker comparison).
+ */
+export function describeEmbedding(e: SpeakerEmbedding, encoderId?: string, firstValues = 8): unknown {
+  const hex = Array.from(e.coded, (b) => b.toString(16).padStart(2, '0')).join('');
+  return {
+    dim: e.dim,
+    encoderHash: `0x${e.encoderHash.toString(16).padStart(8, '0')}`,
+    encoder: encoderId ?? 'unknown',
+    bytes: e.coded.length,
+    first: Array.from(e.vector.subarray(0, firstValues), (v) => Number(v.toFixed(4))),
+    coded: hex,
+  };
 }

@@ -13,6 +13,8 @@ export interface DecodeFileOptions {
   outputRateHz: number;
   useProsody: boolean;
   useSpeaker: boolean;
+  /** Neural model cache folder for neural voices (CLI `--model-dir`). */
+  modelDir?: string;
   onWarning?: (message: string) => void;
   onPhrase?: (phrase: ReceivedPhrase) => void;
 }
@@ -20,7 +22,7 @@ export interface DecodeFileOptions {
 /** `stcts decode`: a .stc file to a WAV file, written progressively. */
 export async function decodeStcFile(input: string, output: string, options: DecodeFileOptions): Promise<ReceiverReport> {
   const { items } = await readStcFile(input);
-  const tts = await createTtsEngine(options.tts);
+  const tts = await createTtsEngine(options.tts, options.modelDir ? { modelDir: options.modelDir } : {});
   const sink = await WavStreamWriter.create(output, options.outputRateHz);
   try {
     async function* frames(): AsyncIterable<Frame | DecodeError> {

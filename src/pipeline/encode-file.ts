@@ -5,6 +5,7 @@ import { FrameStreamWriter, type CodecMode } from '../codec/frame/index.ts';
 import { concatBytes } from '../core/bytes.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
+import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
 import { senderPipeline } from './codecs.ts';
 import { senderFrames, type SenderStats } from './sender.ts';
 
@@ -16,6 +17,13 @@ export interface EncodeOptions {
   asr?: string;
   /** Options for that engine (e.g. `modelDir` for the neural ones). */
   asrOptions?: Record<string, unknown>;
+  /**
+   * Neural speaker encoder model id (issue #9, e.g. `wespeaker-resnet34`); default none (DSP profile
+   * only). Its weights come from the model cache (`modelDir`); missing → EngineUnavailableError.
+   */
+  speakerEncoder?: string;
+  /** Neural model cache folder (default $STCTS_MODEL_DIR, else ~/.cache/stcts/models). */
+  modelDir?: string;
 }
 
 export interface EncodeResult {
@@ -44,10 +52,10 @@ async function* chunks(pcm: Int16Array, onProgress?: (f: number) => void): Async
  * Sender over a whole recording: ASR → phrases (+ prosody, speaker) → frames → bytes. The same
  * frames a live link would carry; the returned stream is a valid .stc file.
  */
-export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
+export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: EncodeOptions, progress?: { update(f: number, label?: string): void }, speakerEncoder?: SpeakerEncoder): Promise<EncodeResult> {
   const a16 = audio.sampleRateHz === 16000 ? audio : resample(audio, 16000);
   const pcm = toPcm16k(a16);
-  const { codec, analyzer } = await senderPipeline(options.coding, options.mode);
+  const { codec, analyzer } = await senderPipeline(options.coding, options.mode, undefined, speakerEncoder ? { speakerEncoder } : {});
   const asrResults: AsrResult[] = [];
   async function* phrases() {
     for await (const result of asr.transcribe(chunks(pcm, (f) => progress?.update(f, 'recognizing')))) {
@@ -80,13 +88,28 @@ export async function encodeAudio(audio: MonoAudio, asr: AsrEngine, options: Enc
 /** `stcts encode`: WAV file in, .stc file out. */
 export async function encodeWavFile(input: string, output: string, options: EncodeOptions, progress?: { update(f: number, label?: string): void }): Promise<EncodeResult> {
   const audio = await readWavFile(input);
-  const asr = await createAsrEngine(options.asr ?? 'pocketsphinx', options.asrOptions ?? {});
+  // The speaker encoder first: missing weights fail before the (slower) recognizer loads.
+  const speakerEncoder = options.speakerEncoder ? await loadSpeakerEncoder(options.speakerEncoder, options.modelDir) : undefined;
   try {
-    const result = await encodeAudio(audio, asr, options, progress);
-    await writeFile(output, result.stream);
-    return result;
+    const asr = await createAsrEngine(options.asr ?? 'pocketsphinx', { ...(options.modelDir ? { modelDir: options.modelDir } : {}), ...options.asrOptions });
+    try {
+      const result = await encodeAudio(audio, asr, options, progress, speakerEncoder);
+      await writeFile(output, result.stream);
+      return result;
+    } finally {
+      await asr.close();
+    }
   } finally {
-    await asr.close();
+    await speakerEncoder?.close();
   }
+}
+
+/**
+ * Loads a neural speaker encoder by model id (the caller closes it). Weights not installed →
+ * EngineUnavailableError whose remedy is `stcts models fetch ID`.
+ */
+export async function loadSpeakerEncoder(id: string, modelDir?: string): Promise<SpeakerEncoder> {
+  const { createSpeakerEncoder } = await import('../engines/speaker/neural/index.ts');
+  return createSpeakerEncoder(id, modelDir ? { modelDir } : {});
 }
 

@@ -1,7 +1,18 @@
 import type { Frame, StreamItem } from '../codec/frame/index.ts';
 import { SessionDecoder, type SessionEvent } from '../codec/session/index.ts';
 import { DecodeError } from '../core/errors.ts';
-import { phraseCodecFactory, profileHashOf, describeProsody, describeProfile } from './codecs.ts';
+import { encoderHashOf } from '../codec/speaker/index.ts';
+import { listSpeakerEncoders } from '../engines/speaker/neural/index.ts';
+import { phraseCodecFactory, profileHashOf, describeEmbedding, describeProsody, describeProfile } from './codecs.ts';
+
+/** Encoder hash → model id for the speaker encoders of the manifest (empty if it cannot be read). */
+function knownSpeakerEncoders(): Map<number, string> {
+  try {
+    return new Map(listSpeakerEncoders().map((e) => [encoderHashOf(e.id), e.id]));
+  } catch {
+    return new Map();
+  }
+}
 
 export interface InspectedFrame {
   offset: number;
@@ -31,6 +42,7 @@ export interface Inspection {
 /** Decodes a frame stream into a per-frame report with bit accounting. */
 export async function inspectStc(bytes: Uint8Array, items: StreamItem[]): Promise<Inspection> {
   const decoder = new SessionDecoder(await phraseCodecFactory(), new Map(), profileHashOf);
+  const encoders = knownSpeakerEncoders();
   const frames: InspectedFrame[] = [];
   const warnings: string[] = [];
   const phrases: string[] = [];
@@ -51,7 +63,7 @@ export async function inspectStc(bytes: Uint8Array, items: StreamItem[]): Promis
       if (!(err instanceof DecodeError)) throw err;
       events = [{ type: 'warning', seq: it.frame.seq, error: err }];
     }
-    const entry = describeFrame(it.frame, events, decoder.timeUnitMs, wireBits);
+    const entry = describeFrame(it.frame, events, decoder.timeUnitMs, wireBits, encoders);
     lastMs = Math.max(lastMs, entry.timeMs ?? 0);
     for (const e of events) {
       if (e.type === 'phrase') phrases.push(e.text);
@@ -82,7 +94,7 @@ export async function inspectStc(bytes: Uint8Array, items: StreamItem[]): Promis
   };
 }
 
-function describeFrame(frame: Frame, events: SessionEvent<unknown>[], timeUnitMs: number, wireBits: number): InspectedFrame {
+function describeFrame(frame: Frame, events: SessionEvent<unknown>[], timeUnitMs: number, wireBits: number, encoders: Map<number, string>): InspectedFrame {
   const p = frame.payload;
   const base = { offset: 0, wireBits, type: p.type, seq: frame.seq, timeMs: frame.time * timeUnitMs };
   const phrase = events.find((e) => e.type === 'phrase');
@@ -97,8 +109,12 @@ function describeFrame(frame: Frame, events: SessionEvent<unknown>[], timeUnitMs
       };
     case 'prosody':
       return { ...base, bits: { prosody: p.coded.length * 8 }, content: { textSeq: p.textSeq, codedBytes: p.coded.length } };
-    case 'speakerProfile':
-      return { ...base, bits: { speaker: p.profile.length * 8 }, content: { id: p.id, bytes: p.profile.length, profile: describeProfile(p.profile) } };
+    case 'speakerProfile': {
+      const spk = events.find((e) => e.type === 'speaker');
+      const emb = spk?.type === 'speaker' ? spk.embedding : undefined;
+      const content = { id: p.id, bytes: p.profile.length, profile: describeProfile(p.profile), ...(emb ? { embedding: describeEmbedding(emb, encoders.get(emb.encoderHash)) } : {}) };
+      return { ...base, bits: { speaker: (p.profile.length + (p.embedding?.coded.length ?? 0)) * 8 }, content };
+    }
     case 'speakerRef':
       return { ...base, bits: { speaker: 0 }, content: { id: p.id, profileHash: p.profileHash } };
     case 'sessionHeader':

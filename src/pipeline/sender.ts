@@ -1,19 +1,20 @@
 import type { MonoAudio } from '../audio/pcm.ts';
-import type { CodecMode } from '../codec/frame/index.ts';
+import type { CodecMode, CodedSpeakerEmbedding } from '../codec/frame/index.ts';
 import { SessionEncoder, type AccountedFrame, type PhraseCodec } from '../codec/session/index.ts';
 import type { AsrResult } from '../engines/asr/types.ts';
 
 /** Per-phrase analysis the sender adds to the recognized text (prosody, speaker). */
 export interface PhraseAnalyzer<P> {
-  /** Feeds the phrase's audio (16 kHz) to the speaker analysis; called first for every phrase. */
-  updateSpeaker(audio: MonoAudio): void;
+  /** Feeds the phrase's audio (16 kHz) to the speaker analysis; called (and awaited) first for every phrase. */
+  updateSpeaker(audio: MonoAudio): void | Promise<void>;
   /** The phrase's audio (16 kHz, phrase-relative) and words → its prosody for the wire. */
   analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: P; detail?: Uint8Array };
   /**
    * The profile to announce, once enough speech was heard (undefined before). Must stay the same
-   * bytes until a speaker change is detected: every new hash is sent on the wire.
+   * bytes until a speaker change is detected: every new hash is sent on the wire. The hash covers
+   * the optional neural embedding too (src/codec/speaker speakerContentHash).
    */
-  speakerProfile(): { bytes: Uint8Array; hash: number } | undefined;
+  speakerProfile(): { bytes: Uint8Array; hash: number; embedding?: CodedSpeakerEmbedding } | undefined;
 }
 
 export interface SenderStats {
@@ -39,10 +40,10 @@ export async function* senderFrames<P>(
   for await (const { result, audio } of results) {
     if (result.text.trim() === '') continue;
     // Speaker first: announcing a profile re-anchors the prosody prediction the phrase is quantized against.
-    analyzer?.updateSpeaker(audio);
+    await analyzer?.updateSpeaker(audio);
     const profile = analyzer?.speakerProfile();
     if (profile) {
-      const f = enc.speaker(profile.bytes, profile.hash, result.startMs);
+      const f = enc.speaker(profile.bytes, profile.hash, result.startMs, profile.embedding);
       if (f) yield count(f, stats);
     }
     const analysis = analyzer?.analyzePhrase(audio, result, options.mode) ?? {};

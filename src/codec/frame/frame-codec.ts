@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { DecodeError, EncodeError } from '../../core/errors.ts';
+import { embeddingLayout } from '../speaker/embedding.ts';
 import { FRAME_SCHEMA_JSON } from './schema.generated.ts';
 import {
   type CodecMode,
@@ -7,8 +8,10 @@ import {
   type Frame,
   type FrameContext,
   type FramePayload,
+  type SpeakerProfilePayload,
   DEFAULT_TIME_UNIT_MS,
   FORMAT_VERSION,
+  MAX_EMBEDDING_BYTES,
   MAX_FRAME_BYTES,
 } from './types.ts';
 
@@ -47,8 +50,14 @@ function payloadToMessage(p: FramePayload): Record<string, unknown> {
       return { text: { coded: p.coded, coding: p.coding === 'utf8' ? 1 : 0, contextSegments: p.contextSegments } };
     case 'prosody':
       return { prosody: { textSeq: p.textSeq, coded: p.coded } };
-    case 'speakerProfile':
-      return { speakerProfile: { id: p.id, profile: p.profile } };
+    case 'speakerProfile': {
+      const e = p.embedding;
+      if (!e) return { speakerProfile: { id: p.id, profile: p.profile } };
+      checkU32('encoderHash', e.encoderHash);
+      const problem = embeddingProblem(e.coded.length, e.dim);
+      if (problem) throw new EncodeError(problem.code === 'too_large' ? 'too_large' : 'invalid_value', problem.message);
+      return { speakerProfile: { id: p.id, profile: p.profile, embedding: e.coded, encoderHash: e.encoderHash, embeddingDim: e.dim } };
+    }
     case 'speakerRef':
       checkU32('profileHash', p.profileHash);
       return { speakerRef: { id: p.id, profileHash: p.profileHash } };
@@ -106,7 +115,7 @@ function messageToPayload(m: Record<string, any>): FramePayload {
       return out;
     }
     case 'speakerProfile':
-      return { type: 'speakerProfile', id: m.speakerProfile.id, profile: bytesOf(m.speakerProfile.profile) };
+      return speakerProfileFromMessage(m.speakerProfile);
     case 'speakerRef':
       return { type: 'speakerRef', id: m.speakerRef.id, profileHash: m.speakerRef.profileHash >>> 0 };
     case 'ack': {
@@ -121,6 +130,31 @@ function messageToPayload(m: Record<string, any>): FramePayload {
     default:
       return { type: 'unknown' };
   }
+}
+
+/** Why `bytes` coded bytes cannot be an embedding of `dim` values, or undefined when they can. */
+function embeddingProblem(bytes: number, dim: number): { code: 'too_large' | 'malformed'; message: string } | undefined {
+  if (bytes > MAX_EMBEDDING_BYTES) return { code: 'too_large', message: `speaker embedding of ${bytes} bytes exceeds ${MAX_EMBEDDING_BYTES}` };
+  let want: number;
+  try {
+    want = embeddingLayout(dim).bytes;
+  } catch {
+    return { code: 'malformed', message: `speaker embedding dimension ${dim} is not supported` };
+  }
+  if (bytes !== want) return { code: 'malformed', message: `speaker embedding of ${dim} values takes ${want} bytes, got ${bytes}` };
+  return undefined;
+}
+
+// An empty `embedding` means none; the other two fields are then ignored (proto3 defaults).
+function speakerProfileFromMessage(sp: Record<string, any>): SpeakerProfilePayload {
+  const out: SpeakerProfilePayload = { type: 'speakerProfile', id: sp.id, profile: bytesOf(sp.profile) };
+  const coded = bytesOf(sp.embedding);
+  if (coded.length === 0) return out;
+  const dim = sp.embeddingDim as number;
+  const problem = embeddingProblem(coded.length, dim);
+  if (problem) throw new DecodeError(problem.code, problem.message);
+  out.embedding = { coded, dim, encoderHash: (sp.encoderHash as number) >>> 0 };
+  return out;
 }
 
 /**

@@ -214,6 +214,18 @@ export const FRAME_SCHEMA_JSON = {
                 "profile": {
                   "type": "bytes",
                   "id": 2
+                },
+                "embedding": {
+                  "type": "bytes",
+                  "id": 3
+                },
+                "encoderHash": {
+                  "type": "fixed32",
+                  "id": 4
+                },
+                "embeddingDim": {
+                  "type": "uint32",
+                  "id": 5
                 }
               }
             },

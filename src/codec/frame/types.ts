@@ -35,10 +35,25 @@ export interface ProsodyPayload {
   coded: Uint8Array;
 }
 
+/** A quantized neural speaker embedding as carried in a SpeakerProfile frame (issue #9). */
+export interface CodedSpeakerEmbedding {
+  /** Bytes of src/codec/speaker quantizeEmbedding(), 1..{@link MAX_EMBEDDING_BYTES}, consistent with `dim`. */
+  coded: Uint8Array;
+  /** Number of values of the embedding (8..512). */
+  dim: number;
+  /** uint32: first 32 bits of SHA-256 of the encoder's model id (which embedding space). */
+  encoderHash: number;
+}
+
+/** Largest quantized embedding a SpeakerProfile frame may carry, bytes. */
+export const MAX_EMBEDDING_BYTES = 64;
+
 export interface SpeakerProfilePayload {
   type: 'speakerProfile';
   id: number;
   profile: Uint8Array;
+  /** Neural embedding of the same speech; absent when no speaker encoder was chosen. */
+  embedding?: CodedSpeakerEmbedding;
 }
 
 export interface SpeakerRefPayload {

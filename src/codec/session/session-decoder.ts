@@ -1,16 +1,32 @@
 import { DecodeError } from '../../core/errors.ts';
-import { DEFAULT_TIME_UNIT_MS, type Frame, type SessionHeaderPayload } from '../frame/index.ts';
+import { DEFAULT_TIME_UNIT_MS, type CodedSpeakerEmbedding, type Frame, type SessionHeaderPayload } from '../frame/index.ts';
+import { speakerContentBytes } from '../speaker/content.ts';
+import { dequantizeEmbedding } from '../speaker/embedding.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
 import { CODEC_VERSION, splitBits } from './session-encoder.ts';
 
 /** What the receiver learns from frames, in order. */
 export type SessionEvent<P> =
   | { type: 'session'; seq: number; header: SessionHeaderPayload; sessionId: number }
-  | { type: 'speaker'; seq: number; startMs: number; id: number; profile: Uint8Array; profileHash: number; cached: boolean }
+  | { type: 'speaker'; seq: number; startMs: number; id: number; profile: Uint8Array; profileHash: number; cached: boolean; embedding?: SpeakerEmbedding }
   | { type: 'phrase'; seq: number; startMs: number; text: string; prosody: P | undefined; speakerId: number | undefined; bitsByChannel: Record<string, number> }
   | { type: 'prosodyDetail'; seq: number; textSeq: number; coded: Uint8Array }
   | { type: 'end'; seq: number; endMs: number }
   | { type: 'warning'; seq: number; error: DecodeError };
+
+/**
+ * The neural speaker embedding a profile carried (issue #9). No TTS here renders it: it is for
+ * comparison (cosine) in the embedding space named by `encoderHash`.
+ */
+export interface SpeakerEmbedding {
+  /** Dequantized, unit-norm vector of `dim` values. */
+  vector: Float32Array;
+  dim: number;
+  /** uint32 id of the embedding space (src/codec/speaker encoderHashOf(model id)). */
+  encoderHash: number;
+  /** The quantized bytes as received. */
+  coded: Uint8Array;
+}
 
 /** Chooses the phrase codec for a session header; throws DecodeError('model_mismatch') when it cannot. */
 export type PhraseCodecFactory<P> = (header: SessionHeaderPayload) => PhraseCodec<P>;
@@ -25,13 +41,15 @@ export class SessionDecoder<P> {
   private codec: PhraseCodec<P> | undefined;
   private codecError: DecodeError | undefined;
   private speakerId: number | undefined;
-  private readonly profilesById = new Map<number, { profile: Uint8Array; hash: number }>();
+  private readonly profilesById = new Map<number, { profile: Uint8Array; hash: number; embedding?: SpeakerEmbedding }>();
 
   constructor(
     private readonly codecFor: PhraseCodecFactory<P>,
     /** Profiles by content hash, shared across sessions (a reconnect costs nothing). */
     private readonly profileCache: Map<number, Uint8Array> = new Map(),
     private readonly hashProfile: (bytes: Uint8Array) => number = () => 0,
+    /** Embeddings by content hash, shared like `profileCache` (a caller that passes none loses them on reconnect). */
+    private readonly embeddingCache: Map<number, SpeakerEmbedding> = new Map(),
   ) {}
 
   get timeUnitMs(): number {
@@ -58,12 +76,15 @@ export class SessionDecoder<P> {
         }
         return [{ type: 'session', seq: frame.seq, header: p, sessionId: frame.sessionId }];
       case 'speakerProfile': {
-        const hash = this.hashProfile(p.profile);
-        this.profilesById.set(p.id, { profile: p.profile, hash });
+        // The hash covers the embedding too (the sender's SpeakerRef carries the same one).
+        const hash = this.hashProfile(speakerContentBytes(p.profile, p.embedding));
+        const embedding = p.embedding && toSpeakerEmbedding(p.embedding);
+        this.profilesById.set(p.id, { profile: p.profile, hash, ...(embedding ? { embedding } : {}) });
         this.profileCache.set(hash, p.profile);
+        if (embedding) this.embeddingCache.set(hash, embedding);
         this.speakerId = p.id;
         this.codec?.speakerChanged?.(p.profile);
-        return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: p.profile, profileHash: hash, cached: false }];
+        return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: p.profile, profileHash: hash, cached: false, ...(embedding ? { embedding } : {}) }];
       }
       case 'speakerRef': {
         const known = this.profilesById.get(p.id);
@@ -72,9 +93,10 @@ export class SessionDecoder<P> {
         if (!cached) {
           return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `SpeakerRef ${p.id} to a profile this receiver never saw; using the default voice`) }];
         }
-        this.profilesById.set(p.id, { profile: cached, hash: p.profileHash });
+        const embedding = known?.embedding ?? this.embeddingCache.get(p.profileHash);
+        this.profilesById.set(p.id, { profile: cached, hash: p.profileHash, ...(embedding ? { embedding } : {}) });
         this.codec?.speakerChanged?.(cached);
-        return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: cached, profileHash: p.profileHash, cached: !known }];
+        return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: cached, profileHash: p.profileHash, cached: !known, ...(embedding ? { embedding } : {}) }];
       }
       case 'text': {
         if (!this.codec) {
@@ -110,4 +132,9 @@ export class SessionDecoder<P> {
         return [{ type: 'warning', seq: frame.seq, error: new DecodeError('invalid_value', `frame ${frame.seq} has a payload type this version does not know; skipped`) }];
     }
   }
+}
+
+/** The frame layer already checked that the bytes fit the dimension. */
+function toSpeakerEmbedding(e: CodedSpeakerEmbedding): SpeakerEmbedding {
+  return { vector: dequantizeEmbedding(e.coded, e.dim), dim: e.dim, encoderHash: e.encoderHash, coded: e.coded };
 }

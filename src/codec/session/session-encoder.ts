@@ -1,5 +1,5 @@
 import { EncodeError, InvalidStateError } from '../../core/errors.ts';
-import { type CodecMode, type Frame, type FramePayload, DEFAULT_TIME_UNIT_MS, FORMAT_VERSION } from '../frame/index.ts';
+import { type CodecMode, type CodedSpeakerEmbedding, type Frame, type FramePayload, DEFAULT_TIME_UNIT_MS, FORMAT_VERSION } from '../frame/index.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
 
 /** Codec generation written into SessionHeader.codec_version. */
@@ -92,8 +92,10 @@ export class SessionEncoder<P> {
   /**
    * Declares the current speaker. The first time a profile is seen it is sent in full (≤ 32 bytes);
    * later, and after a change back, only a SpeakerRef. Returns undefined when nothing changed.
+   * `embedding` (issue #9, ≤ 64 bytes) rides in the same frame; `profileHash` must cover it
+   * (src/codec/speaker speakerContentHash).
    */
-  speaker(profile: Uint8Array, profileHash: number, atMs: number): AccountedFrame | undefined {
+  speaker(profile: Uint8Array, profileHash: number, atMs: number, embedding?: CodedSpeakerEmbedding): AccountedFrame | undefined {
     this.ensureOpen();
     if (profileHash === this.currentSpeakerHash) return undefined;
     this.currentSpeakerHash = profileHash;
@@ -106,8 +108,8 @@ export class SessionEncoder<P> {
     const id = this.speakerIds.size + 1;
     this.speakerIds.set(profileHash, id);
     return {
-      frame: this.frame(time, { type: 'speakerProfile', id, profile }),
-      channelBits: { speaker: profile.length * 8 },
+      frame: this.frame(time, { type: 'speakerProfile', id, profile, ...(embedding ? { embedding } : {}) }),
+      channelBits: { speaker: (profile.length + (embedding?.coded.length ?? 0)) * 8 },
     };
   }
 

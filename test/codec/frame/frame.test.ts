@@ -30,7 +30,7 @@ describe('frame stream', () => {
     expect(okFrames(encodeFrameStream(frames))).toEqual(frames);
   });
 
-  it.each(['session-basic', 'header-only'])('matches golden vector %s', (name) => {
+  it.each(['session-basic', 'header-only', 'speaker-embedding'])('matches golden vector %s', (name) => {
     const stc = join(VECTORS, `${name}.stc`);
     const json = join(VECTORS, `${name}.json`);
     // A missing vector is a failure, not a skip: regenerate with scripts/gen-vectors.ts.
