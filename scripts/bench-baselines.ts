@@ -4,7 +4,8 @@
  * Usage: npx tsx scripts/bench-baselines.ts [corpusDir] [--limit N]
  */
 import { createAsrEngine, transcribeAudio } from '../src/engines/asr/registry.ts';
-import { codec2Baseline, corpusWer, createProgress, loadUtteranceAudio, opusBaseline, readCorpus, type Baseline } from '../src/eval/index.ts';
+import { progressReporter } from '../src/core/progress.ts';
+import { codec2Baseline, corpusWer, loadUtteranceAudio, opusBaseline, readCorpus, type Baseline } from '../src/eval/index.ts';
 import type { MonoAudio } from '../src/audio/pcm.ts';
 
 const args = process.argv.slice(2);
@@ -33,7 +34,7 @@ console.log('system\tbps\twer\tmeanUttWer\tencodeRtf\tdecodeRtf');
 for (const s of systems) {
   const pairs: Array<{ reference: string; hypothesis: string }> = [];
   let bits = 0, encMs = 0, decMs = 0;
-  const progress = createProgress(utts.length, s.name);
+  const progress = progressReporter(false);
   try {
     for (let i = 0; i < utts.length; i++) {
       let audio = audios[i];
@@ -42,7 +43,7 @@ for (const s of systems) {
         audio = r.decoded; bits += r.bits; encMs += r.encodeMs; decMs += r.decodeMs;
       }
       pairs.push({ reference: utts[i].transcript, hypothesis: await score(audio) });
-      progress.tick(utts[i].id);
+      progress.update((i + 1) / utts.length, `${s.name} ${utts[i].id}`);
     }
   } catch (e) {
     progress.done();

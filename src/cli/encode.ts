@@ -4,7 +4,7 @@ import { encodeWavFile } from '../pipeline/encode-file.ts';
 import { choiceFlag, parseArgs, stringFlag } from './args.ts';
 import { asrEngineFlag, modelDirFlag, speakerEncoderFlag } from './engine-flags.ts';
 import type { CliCommand } from './command.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter } from '../core/progress.ts';
 
 export const command: CliCommand = {
   summary: 'encode a WAV file to a .stc stream (text + prosody + speaker profile)',

@@ -7,7 +7,7 @@ import { runEval } from '../eval/run-eval.ts';
 import { choiceFlag, numberFlag, parseArgs, stringFlag } from './args.ts';
 import { asrEngineFlag, modelDirFlag, speakerEncoderFlag, ttsEngineFlag } from './engine-flags.ts';
 import type { CliCommand } from './command.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter } from '../core/progress.ts';
 
 export const command: CliCommand = {
   summary: 'measure bitrate, intelligibility, prosody and speaker fidelity on a corpus, beside Opus and Codec2',

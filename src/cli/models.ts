@@ -6,7 +6,7 @@ import {
 } from '../engines/models/index.ts';
 import { parseArgs, stringFlag } from './args.ts';
 import type { CliCommand } from './command.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter } from '../core/progress.ts';
 
 const USAGE = `Usage: stcts models list [--json]
        stcts models fetch ID [--quiet]

@@ -4,7 +4,7 @@ import { createTtsEngine } from '../engines/tts/registry.ts';
 import { loadUtteranceAudio, readCorpus } from '../eval/corpus.ts';
 import { simulateLiveCall } from '../pipeline/live-sim.ts';
 import { choiceFlag, numberFlag, parseArgs, stringFlag } from './args.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter } from '../core/progress.ts';
 import type { CliCommand } from './command.ts';
 import { LINK_FLAGS, LINK_FLAGS_USAGE, linkOptionsFrom } from './link-args.ts';
 

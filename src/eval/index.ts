@@ -5,5 +5,4 @@ export * from './prosody-metrics.ts';
 export * from './speaker-id.ts';
 export * from './baselines/index.ts';
 export * from './report.ts';
-export * from './progress.ts';
 export type { EvalResult } from './result.ts';

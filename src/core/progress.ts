@@ -1,4 +1,7 @@
-/** Progress on stderr: a bar on a terminal, a few lines otherwise, nothing when quiet. */
+/**
+ * Progress on stderr (stdout stays machine-readable): a redrawn bar on a terminal, a line at every
+ * quarter otherwise (logs and CI stay readable), nothing when quiet. `done()` is idempotent.
+ */
 export interface ProgressReporter {
   update(fraction: number, label?: string): void;
   done(): void;
@@ -27,6 +30,7 @@ export function progressReporter(quiet: boolean, stream: NodeJS.WriteStream = pr
     },
     done() {
       if (tty && shown) stream.write('\n');
+      shown = false;
     },
   };
 }
