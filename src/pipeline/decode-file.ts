@@ -19,9 +19,17 @@ export interface DecodeFileOptions {
   onPhrase?: (phrase: ReceivedPhrase) => void;
 }
 
-/** `stcts decode`: a .stc file to a WAV file, written progressively. */
+/**
+ * `stcts decode`: a .stc file to a WAV file, written progressively. A file of which not one frame
+ * decodes is refused with that frame's DecodeError before any output is created (it is not a .stc
+ * stream, or not one this version reads); single corrupt frames are skipped with a warning.
+ */
 export async function decodeStcFile(input: string, output: string, options: DecodeFileOptions): Promise<ReceiverReport> {
   const { items } = await readStcFile(input);
+  const first = items[0];
+  if (first && !first.ok && items.every((it) => !it.ok)) {
+    throw new DecodeError(first.error.code, `${input}: no frame could be decoded (${first.error.message}); is it a .stc stream?`);
+  }
   const tts = await createTtsEngine(options.tts, options.modelDir ? { modelDir: options.modelDir } : {});
   const sink = await WavStreamWriter.create(output, options.outputRateHz);
   try {
