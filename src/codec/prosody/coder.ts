@@ -7,18 +7,23 @@ import { DCT_COEFFS, MODE_STEP_FACTOR, PROSODY_MODES, initialProsodyState, type 
 /** Longest phrase (in words) whose prosody is coded; longer input is refused. */
 export const MAX_PROSODY_WORDS = 512;
 
-// Static models: a lost phrase cannot desynchronize them; scales fitted by eye to the dev corpus.
+// Static models: a lost phrase cannot desynchronize them. Scales (and the centre of the first DCT
+// coefficient: phrases mostly fall in pitch) are the best single-Laplace fits on the dev corpus's
+// pocketsphinx phrases (scripts/bench-prosody.ts measures the result).
 const MODE_MODEL = new StaticSymbolModel([124, 2, 2]); // same as last, then the other two in order
 // Minimal mode codes level/rate/DCT in MODE_STEP_FACTOR-times coarser units, so its scales shrink alike.
-const LEVEL_DELTA = new SignedLaplaceModel(2.0);
-const RATE_DELTA = new SignedLaplaceModel(1.5);
-const DCT_MODELS = [2.0, 1.2, 1.0, 0.8, 0.7, 0.6, 0.55, 0.5].map((s) => new SignedLaplaceModel(s));
-const MIN_LEVEL_DELTA = new SignedLaplaceModel(1.0);
-const MIN_RATE_DELTA = new SignedLaplaceModel(0.75);
-const MIN_DCT_MODELS = [1.0].map((s) => new SignedLaplaceModel(s));
+const LEVEL_DELTA = new SignedLaplaceModel(1.75);
+const RATE_DELTA = new SignedLaplaceModel(1.8);
+const DCT_MODELS = [1.7, 1.5, 1.2, 1.15, 1.0, 1.05, 0.55, 0.5].map((s) => new SignedLaplaceModel(s));
+const DCT_CENTRE = [2, 0, 1, 0, 0, 0, 0, 0];
+const MIN_LEVEL_DELTA = new SignedLaplaceModel(0.85);
+const MIN_RATE_DELTA = new SignedLaplaceModel(0.9);
+const MIN_DCT_MODELS = [0.85].map((s) => new SignedLaplaceModel(s));
+const MIN_DCT_CENTRE = [1];
 const levelModel = (m: ProsodyMode) => (m === 'minimal' ? MIN_LEVEL_DELTA : LEVEL_DELTA);
 const rateModel = (m: ProsodyMode) => (m === 'minimal' ? MIN_RATE_DELTA : RATE_DELTA);
 const dctModels = (m: ProsodyMode) => (m === 'minimal' ? MIN_DCT_MODELS : DCT_MODELS);
+const dctCentre = (m: ProsodyMode) => (m === 'minimal' ? MIN_DCT_CENTRE : DCT_CENTRE);
 const PAUSE_MODEL = new StaticSymbolModel([90, 5, 3, 2]);
 // Fitted (best single Laplace scale) to the dev corpus's pocketsphinx word times: 1.05 and 0.6.
 const WORD_DUR = new SignedLaplaceModel(1.05);
@@ -47,7 +52,7 @@ export function encodePhraseProsody(p: PhraseProsody, enc: RangeEncoder, wordCou
   const rateDelta = p.rateQ - state.refRateQ;
   if (rateDelta % step !== 0) throw new EncodeError('invalid_value', `prosody: ${p.mode} rate delta ${rateDelta} is not a multiple of ${step}`);
   rateModel(p.mode).encode(enc, rateDelta / step);
-  p.dctQ.forEach((q, i) => dctModels(p.mode)[i]!.encode(enc, q));
+  p.dctQ.forEach((q, i) => dctModels(p.mode)[i]!.encode(enc, q - dctCentre(p.mode)[i]!));
   for (const c of p.pauseQ) PAUSE_MODEL.encode(enc, c);
 }
 
@@ -58,7 +63,7 @@ export function decodePhraseProsody(dec: RangeDecoder, wordCount: number, state:
   const levelQ = state.refLevelQ + MODE_STEP_FACTOR[mode] * levelModel(mode).decode(dec);
   const rateQ = state.refRateQ + MODE_STEP_FACTOR[mode] * rateModel(mode).decode(dec);
   const dctQ: number[] = [];
-  for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(dctModels(mode)[i]!.decode(dec));
+  for (let i = 0; i < DCT_COEFFS[mode]; i++) dctQ.push(dctModels(mode)[i]!.decode(dec) + dctCentre(mode)[i]!);
   const pauseQ: number[] = [];
   const pauses = mode === 'minimal' ? 0 : Math.max(0, wordCount - 1);
   for (let i = 0; i < pauses; i++) pauseQ.push(PAUSE_MODEL.decode(dec));

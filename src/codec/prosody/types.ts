@@ -52,8 +52,8 @@ export const WORD_DUR_STEPS_PER_OCTAVE = 2;
 export const WORD_F0_STEP_ST = 2;
 export const RATE_STEPS_PER_OCTAVE = 8;
 export const DCT_STEP_ST = 0.75;
-/** Minimal mode quantizes level, slope and rate twice as coarsely (level/rate move from the reference in steps of this many units). */
-export const MODE_STEP_FACTOR: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 2, balanced: 1, high: 1 });
+/** Minimal mode quantizes level, slope and rate three times as coarsely (level/rate move from the reference in steps of this many units). */
+export const MODE_STEP_FACTOR: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 3, balanced: 1, high: 1 });
 /** Milliseconds each pause class renders to. */
 export const PAUSE_CLASS_MS: readonly number[] = Object.freeze([0, 120, 300, 650]);
 /** Nominal syllable duration behind the rate factor, ms. */
