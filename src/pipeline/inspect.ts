@@ -96,8 +96,10 @@ export async function inspectStc(bytes: Uint8Array, items: StreamItem[]): Promis
 
 function describeFrame(frame: Frame, events: SessionEvent<unknown>[], timeUnitMs: number, wireBits: number, encoders: Map<number, string>): InspectedFrame {
   const p = frame.payload;
-  const base = { offset: 0, wireBits, type: p.type, seq: frame.seq, timeMs: frame.time * timeUnitMs };
   const phrase = events.find((e) => e.type === 'phrase');
+  // A TextSegment's start travels in-band (its envelope time is implied): show the decoded start.
+  const timeMs = phrase?.type === 'phrase' ? phrase.startMs : frame.time * timeUnitMs;
+  const base = { offset: 0, wireBits, type: p.type, seq: frame.seq, timeMs };
   switch (p.type) {
     case 'text':
       return {

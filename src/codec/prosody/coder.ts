@@ -2,7 +2,8 @@ import { DecodeError, EncodeError } from '../../core/errors.ts';
 import { RangeDecoder, RangeEncoder } from '../range/index.ts';
 import { SignedLaplaceModel, StaticSymbolModel } from './signed-model.ts';
 import { splitWords } from './syllables.ts';
-import { DCT_COEFFS, MODE_STEP_FACTOR, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail, type ProsodyMode } from './types.ts';
+import { nominalSpeechMs, speechMsFromRate } from './analyze.ts';
+import { DCT_COEFFS, MODE_STEP_FACTOR, PAUSE_CLASS_MS, PROSODY_MODES, initialProsodyState, type PhraseProsody, type ProsodyCodingState, type ProsodyDetail, type ProsodyMode } from './types.ts';
 
 /** Longest phrase (in words) whose prosody is coded; longer input is refused. */
 export const MAX_PROSODY_WORDS = 512;
@@ -159,5 +160,11 @@ export class PhraseProsodyCoder {
   }
   commit(prosody: PhraseProsody): void {
     this.st = advanceProsodyState(this.st, prosody);
+  }
+  /** Spoken duration the phrase prosody implies (speech time from the rate plus coded pauses); nominal without prosody. ms. */
+  durationMs(prosody: PhraseProsody | undefined, text: string): number {
+    const words = splitWords(text);
+    if (!prosody) return nominalSpeechMs(words);
+    return speechMsFromRate(words, prosody.rateQ) + prosody.pauseQ.reduce((s, c) => s + (PAUSE_CLASS_MS[c] ?? 0), 0);
   }
 }

@@ -2,6 +2,7 @@ import { DecodeError } from '../../core/errors.ts';
 import { AdaptiveFrequencyModel, RangeDecoder, RangeEncoder } from '../range/index.ts';
 import { TextCodingSession, type TextModel } from '../text/index.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
+import { decodePhraseGap, encodePhraseGap } from './phrase-time.ts';
 
 /**
  * Phrase prosody coded in-band, right after the text in the same range-coded bytes (one coder
@@ -13,11 +14,20 @@ export interface InbandProsodyCoder<P> {
   decode(dec: RangeDecoder, text: string): P;
   /** The current speaker changed to `profile` (same stream point on both sides). */
   speakerChanged?(profile: Uint8Array): void;
+  /** Spoken duration the phrase's prosody implies (or a text-only estimate without prosody), ms. */
+  durationMs?(prosody: P | undefined, text: string): number;
 }
 
-/** Text by the language-model coder, then (when present) the phrase prosody, in one range-coded string. */
+/** Text-only duration estimate when no prosody coder is present: 300 ms per word. */
+const MS_PER_WORD = 300;
+
+/**
+ * Text by the language-model coder, then (when present) the phrase prosody, then the phrase's start
+ * (gap to its predicted start, ./phrase-time.ts), in one range-coded string.
+ */
 export class LmPhraseCodec<P> implements PhraseCodec<P> {
   readonly coding = 'lm' as const;
+  readonly inbandTime = true;
   readonly textModelId: string;
   readonly textModelHash: number;
   private readonly text: TextCodingSession;
@@ -37,7 +47,7 @@ export class LmPhraseCodec<P> implements PhraseCodec<P> {
     return this.text.contextId;
   }
 
-  encode(text: string, prosody: P | undefined): { coded: Uint8Array; bitsByChannel: Record<string, number> } {
+  encode(text: string, prosody: P | undefined, gapUnits = 0): { coded: Uint8Array; bitsByChannel: Record<string, number> } {
     const enc = new RangeEncoder();
     enc.channel = 'text';
     this.text.encode(text, enc);
@@ -46,11 +56,13 @@ export class LmPhraseCodec<P> implements PhraseCodec<P> {
       this.hasProsody.encode(enc, prosody === undefined ? 0 : 1);
       if (prosody !== undefined) this.prosody.encode(prosody, enc, text);
     }
+    enc.channel = 'time';
+    encodePhraseGap(enc, gapUnits);
     const coded = enc.finish();
     return { coded, bitsByChannel: Object.fromEntries(enc.infoBits) };
   }
 
-  decode(coded: Uint8Array): { text: string; prosody: P | undefined; bitsByChannel: Record<string, number> } {
+  decode(coded: Uint8Array): { text: string; prosody: P | undefined; gapUnits: number; bitsByChannel: Record<string, number> } {
     const dec = new RangeDecoder(coded);
     dec.channel = 'text';
     const text = this.text.decode(dec);
@@ -59,8 +71,14 @@ export class LmPhraseCodec<P> implements PhraseCodec<P> {
       dec.channel = 'prosody';
       if (this.hasProsody.decode(dec) === 1) prosody = this.prosody.decode(dec, text);
     }
+    dec.channel = 'time';
+    const gapUnits = decodePhraseGap(dec);
     dec.finish();
-    return { text, prosody, bitsByChannel: Object.fromEntries(dec.infoBits) };
+    return { text, prosody, gapUnits, bitsByChannel: Object.fromEntries(dec.infoBits) };
+  }
+
+  expectedDurationMs(text: string, prosody: P | undefined): number {
+    return this.prosody?.durationMs?.(prosody, text) ?? MS_PER_WORD * text.split(/\s+/).filter(Boolean).length;
   }
 
   commit(text: string): void {

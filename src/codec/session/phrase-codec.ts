@@ -12,9 +12,16 @@ export interface PhraseCodec<P = unknown> {
   readonly textModelHash: number;
   /** Number of segments committed as context so far. */
   readonly committedSegments: number;
-  encode(text: string, prosody: P | undefined): { coded: Uint8Array; bitsByChannel: Record<string, number> };
+  /**
+   * True when the phrase start travels inside the coded bytes (then encode() needs `gapUnits`, decode()
+   * returns it, and the TextSegment's envelope time stays implied). See ./phrase-time.ts.
+   */
+  readonly inbandTime?: boolean;
+  encode(text: string, prosody: P | undefined, gapUnits?: number): { coded: Uint8Array; bitsByChannel: Record<string, number> };
   /** Decodes a TextSegment's bytes; `bitsByChannel` is the information content per channel (for reports). */
-  decode(coded: Uint8Array): { text: string; prosody: P | undefined; bitsByChannel?: Record<string, number> };
+  decode(coded: Uint8Array): { text: string; prosody: P | undefined; gapUnits?: number; bitsByChannel?: Record<string, number> };
+  /** How long the phrase is expected to last when spoken, ms (predicts the next phrase's start). */
+  expectedDurationMs?(text: string, prosody: P | undefined): number;
   /** Adds a delivered segment to the shared context (both sides, same order). */
   commit(text: string): void;
   /**

@@ -4,6 +4,7 @@ import { speakerContentBytes } from '../speaker/content.ts';
 import { dequantizeEmbedding } from '../speaker/embedding.ts';
 import type { PhraseCodec } from './phrase-codec.ts';
 import { CODEC_VERSION, splitBits } from './session-encoder.ts';
+import { PhraseClock } from './phrase-time.ts';
 
 /** What the receiver learns from frames, in order. */
 export type SessionEvent<P> =
@@ -41,6 +42,7 @@ export class SessionDecoder<P> {
   private codec: PhraseCodec<P> | undefined;
   private codecError: DecodeError | undefined;
   private speakerId: number | undefined;
+  private clock = new PhraseClock();
   private readonly profilesById = new Map<number, { profile: Uint8Array; hash: number; embedding?: SpeakerEmbedding }>();
 
   constructor(
@@ -64,6 +66,7 @@ export class SessionDecoder<P> {
       case 'sessionHeader':
         this.header = p;
         this.codec = undefined;
+        this.clock = new PhraseClock();
         try {
           if (p.codecVersion !== CODEC_VERSION) {
             throw new DecodeError('unsupported_version', `the stream was coded with codec version ${p.codecVersion}, this receiver decodes version ${CODEC_VERSION}; install the same stcts version on both ends`, { streamVersion: p.codecVersion, localVersion: CODEC_VERSION });
@@ -76,6 +79,7 @@ export class SessionDecoder<P> {
         }
         return [{ type: 'session', seq: frame.seq, header: p, sessionId: frame.sessionId }];
       case 'speakerProfile': {
+        this.clock.sawFrame(frame.time);
         // The hash covers the embedding too (the sender's SpeakerRef carries the same one).
         const hash = this.hashProfile(speakerContentBytes(p.profile, p.embedding));
         const embedding = p.embedding && toSpeakerEmbedding(p.embedding);
@@ -87,6 +91,7 @@ export class SessionDecoder<P> {
         return [{ type: 'speaker', seq: frame.seq, startMs: ms, id: p.id, profile: p.profile, profileHash: hash, cached: false, ...(embedding ? { embedding } : {}) }];
       }
       case 'speakerRef': {
+        this.clock.sawFrame(frame.time);
         const known = this.profilesById.get(p.id);
         const cached = known?.profile ?? this.profileCache.get(p.profileHash);
         this.speakerId = p.id;
@@ -113,10 +118,16 @@ export class SessionDecoder<P> {
           return [{ type: 'warning', seq: frame.seq, error: new DecodeError('model_mismatch', `segment coded with ${context} context segments, receiver has ${this.codec.committedSegments}; skipped`) }];
         }
         try {
-          const { text, prosody, bitsByChannel } = this.codec.decode(p.coded);
+          const { text, prosody, gapUnits, bitsByChannel } = this.codec.decode(p.coded);
           this.codec.commit(text);
+          let startMs = ms;
+          if (this.codec.inbandTime) {
+            const startUnits = Math.max(0, this.clock.predictedUnits + (gapUnits ?? 0));
+            this.clock.phrase(startUnits, (this.codec.expectedDurationMs?.(text, prosody) ?? 0) / this.timeUnitMs);
+            startMs = startUnits * this.timeUnitMs;
+          }
           const bits = splitBits(p.coded.length * 8, bitsByChannel ?? { text: 1 });
-          return [{ type: 'phrase', seq: frame.seq, startMs: ms, text, prosody, speakerId: this.speakerId, bitsByChannel: bits }];
+          return [{ type: 'phrase', seq: frame.seq, startMs, text, prosody, speakerId: this.speakerId, bitsByChannel: bits }];
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
           return [{ type: 'warning', seq: frame.seq, error: err }];
@@ -125,6 +136,7 @@ export class SessionDecoder<P> {
       case 'prosody':
         return [{ type: 'prosodyDetail', seq: frame.seq, textSeq: p.textSeq ?? frame.seq + 1, coded: p.coded }];
       case 'end':
+        this.clock.sawFrame(frame.time);
         return [{ type: 'end', seq: frame.seq, endMs: ms }];
       case 'ack':
         return [];

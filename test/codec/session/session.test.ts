@@ -7,7 +7,7 @@ const hash = (b: Uint8Array) => b.reduce((h, x) => (Math.imul(h, 31) + x) >>> 0,
 
 describe('session encoder/decoder', () => {
   it('round-trips phrases, speaker profile once then by reference', () => {
-    const enc = new SessionEncoder(new Utf8PhraseCodec(), { sessionId: 99, mode: 'minimal' });
+    const enc = new SessionEncoder(new Utf8PhraseCodec(), { sessionId: 99, mode: 'minimal', timeUnitMs: 40 });
     const profA = Uint8Array.from([1, 2, 3]);
     const profB = Uint8Array.from([4, 5, 6]);
     const frames = [
