@@ -127,11 +127,11 @@ describe('sender with a neural speaker encoder (issue #9)', () => {
     const received = (await receive(frames)).find((e) => e.type === 'speaker')!;
     const emb = (received as { embedding?: SpeakerEmbedding }).embedding!;
     expect(1 - cosineDistance(emb.vector, await encoder.embed(A(1.5, 1).samples))).toBeGreaterThan(0.9);
-    // Wire size: 32 + 64 payload bytes + 17 of framing (length prefix 1, payload tag+len 2, id 2,
+    // Wire size: 32 + 64 payload bytes + 18 of framing (item header 2, payload tag+len 2, id 2,
     // profile tag+len 2, embedding tag+len 2, encoder hash 5, dimension 3; time delta 0 here).
     const i = frames.findIndex((f) => f.payload.type === 'speakerProfile');
     expect(wire[i]!.length).toBeLessThanOrEqual(32 + 64 + 20);
-    expect(wire[i]!.length).toBe(113);
+    expect(wire[i]!.length).toBe(114);
     expect(speakerBits).toBe((32 + 64) * 8);
   });
 

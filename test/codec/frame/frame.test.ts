@@ -50,6 +50,22 @@ describe('frame stream', () => {
     expect(text.wireBytes - 20).toBe(5);
   });
 
+  it('sends an LM text frame whose envelope is all implied as a bare item: 1 byte of framing', () => {
+    const [h, p] = sampleSession();
+    const text = (coded: Uint8Array, seq: number, time: number) => ({ version: 1, sessionId: h!.sessionId, seq, time, payload: { type: 'text' as const, coding: 'lm' as const, coded } });
+    const coded = Uint8Array.from({ length: 20 }, (_, i) => i * 7);
+    const frames = [h!, { ...p!, seq: 1 }, text(coded, 2, p!.time), text(coded.subarray(0, 9), 3, p!.time), text(coded, 4, p!.time + 5)];
+    const bytes = encodeFrameStream(frames);
+    const items = decodeFrameStream(bytes);
+    expect(items.map((i) => i.ok && i.frame)).toEqual(frames.map((f) => ({ ...f, payload: f.payload })));
+    expect(items[2]!.wireBytes).toBe(21); // bare: header (2·20 + 1) + the coded bytes
+    expect(items[3]!.wireBytes).toBe(10);
+    expect(items[4]!.wireBytes).toBeGreaterThan(21); // time moved: a normal protobuf frame
+    // A bare item before any frame that names the session cannot be placed: malformed.
+    const orphan = decodeFrameStream(Uint8Array.from([2 * 3 + 1, 1, 2, 3]));
+    expect(!orphan[0]!.ok && orphan[0]!.error.code).toBe('malformed');
+  });
+
   it('omits implied envelope fields and restores them', () => {
     const ctx = newFrameContext();
     const [h, p] = sampleSession();
@@ -81,7 +97,8 @@ describe('frame stream', () => {
     const hb = encodeFrameBody(h!, ctx);
     const future = Uint8Array.from([0x18, 0x02, 0x7a, 0x02, 0x01, 0x02]); // seq=2, field 15 bytes(2)
     const pb = encodeFrameBody({ ...p!, seq: 3 }, ctx);
-    const stream = Uint8Array.from([hb.length, ...hb, future.length, ...future, pb.length, ...pb]);
+    // Item headers: 2 × body length (even = a protobuf Frame body).
+    const stream = Uint8Array.from([hb.length * 2, ...hb, future.length * 2, ...future, pb.length * 2, ...pb]);
     const items = decodeFrameStream(stream);
     expect(items.map((i) => i.ok && i.frame.payload.type)).toEqual(['sessionHeader', 'unknown', 'speakerProfile']);
   });
