@@ -3,42 +3,12 @@ import { DecodeError } from '../../core/errors.ts';
 import { decodeFrameBody, encodeFrameBody } from './frame-codec.ts';
 import { type Frame, type FrameContext, FORMAT_VERSION, MAX_FRAME_BYTES, newFrameContext } from './types.ts';
 
-/** Bytes of the varint that prefixes a frame of `length` bytes. */
-export function varintSize(length: number): number {
-  let n = 1;
-  while (length >= 0x80) {
-    length = Math.floor(length / 128);
-    n++;
-  }
-  return n;
-}
-
 function writeVarint(out: number[], v: number): void {
   while (v >= 0x80) {
     out.push((v & 0x7f) | 0x80);
     v = Math.floor(v / 128);
   }
   out.push(v);
-}
-
-/**
- * Reads a length prefix at `offset`. Returns undefined when the buffer ends inside the varint;
- * throws `too_large` for a length over the cap (never trusts it to allocate).
- */
-export function readLengthPrefix(bytes: Uint8Array, offset: number): { length: number; headerBytes: number } | undefined {
-  let length = 0;
-  let scale = 1;
-  for (let i = 0; i < 4; i++) {
-    if (offset + i >= bytes.length) return undefined;
-    const b = bytes[offset + i] as number;
-    length += (b & 0x7f) * scale;
-    scale *= 128;
-    if ((b & 0x80) === 0) {
-      if (length > MAX_FRAME_BYTES) throw new DecodeError('too_large', `frame length ${length} exceeds ${MAX_FRAME_BYTES} bytes`);
-      return { length, headerBytes: i + 1 };
-    }
-  }
-  throw new DecodeError('too_large', 'frame length prefix longer than 4 bytes');
 }
 
 /**
