@@ -81,7 +81,7 @@ for the baselines. DIR: transcripts.tsv + <id>.wav, or the LibriSpeech layout.
       `  speed: encode RTF ${result.speed.encodeRtf.toFixed(3)}, decode RTF ${result.speed.decodeRtf.toFixed(3)}, peak RSS ${result.speed.peakRssMb.toFixed(0)} MB`,
       ...(result.textOnly ? [`  text-only baseline: F0 corr ${result.textOnly.f0Corr.toFixed(3)}, speaker-ID ${result.textOnly.idAccuracy.toFixed(2)}, median-F0 error ${result.textOnly.medianF0ErrorSemitones.toFixed(2)} st, WER ${result.textOnly.roundTripWer.toFixed(3)}`] : []),
       ...result.baselines.map((x) => (x.skipped ? `  ${x.name}: skipped (${x.skipped})` : `  ${x.name}: ${x.bps.toFixed(0)} bit/s, WER ${x.wer.toFixed(3)}, speaker-ID ${x.speakerIdAccuracy?.toFixed(2)}`)),
-      ...(result.sweep ?? []).map((s) => `  sweep ${s.mode}: ${s.totalBps.toFixed(1)} bit/s (prosody ${s.prosodyBps.toFixed(1)}), F0 corr ${s.f0Corr.toFixed(3)}, WER ${s.roundTripWer.toFixed(3)}`),
+      ...(result.sweep ?? []).map((s) => `  sweep ${s.mode}: ${s.totalBps.toFixed(1)} bit/s (sustained ${s.sustainedBps.toFixed(1)}, prosody ${s.prosodyBps.toFixed(1)}), F0 corr ${s.f0Corr.toFixed(3)}, WER ${s.roundTripWer.toFixed(3)}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

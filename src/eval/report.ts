@@ -84,8 +84,8 @@ export function markdownReport(r: EvalResult, plots: { bitrateWer: string; f0?: 
     lines.push(`Text-only baseline (same text, no prosody or speaker rendering): F0 correlation ${fmt(r.textOnly.f0Corr)}, speaker-ID ${fmt(r.textOnly.idAccuracy)}, median-F0 error ${fmt(r.textOnly.medianF0ErrorSemitones)} st, round-trip WER ${fmt(r.textOnly.roundTripWer)}.`, '');
   }
   if (r.sweep?.length) {
-    lines.push('## Prosody sweep', '', '| mode | total bit/s | prosody bit/s | F0 corr | F0 RMSE st | round-trip WER |', '|---|---:|---:|---:|---:|---:|');
-    for (const s of r.sweep) lines.push(`| ${s.mode} | ${fmt(s.totalBps, 1)} | ${fmt(s.prosodyBps, 1)} | ${fmt(s.f0Corr)} | ${fmt(s.f0RmseSemitones)} | ${fmt(s.roundTripWer)} |`);
+    lines.push('## Prosody sweep', '', '| mode | total bit/s | sustained bit/s | prosody bit/s | F0 corr | F0 RMSE st | round-trip WER |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const s of r.sweep) lines.push(`| ${s.mode} | ${fmt(s.totalBps, 1)} | ${fmt(s.sustainedBps, 1)} | ${fmt(s.prosodyBps, 1)} | ${fmt(s.f0Corr)} | ${fmt(s.f0RmseSemitones)} | ${fmt(s.roundTripWer)} |`);
     lines.push('');
   }
   lines.push(`![bitrate vs WER](${plots.bitrateWer})`, '');

@@ -25,7 +25,7 @@ export interface EvalResult {
   baselines: Array<{ name: string; bps: number; wer: number; encodeRtf: number; decodeRtf: number; speakerIdAccuracy?: number; skipped?: string }>;
   /** The same pipeline without prosody and speaker rendering (one voice, default intonation). */
   textOnly?: { f0Corr: number; idAccuracy: number; medianF0ErrorSemitones: number; roundTripWer: number };
-  sweep?: Array<{ mode: string; totalBps: number; prosodyBps: number; f0Corr: number; f0RmseSemitones: number; roundTripWer: number }>;
+  sweep?: Array<{ mode: string; totalBps: number; sustainedBps: number; prosodyBps: number; f0Corr: number; f0RmseSemitones: number; roundTripWer: number }>;
   perUtterance: Array<{
     id: string;
     speaker: string;

@@ -221,7 +221,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         const s = m === o.mode ? main : await runMode(m, { useProsody: true, useSpeaker: true }, `sweep ${m}`, [0.65 + k * 0.05, 0.7 + k * 0.05]);
         const tb = s.coded.reduce((a, c) => a + c.wireBits, 0);
         const pb = s.coded.reduce((a, c) => a + (c.channelBits.prosody ?? 0), 0);
-        result.sweep.push({ mode: m, totalBps: tb / audioSeconds, prosodyBps: pb / audioSeconds, f0Corr: s.scored.f0Corr, f0RmseSemitones: s.scored.f0Rmse, roundTripWer: s.scored.roundTripWer });
+        const setup = s.coded.reduce((a, c) => a + c.setupBits, 0);
+        result.sweep.push({ mode: m, totalBps: tb / audioSeconds, sustainedBps: (tb - setup) / audioSeconds, prosodyBps: pb / audioSeconds, f0Corr: s.scored.f0Corr, f0RmseSemitones: s.scored.f0Rmse, roundTripWer: s.scored.roundTripWer });
       }
     }
     const baselines = baselinesByName(o.baselines);
