@@ -36,8 +36,20 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     }
     Napi::Object o = info[0].As<Napi::Object>();
     std::string hmm = o.Get("hmm").ToString(), lm = o.Get("lm").ToString(), dict = o.Get("dict").ToString();
+    // Optional extra decoder flags as flat [name, value, ...] strings (e.g. "-fwdflat", "no").
+    std::vector<std::string> args = {"-hmm", hmm, "-lm", lm, "-dict", dict, "-logfn", "/dev/null"};
+    if (o.Has("extra") && o.Get("extra").IsArray()) {
+      Napi::Array extra = o.Get("extra").As<Napi::Array>();
+      if (extra.Length() % 2 != 0 || extra.Length() > 64) {
+        Napi::TypeError::New(env, "Decoder: extra must be [name, value] pairs (at most 32)").ThrowAsJavaScriptException();
+        return;
+      }
+      for (uint32_t i = 0; i < extra.Length(); i++) args.push_back(extra.Get(i).ToString());
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     err_set_logfp(NULL);
-    config_ = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm.c_str(), "-lm", lm.c_str(), "-dict", dict.c_str(), "-logfn", "/dev/null", NULL);
+    config_ = cmd_ln_parse_r(NULL, ps_args(), (int32)argv.size(), argv.data(), TRUE);
     if (!config_) {
       Napi::Error::New(env, "pocketsphinx: bad configuration (model paths?)").ThrowAsJavaScriptException();
       return;

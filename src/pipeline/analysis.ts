@@ -91,9 +91,16 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
     this.encoderHash = speakerEncoder && encoderHashOf(speakerEncoder.id);
   }
 
+  // The phrase's F0 track, computed once for the speaker and the prosody analysis (latency, issue #7).
+  private lastTrack: { audio: MonoAudio; track: ReturnType<typeof trackF0> } | undefined;
+  private f0Of(audio: MonoAudio): ReturnType<typeof trackF0> {
+    if (this.lastTrack?.audio !== audio) this.lastTrack = { audio, track: trackF0(audio) };
+    return this.lastTrack.track;
+  }
+
   analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: PhraseProsody; detail?: Uint8Array } {
     const words = result.words.map((w) => ({ word: w.word, startMs: w.startMs - result.startMs, endMs: w.endMs - result.startMs }));
-    const track = trackF0(audio);
+    const track = this.f0Of(audio);
     const { prosody, detail } = quantizePhraseProsody({ words, f0Hz: track.f0Hz, f0FrameMs: track.frameMs }, mode, this.prosodyCoder.state);
     return { prosody, ...(detail ? { detail: encodeProsodyDetail(detail).coded } : {}) };
   }
@@ -104,10 +111,11 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
    */
   async updateSpeaker(audio: MonoAudio): Promise<void> {
     const min = this.options.minProfileVoicedMs;
+    const f0 = this.f0Of(audio);
     if (this.announced) {
       // Speaker change: this phrase alone against the announced profile.
       const probe = new SpeakerProfileAccumulator();
-      probe.add(audio);
+      probe.add(audio, f0);
       if (probe.voicedMs < min) return;
       if (!this.speakerEncoder || !this.announced.vector) {
         if (isDifferentSpeaker(this.announced.profile, probe.profile(), this.options.dspChangeDistance)) {
@@ -124,7 +132,7 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
       this.announced = back ?? this.remember(this.describe(probe.profile(), vector));
       return;
     }
-    this.acc.add(audio);
+    this.acc.add(audio, f0);
     if (this.speakerEncoder && this.pendingSamples < (this.options.maxProfileAudioMs / 1000) * audio.sampleRateHz) {
       this.pending.push(audio);
       this.pendingSamples += audio.samples.length;
