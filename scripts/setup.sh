@@ -10,6 +10,11 @@ PACKAGES=(
   pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils
   festival festvox-us-slt-hts libhtsengine-dev
   codec2 sox flac
+  # Browser client (issue #8): headless-Chromium test, and the mediasoup worker built from Debian
+  # libraries by scripts/build-mediasoup.sh (its runtime libraries come with these -dev packages).
+  chromium
+  libssl-dev libuv1-dev libsrtp2-dev libabsl-dev libusrsctp-dev libflatbuffers-dev flatbuffers-compiler
+  python3-venv
 )
 
 missing=()
@@ -42,4 +47,10 @@ npm ci --no-audit --no-fund
 # npm ≥ 11.10 skips the root postinstall of some configurations; build explicitly (idempotent).
 node scripts/build-native.mjs
 node scripts/build-models.mjs
+# mediasoup's postinstall cannot fetch its worker offline; build it from Debian libraries (skipped
+# when built already or when an online install shipped one). STCTS_SKIP_MEDIASOUP=1 skips it: the
+# browser client then uses WebSocket PCM.
+if [ "${STCTS_SKIP_MEDIASOUP:-0}" != "1" ]; then
+  bash scripts/build-mediasoup.sh
+fi
 echo "setup: done"

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   relay: () => import('./relay.ts'),
   sim: () => import('./sim.ts'),
   demo: () => import('./demo.ts'),
+  daemon: () => import('./daemon.ts'),
   models: () => import('./models.ts'),
 };
 

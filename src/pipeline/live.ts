@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { fromPcm16, readWavFile, resample, toPcm16k, WavStreamWriter } from '../audio/index.ts';
 import type { AudioSink } from './timeline.ts';
+import type { MonoAudio } from '../audio/pcm.ts';
+import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import type { CodecMode, Frame } from '../codec/frame/index.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
@@ -37,6 +39,49 @@ export async function* pcmFromStream(stream: AsyncIterable<Buffer | string>): As
   if (carry.length >= 2) yield new Int16Array(carry.buffer.slice(carry.byteOffset, carry.byteOffset + carry.length - (carry.length % 2)));
 }
 
+/** A recognized phrase and its audio (16 kHz), as the sender analysis needs it. */
+export interface LivePhrase {
+  result: AsrResult;
+  audio: MonoAudio;
+}
+
+/**
+ * Live PCM (16 kHz chunks) → ASR phrases with their audio, keeping only a bounded history of the
+ * input for the analysis. With `realtime`, chunks are released at real-time pace (a WAV played as
+ * a microphone would be). Shared by `stcts send` and the edge daemon's calls.
+ */
+export function livePhrases(source: AsyncIterable<Int16Array>, asr: AsrEngine, o: { realtime: boolean; onPhrase?: (text: string, atMs: number) => void; signal?: AbortSignal }): { phrases: AsyncIterable<LivePhrase>; totalMs(): number } {
+  let history = new Int16Array(0);
+  let historyStart = 0;
+  let total = 0;
+  const t0 = performance.now();
+  async function* chunks() {
+    for await (const chunk of source) {
+      if (o.realtime) {
+        const due = (total / 16000) * 1000 - (performance.now() - t0);
+        if (due > 0) await new Promise((r) => setTimeout(r, due));
+      }
+      const merged = new Int16Array(history.length + chunk.length);
+      merged.set(history);
+      merged.set(chunk, history.length);
+      const drop = Math.max(0, merged.length - HISTORY_SAMPLES);
+      history = merged.slice(drop);
+      historyStart += drop;
+      total += chunk.length;
+      yield chunk;
+    }
+  }
+  async function* phrases(): AsyncIterable<LivePhrase> {
+    for await (const result of asr.transcribe(chunks(), o.signal)) {
+      o.onPhrase?.(result.text, result.startMs);
+      const a = Math.max(0, Math.round(result.startMs * 16) - historyStart);
+      const b = Math.max(a, Math.round(result.endMs * 16) - historyStart);
+      yield { result, audio: fromPcm16(history.subarray(a, b), 16000) };
+    }
+  }
+  return { phrases: phrases(), totalMs: () => (total / 16000) * 1000 };
+}
+
 /** `stcts send`: a WAV file, or raw 16 kHz s16le PCM on stdin (`-`), as live speech over the link. */
 export async function sendLive(wavPath: string, url: string, o: SendOptions): Promise<{ frames: number; bitsOut: number; bitsIn: number; seconds: number }> {
   let source: AsyncIterable<Int16Array>;
@@ -55,37 +100,10 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   const t0 = performance.now();
   let frames = 0;
   try {
-    // A bounded history of the input, for the prosody/speaker analysis of each phrase.
-    let history = new Int16Array(0);
-    let historyStart = 0;
-    let total = 0;
-    const realtime = o.realtime && wavPath !== '-';
-    async function* chunks() {
-      for await (const chunk of source) {
-        if (realtime) {
-          const due = (total / 16000) * 1000 - (performance.now() - t0);
-          if (due > 0) await new Promise((r) => setTimeout(r, due));
-        }
-        const merged = new Int16Array(history.length + chunk.length);
-        merged.set(history);
-        merged.set(chunk, history.length);
-        const drop = Math.max(0, merged.length - HISTORY_SAMPLES);
-        history = merged.slice(drop);
-        historyStart += drop;
-        total += chunk.length;
-        yield chunk;
-      }
-    }
-    async function* phrases() {
-      for await (const result of asr.transcribe(chunks())) {
-        o.onPhrase?.(result.text, result.startMs);
-        const a = Math.max(0, Math.round(result.startMs * 16) - historyStart);
-        const b = Math.max(a, Math.round(result.endMs * 16) - historyStart);
-        yield { result, audio: fromPcm16(history.subarray(a, b), 16000) };
-      }
-    }
+    const live = livePhrases(source, asr, { realtime: o.realtime && wavPath !== '-', onPhrase: o.onPhrase });
+    const total = () => live.totalMs();
     const { codec, analyzer } = await senderPipeline('lm', o.mode);
-    for await (const f of senderFrames(phrases(), codec, analyzer, { sessionId, mode: o.mode, endMs: () => (total / 16000) * 1000 })) {
+    for await (const f of senderFrames(live.phrases, codec, analyzer, { sessionId, mode: o.mode, endMs: total })) {
       link.send(f.frame);
       frames++;
     }

@@ -91,6 +91,13 @@ export class ReliableSender {
     return this.queue.length === 0 && this.unacked.size === 0;
   }
 
+  /** Seqs of reliable frames still queued or waiting for their ack (the edge daemon resends them after a peer restart). */
+  pendingSeqs(): Set<number> {
+    const out = new Set<number>(this.unacked.keys());
+    for (const q of this.queue) if (isReliable(q.frame)) out.add(q.frame.seq);
+    return out;
+  }
+
   submit(frame: Frame, nowMs: number): void {
     if (this.closed) throw new InvalidStateError('ReliableSender used after close()');
     if (this.outstanding >= this.options.maxOutstanding) throw new InvalidStateError(`more than ${this.options.maxOutstanding} frames outstanding: the link is down or too slow`);

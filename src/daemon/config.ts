@@ -1,0 +1,236 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import type { CodecMode } from '../codec/frame/index.ts';
+import type { LinkOptions } from '../transport/emulator.ts';
+import type { LogLevel } from '../core/log.ts';
+
+/** Largest config file accepted, bytes. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+/** Shortest pre-shared key or end-to-end key accepted, bytes (128 bits of a random key). */
+export const MIN_KEY_BYTES = 16;
+
+/** A remote edge box. */
+export interface PeerConfig {
+  name: string;
+  /** ws:// URL this daemon dials (set it on ONE side of a pair); absent = the peer dials us. */
+  url?: string;
+  /** Pre-shared key for the challenge–response authentication. */
+  psk: string;
+  /** Budget of the link to this peer, bit/s (the sender paces itself to it). */
+  bitsPerSecond: number;
+}
+
+export interface DaemonLimits {
+  /** Largest HTTP request body, bytes. */
+  httpBodyBytes: number;
+  /** Largest WebSocket message on the link, bytes (a sealed link packet). */
+  wsMessageBytes: number;
+  /** Largest WAV file read (WAV-loop endpoints), bytes. */
+  wavBytes: number;
+  /** Most local endpoints attached at once. */
+  maxCalls: number;
+}
+
+/** The daemon's whole configuration (edge/stcts.yaml, documented in edge/README.md). */
+export interface DaemonConfig {
+  node: string;
+  http: { host: string; port: number };
+  /** Where remote edge boxes connect; absent = dial only. */
+  link?: { host: string; port: number };
+  peers: PeerConfig[];
+  codec: { mode: CodecMode; text: 'lm' | 'utf8' };
+  engines: { asr: string; tts: string };
+  /** End-to-end key for the frames; absent = each peer's psk. */
+  security: { key?: string };
+  limits: DaemonLimits;
+  /** Emulated thin link applied to everything this daemon sends (tests and soak runs). */
+  emulator?: Partial<LinkOptions>;
+  log: { level: LogLevel };
+}
+
+export const DEFAULT_DAEMON_LIMITS: Readonly<DaemonLimits> = Object.freeze({
+  httpBodyBytes: 64 * 1024,
+  wsMessageBytes: 8 * 1024,
+  wavBytes: 64 * 1024 * 1024,
+  maxCalls: 8,
+});
+
+type Obj = Record<string, unknown>;
+
+/** Reads and validates a config file; relative `psk_file`/`key_file` paths are relative to it. */
+export function loadConfig(path: string): DaemonConfig {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new ConfigError('not_found', `config file ${path} not found; start from edge/stcts.yaml`);
+  }
+  if (size > MAX_CONFIG_BYTES) throw new ConfigError('too_large', `config file ${path} is ${size} bytes; the limit is ${MAX_CONFIG_BYTES}`);
+  return parseConfig(readFileSync(path, 'utf8'), { baseDir: dirname(resolve(path)) });
+}
+
+/** Parses and validates config text (YAML). Throws {@link ConfigError} naming the offending key. */
+export function parseConfig(text: string, options: { baseDir?: string } = {}): DaemonConfig {
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw new ConfigError('too_large', `config is larger than ${MAX_CONFIG_BYTES} bytes`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 16 });
+  } catch (err) {
+    throw new ConfigError('invalid_yaml', `config is not valid YAML: ${(err as Error).message}`);
+  }
+  const baseDir = options.baseDir ?? process.cwd();
+  const root = obj(doc, '(root)');
+  keys(root, '', ['node', 'http', 'link', 'peers', 'codec', 'engines', 'security', 'limits', 'emulator', 'log']);
+  const http = obj(req(root, 'http', ''), 'http');
+  keys(http, 'http', ['listen']);
+  const link = root.link === undefined ? undefined : obj(root.link, 'link');
+  if (link) keys(link, 'link', ['listen']);
+  const peersRaw = req(root, 'peers', '');
+  if (!Array.isArray(peersRaw)) throw new ConfigError('invalid_value', 'peers must be a list');
+  if (peersRaw.length > 64) throw new ConfigError('invalid_value', 'peers: at most 64');
+  const peers = peersRaw.map((p, i) => peer(obj(p, `peers[${i}]`), `peers[${i}]`, baseDir));
+  const names = new Set<string>();
+  for (const p of peers) {
+    if (names.has(p.name)) throw new ConfigError('invalid_value', `peers: name '${p.name}' appears twice`);
+    names.add(p.name);
+  }
+  const codec = obj(root.codec ?? {}, 'codec');
+  keys(codec, 'codec', ['mode', 'text']);
+  const engines = obj(root.engines ?? {}, 'engines');
+  keys(engines, 'engines', ['asr', 'tts']);
+  const security = obj(root.security ?? {}, 'security');
+  keys(security, 'security', ['key', 'key_file']);
+  const limits = obj(root.limits ?? {}, 'limits');
+  keys(limits, 'limits', ['http_body_bytes', 'ws_message_bytes', 'wav_bytes', 'max_calls']);
+  const logCfg = obj(root.log ?? {}, 'log');
+  keys(logCfg, 'log', ['level']);
+  const config: DaemonConfig = {
+    node: name(req(root, 'node', ''), 'node'),
+    http: hostPort(req(http, 'listen', 'http'), 'http.listen'),
+    peers,
+    codec: {
+      mode: choice(codec.mode ?? 'balanced', 'codec.mode', ['minimal', 'balanced', 'high'] as const),
+      text: choice(codec.text ?? 'lm', 'codec.text', ['lm', 'utf8'] as const),
+    },
+    engines: { asr: str(engines.asr ?? 'pocketsphinx', 'engines.asr'), tts: str(engines.tts ?? 'auto', 'engines.tts') },
+    security: {},
+    limits: {
+      httpBodyBytes: int(limits.http_body_bytes ?? DEFAULT_DAEMON_LIMITS.httpBodyBytes, 'limits.http_body_bytes', 1024, 16 * 1024 * 1024),
+      wsMessageBytes: int(limits.ws_message_bytes ?? DEFAULT_DAEMON_LIMITS.wsMessageBytes, 'limits.ws_message_bytes', 256, 1024 * 1024),
+      wavBytes: int(limits.wav_bytes ?? DEFAULT_DAEMON_LIMITS.wavBytes, 'limits.wav_bytes', 1024, 512 * 1024 * 1024),
+      maxCalls: int(limits.max_calls ?? DEFAULT_DAEMON_LIMITS.maxCalls, 'limits.max_calls', 1, 256),
+    },
+    log: { level: choice(logCfg.level ?? 'info', 'log.level', ['debug', 'info', 'warn', 'error'] as const) },
+  };
+  if (link) config.link = hostPort(req(link, 'listen', 'link'), 'link.listen');
+  const key = secret(security, 'security', 'key', baseDir, false);
+  if (key !== undefined) config.security.key = key;
+  if (root.emulator !== undefined) config.emulator = emulator(obj(root.emulator, 'emulator'));
+  return config;
+}
+
+function peer(p: Obj, at: string, baseDir: string): PeerConfig {
+  keys(p, at, ['name', 'url', 'psk', 'psk_file', 'bits_per_second']);
+  const out: PeerConfig = {
+    name: name(req(p, 'name', at), `${at}.name`),
+    psk: secret(p, at, 'psk', baseDir, true)!,
+    bitsPerSecond: num(p.bits_per_second ?? 300, `${at}.bits_per_second`, 10, 10_000_000),
+  };
+  if (p.url !== undefined) {
+    const url = str(p.url, `${at}.url`);
+    if (!/^wss?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(url)) throw new ConfigError('invalid_value', `${at}.url must be ws://HOST:PORT, got '${url}'`);
+    out.url = url;
+  }
+  return out;
+}
+
+function emulator(e: Obj): Partial<LinkOptions> {
+  keys(e, 'emulator', ['bits_per_second', 'loss', 'burst', 'delay_ms', 'jitter_ms', 'seed']);
+  const out: Partial<LinkOptions> = {};
+  if (e.bits_per_second !== undefined) out.bitsPerSecond = num(e.bits_per_second, 'emulator.bits_per_second', 10, 10_000_000);
+  if (e.loss !== undefined) out.lossRate = num(e.loss, 'emulator.loss', 0, 0.9);
+  if (e.burst !== undefined) out.meanBurstPackets = num(e.burst, 'emulator.burst', 1, 1000);
+  if (e.delay_ms !== undefined) out.delayMs = num(e.delay_ms, 'emulator.delay_ms', 0, 60_000);
+  if (e.jitter_ms !== undefined) out.jitterMs = num(e.jitter_ms, 'emulator.jitter_ms', 0, 60_000);
+  if (e.seed !== undefined) out.seed = int(e.seed, 'emulator.seed', 0, 2 ** 31);
+  return out;
+}
+
+/** A key given inline (`psk`) or in a file (`psk_file`), exactly one of them. */
+function secret(o: Obj, at: string, key: string, baseDir: string, required: boolean): string | undefined {
+  const inline = o[key];
+  const file = o[`${key}_file`];
+  const where = at ? `${at}.${key}` : key;
+  if (inline !== undefined && file !== undefined) throw new ConfigError('invalid_value', `${where}: give ${key} or ${key}_file, not both`);
+  let value: string | undefined;
+  if (inline !== undefined) value = str(inline, where);
+  else if (file !== undefined) {
+    const path = resolve(baseDir, str(file, `${where}_file`));
+    try {
+      if (statSync(path).size > 4096) throw new ConfigError('too_large', `${where}_file ${path} is larger than 4096 bytes`);
+      value = readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError('not_found', `${where}_file ${path} cannot be read`);
+    }
+  }
+  if (value === undefined) {
+    if (required) throw new ConfigError('missing', `${where} (or ${key}_file) is required`);
+    return undefined;
+  }
+  if (Buffer.byteLength(value) < MIN_KEY_BYTES) throw new ConfigError('invalid_value', `${where} must be at least ${MIN_KEY_BYTES} bytes (e.g. openssl rand -hex 32)`);
+  return value;
+}
+
+function obj(v: unknown, at: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('invalid_value', `${at} must be a mapping`);
+  return v as Obj;
+}
+
+function keys(o: Obj, at: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new ConfigError('unknown_key', `unknown key ${at ? `${at}.` : ''}${k} (allowed: ${allowed.join(', ')})`, { key: k });
+  }
+}
+
+function req(o: Obj, k: string, at: string): unknown {
+  if (o[k] === undefined || o[k] === null) throw new ConfigError('missing', `${at ? `${at}.` : ''}${k} is required`);
+  return o[k];
+}
+
+function str(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 1024) throw new ConfigError('invalid_value', `${at} must be a non-empty string`);
+  return v;
+}
+
+function name(v: unknown, at: string): string {
+  const s = str(v, at);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(s)) throw new ConfigError('invalid_value', `${at} must be 1–63 letters, digits, '.', '_' or '-', got '${s}'`);
+  return s;
+}
+
+function num(v: unknown, at: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ConfigError('invalid_value', `${at} must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function int(v: unknown, at: string, min: number, max: number): number {
+  const n = num(v, at, min, max);
+  if (!Number.isInteger(n)) throw new ConfigError('invalid_value', `${at} must be an integer, got ${n}`);
+  return n;
+}
+
+function choice<T extends string>(v: unknown, at: string, choices: readonly T[]): T {
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) throw new ConfigError('invalid_value', `${at} must be one of ${choices.join('|')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function hostPort(v: unknown, at: string): { host: string; port: number } {
+  const s = str(v, at);
+  const m = /^(.*):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new ConfigError('invalid_value', `${at} must be HOST:PORT (port 0–65535), got '${s}'`);
+  return { host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port };
+}

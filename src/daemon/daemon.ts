@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { WebSocketServer } from 'ws';
+import type { TextModel } from '../codec/text/index.ts';
+import { Utf8PhraseCodec, type PhraseCodecFactory } from '../codec/session/index.ts';
+import { ConfigError, DecodeError, TransportError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { createAsrEngine } from '../engines/asr/registry.ts';
+import type { AsrEngine } from '../engines/asr/types.ts';
+import { createTtsEngine } from '../engines/tts/registry.ts';
+import type { TtsEngine } from '../engines/tts/types.ts';
+import { loadDefaultTextModel, phraseCodecFactory } from '../pipeline/codecs.ts';
+import { LinkSession } from '../transport/link-session.ts';
+import { acceptSecure } from '../transport/secure/index.ts';
+import { OutgoingCall } from './call.ts';
+import type { DaemonConfig } from './config.ts';
+import { runIncomingSession } from './incoming.ts';
+import { PeerRates, SampleWindow } from './metrics.ts';
+import { renderMetrics, snapshotOf, type DaemonSnapshot, type DaemonState } from './daemon-metrics.ts';
+import { PeerLink } from './peer-link.ts';
+import type { LocalClientServer, LocalEndpoint, LocalEndpointHost } from './types.ts';
+
+export interface DaemonOptions {
+  /** The local-client side (browser page, WebRTC); gets the host to attach endpoints to. */
+  localClients?: (host: LocalEndpointHost) => LocalClientServer;
+  /** Engine factories (tests pass fakes); default: the registry ids in the config. */
+  engines?: { asr?: () => Promise<AsrEngine>; tts?: () => Promise<TtsEngine> };
+  /** The text model for `lm` coding (default: models/text-lm.bin, loaded once). */
+  textModel?: TextModel;
+  log?: Logger;
+  /** After a microphone ends, how long a call waits for the peer's acknowledgements, ms. Default 600 000. */
+  drainTimeoutMs?: number;
+  /** How long a finished incoming session keeps acknowledging late retransmissions, ms. Default 60 000. */
+  lingerMs?: number;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  /** Port of the HTTP server (local clients, /healthz, /metrics). */
+  readonly httpPort: number;
+  /** Port of the link listener (undefined without `link.listen`). */
+  readonly linkPort: number | undefined;
+  /** Where local endpoints attach (the WAV-loop endpoint, tests, the soak run). */
+  readonly host: LocalEndpointHost;
+  metrics(): DaemonSnapshot;
+  /** Stops everything; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the edge daemon (issue #8): HTTP for local clients and monitoring, authenticated and
+ * encrypted links to the configured peers, and per attached endpoint a call (mic → ASR → frames →
+ * peer) while what the peer says is synthesized and played to the endpoints listening to it.
+ */
+export async function startDaemon(config: DaemonConfig, options: DaemonOptions = {}): Promise<Daemon> {
+  const log = options.log ?? createLogger({ level: config.log.level }, { node: config.node });
+  const instanceId = randomBytes(8);
+  const model = config.codec.text === 'lm' ? (options.textModel ?? (await loadDefaultTextModel())) : undefined;
+  const codecFor: PhraseCodecFactory<unknown> = model ? await phraseCodecFactory(model) : utf8Only;
+  const createAsr = options.engines?.asr ?? (() => createAsrEngine(config.engines.asr));
+  let ttsPromise: Promise<TtsEngine> | undefined;
+  const tts = () => (ttsPromise ??= (options.engines?.tts ?? (() => createTtsEngine(config.engines.tts)))());
+  const lingerMs = options.lingerMs ?? 60_000;
+
+  const state: DaemonState = {
+    config,
+    startedAtMs: Date.now(),
+    peers: new Map(),
+    rates: new Map(),
+    calls: new Set(),
+    listeners: new Map(),
+    incoming: new Map(),
+    phrasesReceived: 0,
+    authFailuresUnknown: 0,
+    deliveryMs: new SampleWindow(),
+    asrLatencyMs: new SampleWindow(),
+    renderMs: new SampleWindow(),
+    ttsRtf: new SampleWindow(),
+    phrasesSentClosed: 0,
+    phrasesAckedClosed: 0,
+    phrasesResentClosed: 0,
+    localClients: undefined,
+  };
+  const timers = new Set<NodeJS.Timeout>();
+  /** Calls still running (close() waits for them to release their engines). */
+  const running = new Set<Promise<void>>();
+  const finished = new Map<string, Set<number>>();
+
+  const linkEvent = (peer: PeerLink) => {
+    const rates = state.rates.get(peer.name)!;
+    const totals = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    const e = { type: 'link' as const, peer: peer.name, state: peer.state, bitsPerSecondOut: rates.out.get('all')!.perSecond, bitsPerSecondIn: rates.in.get('all')!.perSecond, bitsOutTotal: totals(peer.counters.bitsOut), bitsInTotal: totals(peer.counters.bitsIn) };
+    for (const ep of state.listeners.get(peer.name) ?? []) ep.event(e);
+  };
+
+  for (const pc of config.peers) {
+    const incoming = new Map<number, LinkSession>();
+    state.incoming.set(pc.name, incoming);
+    finished.set(pc.name, new Set());
+    state.listeners.set(pc.name, new Set());
+    state.rates.set(pc.name, new PeerRates());
+    const peer: PeerLink = new PeerLink({
+      peer: pc,
+      node: config.node,
+      secrets: { psk: pc.psk, ...(config.security.key ? { key: config.security.key } : {}) },
+      instanceId,
+      ...(config.emulator ? { emulator: config.emulator } : {}),
+      maxMessageBytes: config.limits.wsMessageBytes,
+      log,
+      onState: () => linkEvent(peer),
+      onIncomingSession: (id) => {
+        const done = finished.get(pc.name)!;
+        if (done.has(id)) return undefined;
+        const link = new LinkSession(id, { sender: { bitsPerSecond: peer.senderBitsPerSecond } });
+        incoming.set(id, link);
+        log.info('incoming call session', { peer: pc.name, session: id });
+        void runIncomingSession(link, {
+          codecFor,
+          tts,
+          listeners: () => [...state.listeners.get(pc.name)!],
+          profileCache: new Map(),
+          log: log.child({ peer: pc.name, session: id }),
+          onPhrase: (p, audioMs) => {
+            state.phrasesReceived++;
+            state.renderMs.add(p.synthMs);
+            if (audioMs > 0) state.ttsRtf.add(p.synthMs / audioMs);
+          },
+        }).catch((err) => log.error('incoming session failed', { peer: pc.name, session: id, error: err as Error }))
+          .finally(() => {
+            // Keep acknowledging for a while (our last ack may be lost), then forget the session.
+            const t = setTimeout(() => {
+              timers.delete(t);
+              link.close();
+              peer.removeSession(id);
+              incoming.delete(id);
+              done.add(id);
+              if (done.size > 1024) done.delete(done.values().next().value as number);
+            }, lingerMs);
+            timers.add(t);
+          });
+        return link;
+      },
+      onPeerRestart: () => {
+        for (const [id, link] of incoming) {
+          link.close();
+          peer.removeSession(id);
+        }
+        incoming.clear();
+        for (const c of state.calls) if (c.peerName === pc.name) c.call.rotate();
+      },
+    });
+    state.peers.set(pc.name, peer);
+  }
+
+  const host: LocalEndpointHost = {
+    async attach(endpoint: LocalEndpoint, o: { peer?: string } = {}) {
+      const peer = o.peer === undefined ? state.peers.values().next().value : state.peers.get(o.peer);
+      if (!peer) throw new ConfigError('unknown_peer', `no peer named '${o.peer ?? ''}' in the config (known: ${[...state.peers.keys()].join(', ') || 'none'})`);
+      if (state.calls.size >= config.limits.maxCalls) throw new TransportError('overflow', `already ${state.calls.size} calls (limits.max_calls)`);
+      const call = new OutgoingCall(endpoint, peer, createAsr, {
+        mode: config.codec.mode,
+        coding: config.codec.text,
+        ...(model ? { textModel: model } : {}),
+        drainTimeoutMs: options.drainTimeoutMs ?? 600_000,
+        log,
+        onDelivered: (ms) => state.deliveryMs.add(ms),
+        onAsrLatency: (ms) => state.asrLatencyMs.add(ms),
+      });
+      const entry = { peerName: peer.name, call, endpoint };
+      state.calls.add(entry);
+      let finish: () => void = () => {};
+      const done = new Promise<void>((r) => (finish = r));
+      running.add(done);
+      state.listeners.get(peer.name)!.add(endpoint);
+      log.info('call started', { endpoint: endpoint.id, peer: peer.name });
+      linkEvent(peer);
+      try {
+        await call.run();
+      } catch (err) {
+        endpoint.event({ type: 'error', code: (err as { code?: string }).code ?? 'internal', message: (err as Error).message });
+        throw err;
+      } finally {
+        state.calls.delete(entry);
+        state.listeners.get(peer.name)!.delete(endpoint);
+        state.phrasesSentClosed += call.stats.phrasesSent;
+        state.phrasesAckedClosed += call.stats.phrasesAcked;
+        state.phrasesResentClosed += call.stats.phrasesResent;
+        log.info('call ended', { endpoint: endpoint.id, peer: peer.name, ...call.stats });
+        running.delete(done);
+        finish();
+      }
+    },
+  };
+
+  const local = options.localClients?.(host);
+  state.localClients = local;
+  const server = createServer((req, res) => handleHttp(req, res));
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  function handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (!(length <= config.limits.httpBodyBytes)) {
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body larger than ${config.limits.httpBodyBytes} bytes\n`);
+      req.destroy();
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/metrics') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET' }).end();
+        return;
+      }
+      if (path === '/healthz') {
+        const body = JSON.stringify({ ok: true, node: config.node, uptimeSeconds: Math.round((Date.now() - state.startedAtMs) / 1000), calls: state.calls.size, peers: [...state.peers.values()].map((p) => ({ name: p.name, state: p.state })) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(state));
+      }
+      return;
+    }
+    if (local?.handleRequest(req, res)) return;
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+  server.on('upgrade', (req, socket, head) => {
+    if (!local?.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new TransportError('refused', `cannot listen on ${config.http.host}:${config.http.port}: ${e.message}`)));
+    server.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const httpAddress = server.address();
+
+  let wss: WebSocketServer | undefined;
+  if (config.link) {
+    wss = new WebSocketServer({ host: config.link.host, port: config.link.port, maxPayload: config.limits.wsMessageBytes });
+    await new Promise<void>((resolve, reject) => {
+      wss!.once('listening', resolve);
+      wss!.once('error', (e) => reject(new TransportError('refused', `cannot listen on ${config.link!.host}:${config.link!.port}: ${e.message}`)));
+    });
+    wss.on('error', (e) => log.error('link listener', { error: e }));
+    wss.on('connection', (ws, req) => {
+      ws.on('error', (e) => log.warn('link socket error', { remote: req.socket.remoteAddress, error: e }));
+      acceptSecure(ws, (name) => {
+        const pc = config.peers.find((p) => p.name === name);
+        return pc ? { psk: pc.psk, ...(config.security.key ? { key: config.security.key } : {}) } : undefined;
+      }, { instanceId })
+        .then((conn) => state.peers.get(conn.remoteName)!.attach(conn))
+        .catch((err) => {
+          const name = (err as TransportError).details?.peer as string | undefined;
+          const peer = name ? state.peers.get(name) : undefined;
+          if ((err as TransportError).code === 'auth_failed') {
+            if (peer) peer.countAuthFailure();
+            else state.authFailuresUnknown++;
+          }
+          log.warn('link connection refused', { remote: req.socket.remoteAddress, peer: name, error: err as Error });
+        });
+    });
+  }
+  const linkAddress = wss?.address();
+
+  for (const p of state.peers.values()) p.start();
+  let tick = 0;
+  const sampler = setInterval(() => {
+    tick++;
+    for (const p of state.peers.values()) {
+      state.rates.get(p.name)!.sample(p);
+      if (tick % 2 === 0) linkEvent(p);
+    }
+  }, 1000);
+  log.info('daemon started', { http: httpAddress, link: linkAddress, peers: config.peers.map((p) => p.name) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    httpPort: typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port,
+    linkPort: typeof linkAddress === 'object' && linkAddress ? linkAddress.port : undefined,
+    host,
+    metrics: () => snapshotOf(state),
+    close: () => (closing ??= (async () => {
+      clearInterval(sampler);
+      for (const t of timers) clearTimeout(t);
+      for (const c of state.calls) {
+        c.call.close();
+        void c.endpoint.close().catch(() => {});
+      }
+      await Promise.race([Promise.all(running), new Promise((r) => setTimeout(r, 5000).unref())]);
+      for (const inc of state.incoming.values()) for (const l of inc.values()) l.close();
+      for (const p of state.peers.values()) p.close();
+      await local?.close();
+      if (wss) {
+        for (const c of wss.clients) c.terminate();
+        await new Promise<void>((r) => wss!.close(() => r()));
+      }
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      if (ttsPromise) await (await ttsPromise.catch(() => undefined))?.close();
+      log.info('daemon stopped');
+    })()),
+  };
+}
+
+const utf8Only: PhraseCodecFactory<unknown> = (header) => {
+  if (header.textModelId === 'utf8') return new Utf8PhraseCodec();
+  throw new DecodeError('model_mismatch', `this stream needs text model ${header.textModelId}; this daemon runs with codec.text: utf8`);
+};

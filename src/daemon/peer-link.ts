@@ -1,0 +1,324 @@
+import { WebSocket } from 'ws';
+import { decodeItemBody, newFrameContext, readItemHeader } from '../codec/frame/index.ts';
+import { TransportError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { LinkEmulator, type LinkOptions } from '../transport/emulator.ts';
+import type { LinkSession, PacketPort } from '../transport/link-session.ts';
+import { streamOf } from '../transport/reliability/index.ts';
+import { connectSecure, PROTECTION_OVERHEAD_BYTES, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
+import type { PeerConfig } from './config.ts';
+
+/** Where the bits of a link packet go: the four stream classes plus the packet protection. */
+export type WireClass = 'text' | 'speaker' | 'prosody' | 'control' | 'overhead';
+export const WIRE_CLASSES: readonly WireClass[] = ['text', 'speaker', 'prosody', 'control', 'overhead'];
+
+export type PeerState = 'connected' | 'connecting' | 'disconnected';
+
+/** Counters of one peer link (monotonic since the daemon started). */
+export interface PeerCounters {
+  bitsOut: Record<WireClass, number>;
+  bitsIn: Record<WireClass, number>;
+  packetsOut: number;
+  packetsIn: number;
+  /** Packets the emulated link dropped (loss, outage, queue), when an emulator is configured. */
+  packetsLostOut: number;
+  /** Gaps in the peer's packet numbers: packets lost on the way to us. */
+  packetsLostIn: number;
+  rejected: Record<RejectReason | 'auth', number>;
+  connects: number;
+  peerRestarts: number;
+}
+
+const zeroBits = (): Record<WireClass, number> => ({ text: 0, speaker: 0, prosody: 0, control: 0, overhead: 0 });
+
+/** Per-frame bits of a link packet by stream class (acks are control). Never throws. */
+export function classifyPacket(bytes: Uint8Array, into: Record<WireClass, number>): void {
+  const ctx = newFrameContext();
+  let pos = 0;
+  try {
+    while (pos < bytes.length) {
+      const p = readItemHeader(bytes, pos);
+      if (!p || pos + p.headerBytes + p.length > bytes.length) break;
+      const frame = decodeItemBody(p, bytes.subarray(pos + p.headerBytes, pos + p.headerBytes + p.length), ctx);
+      into[streamOf(frame)] += (p.headerBytes + p.length) * 8;
+      pos += p.headerBytes + p.length;
+    }
+  } catch {
+    // counted as control below
+  }
+  into.control += (bytes.length - pos) * 8;
+}
+
+export interface PeerLinkOptions {
+  peer: PeerConfig;
+  /** This node's name (sent when dialing). */
+  node: string;
+  secrets: PeerSecrets;
+  instanceId: Uint8Array;
+  /** Emulated link applied to every packet we send to this peer. */
+  emulator?: Partial<LinkOptions>;
+  maxMessageBytes: number;
+  log: Logger;
+  /** A session id of the peer's parity we have not seen: the peer started a call. */
+  onIncomingSession: (sessionId: number) => LinkSession | undefined;
+  /** The peer came back with a new process id: its sessions are gone (called before re-attaching). */
+  onPeerRestart: () => void;
+  onState?: (state: PeerState) => void;
+}
+
+/**
+ * The link to one remote edge box: one authenticated, encrypted WebSocket (dialed by us when the
+ * peer has a url, else accepted from it) that carries every call in both directions. Link packets
+ * are routed to LinkSessions by the session id in their first frame; the dialing side numbers its
+ * sessions odd, the accepting side even, so ids never collide. LinkSessions outlive the socket:
+ * a reconnect re-attaches them and the ARQ resumes.
+ */
+export class PeerLink {
+  readonly name: string;
+  readonly counters: PeerCounters = { bitsOut: zeroBits(), bitsIn: zeroBits(), packetsOut: 0, packetsIn: 0, packetsLostOut: 0, packetsLostIn: 0, rejected: { malformed: 0, tamper: 0, replay: 0, auth: 0 }, connects: 0, peerRestarts: 0 };
+  private readonly sessions = new Map<number, LinkSession>();
+  private conn: SecureConnection | undefined;
+  private remoteInstance: string | undefined;
+  private readonly emulator: LinkEmulator | undefined;
+  private readonly t0 = performance.now();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private dialTimer: NodeJS.Timeout | undefined;
+  private dialSocket: WebSocket | undefined;
+  private closed = false;
+  private stateValue: PeerState = 'disconnected';
+  private lostInBase = 0;
+  private retransmissionsClosed = 0;
+  private backoffMs = 250;
+  /** Per session, the packet being handled (packets of a session are handled one at a time). */
+  private readonly inbound = new Map<LinkSession, Promise<void>>();
+  /** The port every LinkSession of this peer is attached to. */
+  readonly port: PacketPort;
+
+  constructor(private readonly o: PeerLinkOptions) {
+    this.name = o.peer.name;
+    if (o.emulator) this.emulator = new LinkEmulator(o.emulator);
+    const self = this;
+    this.port = {
+      get connected() {
+        return self.conn?.open ?? false;
+      },
+      send: (packet) => this.sendPacket(packet),
+    };
+  }
+
+  get state(): PeerState {
+    return this.stateValue;
+  }
+
+  /** True when this side dials (its session ids are odd). */
+  get dials(): boolean {
+    return this.o.peer.url !== undefined;
+  }
+
+  /** Link rate the senders of this peer pace to, bit/s: the budget less the packet protection (~10 %). */
+  get senderBitsPerSecond(): number {
+    const budget = Math.min(this.o.peer.bitsPerSecond, this.o.emulator?.bitsPerSecond ?? Infinity);
+    return budget * (96 / (96 + PROTECTION_OVERHEAD_BYTES));
+  }
+
+  /** Reliable frames waiting to be sent or acknowledged, over all sessions. */
+  get queuedFrames(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.sender.outstanding;
+    return n;
+  }
+
+  get retransmissions(): number {
+    return this.retransmissionsClosed + [...this.sessions.values()].reduce((n, s) => n + s.sender.stats.retransmissions, 0);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** A fresh session id of our parity. */
+  newSessionId(): number {
+    for (;;) {
+      const id = (Math.floor(Math.random() * 2 ** 30) * 2 + (this.dials ? 1 : 2)) >>> 0;
+      if (!this.sessions.has(id)) return id;
+    }
+  }
+
+  isOurs(sessionId: number): boolean {
+    return (sessionId % 2 === 1) === this.dials;
+  }
+
+  addSession(id: number, session: LinkSession): void {
+    this.sessions.set(id, session);
+    session.attach(this.port);
+  }
+
+  /** Forgets a session (the caller closes it). */
+  removeSession(id: number): void {
+    const s = this.sessions.get(id);
+    if (s) this.retransmissionsClosed += s.sender.stats.retransmissions;
+    this.sessions.delete(id);
+  }
+
+  /** Takes a freshly authenticated connection (dialed or accepted); the newest one wins. */
+  attach(conn: SecureConnection): void {
+    if (this.closed) {
+      conn.close();
+      return;
+    }
+    if (this.remoteInstance !== undefined && conn.remoteInstance !== this.remoteInstance) {
+      this.counters.peerRestarts++;
+      this.o.log.warn('peer restarted: its sessions are gone, resending what it had not acknowledged', { peer: this.name });
+      this.o.onPeerRestart();
+    }
+    this.remoteInstance = conn.remoteInstance;
+    const old = this.conn;
+    this.conn = conn;
+    this.counters.connects++;
+    if (old) {
+      this.lostInBase += old.opener.stats.gaps;
+      old.close();
+    }
+    conn.onPacket((p) => this.onPacket(p));
+    conn.onReject((reason) => {
+      this.counters.rejected[reason]++;
+      this.o.log.warn('packet rejected', { peer: this.name, reason });
+    });
+    conn.onClose(() => {
+      if (this.conn !== conn) return;
+      this.lostInBase += conn.opener.stats.gaps;
+      this.conn = undefined;
+      this.setState(this.dials && !this.closed ? 'connecting' : 'disconnected');
+      if (this.dials) this.scheduleDial(250);
+    });
+    this.setState('connected');
+    for (const s of this.sessions.values()) s.attach(this.port);
+  }
+
+  private setState(s: PeerState): void {
+    if (s === this.stateValue) return;
+    this.stateValue = s;
+    this.o.log.info('peer link', { peer: this.name, state: s });
+    this.o.onState?.(s);
+  }
+
+  /** Counts a refused authentication (wrong key) on this peer. */
+  countAuthFailure(): void {
+    this.counters.rejected.auth++;
+  }
+
+  get packetsLostIn(): number {
+    return this.lostInBase + (this.conn?.opener.stats.gaps ?? 0);
+  }
+
+  private now(): number {
+    return performance.now() - this.t0;
+  }
+
+  private sendPacket(packet: Uint8Array): void {
+    const conn = this.conn;
+    if (!conn?.open) return;
+    classifyPacket(packet, this.counters.bitsOut);
+    this.counters.bitsOut.overhead += PROTECTION_OVERHEAD_BYTES * 8;
+    this.counters.packetsOut++;
+    const sealed = conn.seal(packet);
+    if (!this.emulator) {
+      conn.sendSealed(sealed);
+      return;
+    }
+    const now = this.now();
+    const v = this.emulator.send(sealed.length, now);
+    if (!v.delivered) {
+      this.counters.packetsLostOut++;
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.conn === conn) conn.sendSealed(sealed);
+    }, Math.max(0, v.arriveAtMs - now));
+    this.timers.add(t);
+  }
+
+  private onPacket(packet: Uint8Array): void {
+    classifyPacket(packet, this.counters.bitsIn);
+    this.counters.bitsIn.overhead += PROTECTION_OVERHEAD_BYTES * 8;
+    this.counters.packetsIn++;
+    const id = peekSessionId(packet);
+    if (id === undefined) return;
+    let s = this.sessions.get(id);
+    if (!s && !this.isOurs(id)) {
+      s = this.o.onIncomingSession(id);
+      if (s) this.addSession(id, s);
+    }
+    if (s) {
+      // One packet at a time per session: LinkSession.onPacket awaits between delivered frames, and
+      // two packets handled concurrently would interleave their frames (out-of-order text).
+      const prev = this.inbound.get(s) ?? Promise.resolve();
+      const session = s;
+      const next = prev.then(() => session.onPacket(packet)).catch((err) => this.o.log.error('packet handling failed', { peer: this.name, error: err as Error }));
+      this.inbound.set(s, next);
+      void next.then(() => {
+        if (this.inbound.get(session) === next) this.inbound.delete(session);
+      });
+    }
+  }
+
+  /** Starts dialing when the peer has a url; reconnects with capped back-off. */
+  start(): void {
+    if (this.dials) this.scheduleDial(0);
+  }
+
+  private scheduleDial(delayMs: number): void {
+    if (this.closed || this.dialTimer) return;
+    this.setState('connecting');
+    this.dialTimer = setTimeout(() => {
+      this.dialTimer = undefined;
+      void this.dial();
+    }, delayMs);
+  }
+
+  private async dial(): Promise<void> {
+    if (this.closed || this.conn?.open) return;
+    const ws = new WebSocket(this.o.peer.url!, { maxPayload: this.o.maxMessageBytes, handshakeTimeout: 5000 });
+    this.dialSocket = ws;
+    ws.on('error', () => {});
+    try {
+      const conn = await connectSecure(ws, this.o.node, this.o.secrets, { instanceId: this.o.instanceId });
+      this.backoffMs = 250;
+      this.attach(conn);
+    } catch (err) {
+      ws.terminate();
+      const auth = err instanceof TransportError && err.code === 'auth_failed';
+      if (auth) this.countAuthFailure();
+      this.o.log[auth ? 'error' : 'debug']('cannot connect to peer', { peer: this.name, url: this.o.peer.url, error: err as Error });
+      // A refused key will not fix itself quickly: back off harder.
+      this.backoffMs = auth ? 10_000 : Math.min(5000, this.backoffMs * 2);
+      this.scheduleDial(this.backoffMs);
+    } finally {
+      if (this.dialSocket === ws) this.dialSocket = undefined;
+    }
+  }
+
+  /** Closes the socket and stops dialing; sessions are closed by their owners. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.dialTimer) clearTimeout(this.dialTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.dialSocket?.terminate();
+    this.conn?.close();
+    this.conn = undefined;
+    this.setState('disconnected');
+  }
+}
+
+function peekSessionId(packet: Uint8Array): number | undefined {
+  try {
+    const p = readItemHeader(packet, 0);
+    if (!p || p.headerBytes + p.length > packet.length) return undefined;
+    return decodeItemBody(p, packet.subarray(p.headerBytes, p.headerBytes + p.length), newFrameContext()).sessionId;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './packet-protection.ts';
+export * from './secure-socket.ts';
