@@ -64,7 +64,20 @@ export class LinkSession {
   }
 
   /** Feeds one packet from the carrier. */
-  async onPacket(bytes: Uint8Array): Promise<void> {
+  /**
+   * Handles one packet from the peer. Calls are serialized: a packet's frames are all handed over
+   * before the next packet's (the delivery queue may make a hand-over wait, and two packets arriving
+   * close together must not interleave their in-order frames).
+   */
+  onPacket(bytes: Uint8Array): Promise<void> {
+    const run = this.inbound.then(() => this.handlePacket(bytes));
+    this.inbound = run.catch(() => {});
+    return run;
+  }
+
+  private inbound: Promise<void> = Promise.resolve();
+
+  private async handlePacket(bytes: Uint8Array): Promise<void> {
     if (this.closed) return;
     this.bitsIn += bytes.length * 8;
     const now = this.now();
