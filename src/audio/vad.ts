@@ -14,13 +14,13 @@ export interface VadOptions {
   minSilenceMs: number;
   /** Shorter bursts are not phrases, ms. Default 150. */
   minSpeechMs: number;
-  /** Audio kept before and after each phrase, ms. Default 150. */
+  /** Audio kept before and after each phrase, ms. Default 100 (150 gave WER 0.301, 100 gave 0.282 on dev VAD phrases). */
   paddingMs: number;
   /** Longer phrases are split at their quietest point, ms. Default 10000. */
   maxPhraseMs: number;
   /**
    * Silence after which a phrase is offered as tentative ({@link PhraseSegmenter.takeTentative}) so a
-   * recognizer can start on it while the VAD waits for `minSilenceMs`; ms (at least `paddingMs`). Default 150.
+   * recognizer can start on it while the VAD waits for `minSilenceMs`; ms (at least `paddingMs`). Default 100.
    */
   tentativeSilenceMs: number;
 }
@@ -31,9 +31,9 @@ export const DEFAULT_VAD_OPTIONS: Readonly<VadOptions> = Object.freeze({
   minLevelDb: -50,
   minSilenceMs: 350,
   minSpeechMs: 150,
-  paddingMs: 150,
+  paddingMs: 100,
   maxPhraseMs: 10_000,
-  tentativeSilenceMs: 150,
+  tentativeSilenceMs: 100,
 });
 
 export interface SpeechSegment {

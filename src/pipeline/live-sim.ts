@@ -9,6 +9,7 @@ import { FrameStreamWriter, type CodecMode } from '../codec/frame/index.ts';
 import type { AsrResult } from '../engines/asr/types.ts';
 import { senderPipeline } from './codecs.ts';
 import { senderFrames } from './sender.ts';
+import { LIVE_CHUNK_SAMPLES } from './live.ts';
 import { simulateLink, type SimResult } from '../transport/sim.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
 
@@ -34,7 +35,7 @@ export interface LiveSimOptions {
 export const DEFAULT_LIVE_SIM_OPTIONS: Readonly<LiveSimOptions> = Object.freeze({ mode: 'balanced' as CodecMode, gapMs: 1000, realtime: true });
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : NaN);
-const CHUNK_SAMPLES = 1600; // 100 ms
+const CHUNK_SAMPLES = LIVE_CHUNK_SAMPLES; // as `stcts send` feeds the sender
 
 interface SenderPass {
   inputs: Array<{ frame: Frame; atMs: number }>;

@@ -24,16 +24,23 @@ export interface SendOptions {
 /** Most recent audio kept for phrase analysis, samples (30 s at 16 kHz): bounded for endless input. */
 const HISTORY_SAMPLES = 30 * 16000;
 
-/** Raw signed 16-bit little-endian 16 kHz mono PCM from a stream (e.g. stdin), in 100 ms chunks. */
+/**
+ * Live input is handed on in 32 ms chunks (512 samples, one Silero VAD window), as a microphone
+ * would deliver it: a phrase end is seen at most 32 ms late (100 ms chunks added ~50 ms of latency).
+ */
+export const LIVE_CHUNK_SAMPLES = 512;
+const CHUNK_BYTES = LIVE_CHUNK_SAMPLES * 2;
+
+/** Raw signed 16-bit little-endian 16 kHz mono PCM from a stream (e.g. stdin), in {@link LIVE_CHUNK_SAMPLES} chunks. */
 export async function* pcmFromStream(stream: AsyncIterable<Buffer | string>): AsyncIterable<Int16Array> {
   let carry = Buffer.alloc(0);
   for await (const data of stream) {
     const buf = Buffer.concat([carry, typeof data === 'string' ? Buffer.from(data) : data]);
     const whole = buf.length - (buf.length % 2);
-    for (let o = 0; o + 3200 <= whole; o += 3200) {
-      yield new Int16Array(buf.buffer.slice(buf.byteOffset + o, buf.byteOffset + o + 3200));
+    for (let o = 0; o + CHUNK_BYTES <= whole; o += CHUNK_BYTES) {
+      yield new Int16Array(buf.buffer.slice(buf.byteOffset + o, buf.byteOffset + o + CHUNK_BYTES));
     }
-    const used = Math.floor(whole / 3200) * 3200;
+    const used = Math.floor(whole / CHUNK_BYTES) * CHUNK_BYTES;
     carry = buf.subarray(used);
   }
   if (carry.length >= 2) yield new Int16Array(carry.buffer.slice(carry.byteOffset, carry.byteOffset + carry.length - (carry.length % 2)));
@@ -90,7 +97,7 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
     const audio = await readWavFile(wavPath);
     const pcm = toPcm16k(audio.sampleRateHz === 16000 ? audio : resample(audio, 16000));
     source = (async function* () {
-      for (let i = 0; i < pcm.length; i += 1600) yield pcm.subarray(i, i + 1600);
+      for (let i = 0; i < pcm.length; i += LIVE_CHUNK_SAMPLES) yield pcm.subarray(i, i + LIVE_CHUNK_SAMPLES);
     })();
   }
   const sessionId = randomInt(1, 2 ** 31);

@@ -18,9 +18,10 @@ describe('energy VAD', () => {
   it('finds phrases separated by pauses, with padding', () => {
     const segs = segmentSpeech(signal(8, [[1, 2.5], [3.5, 5]]));
     expect(segs).toHaveLength(2);
-    expect(segs[0]!.startMs).toBeCloseTo(850, -2);
-    expect(segs[0]!.endMs).toBeCloseTo(2650, -2);
-    expect(segs[1]!.startMs).toBeCloseTo(3350, -2);
+    // Bursts at 1.0–2.5 s and 3.5–5.0 s, padded by DEFAULT_VAD_OPTIONS.paddingMs (100 ms).
+    expect(segs[0]!.startMs).toBeCloseTo(900, -2);
+    expect(segs[0]!.endMs).toBeCloseTo(2600, -2);
+    expect(segs[1]!.startMs).toBeCloseTo(3400, -2);
   });
 
   it('keeps short pauses inside a phrase and splits phrases over the maximum', () => {
@@ -49,7 +50,7 @@ describe('energy VAD', () => {
     expect(got).toHaveLength(2);
   });
 
-  it('offers the phrase as tentative after 200 ms of silence; it equals the final phrase unless speech resumes', () => {
+  it('offers the phrase as tentative after 100 ms of silence; it equals the final phrase unless speech resumes', () => {
     const pcm = signal(8, [[1, 2], [2.3, 3], [4, 5]]);
     const vad = new EnergyVad();
     const tentatives: Array<{ atMs: number; seg: { startMs: number; endMs: number } }> = [];
@@ -67,12 +68,12 @@ describe('energy VAD', () => {
     expect(finals).toHaveLength(2);
     // 2.0 s: a tentative end that speech at 2.3 s makes stale; 3.0 s and 5.0 s: confirmed ones.
     expect(tentatives).toHaveLength(3);
-    expect(tentatives[0]!.atMs).toBeGreaterThanOrEqual(2150);
+    expect(tentatives[0]!.atMs).toBeGreaterThanOrEqual(2100);
     expect(tentatives[0]!.atMs).toBeLessThan(2300);
     expect(finals.map((f) => JSON.stringify(f))).not.toContain(JSON.stringify(tentatives[0]!.seg));
     expect(tentatives[1]!.seg).toEqual(finals[0]);
     expect(tentatives[2]!.seg).toEqual(finals[1]);
-    // Offered minSilenceMs − tentativeSilenceMs (350 − 150 ms) before the phrase is final.
-    expect(finalAtMs[0]! - tentatives[1]!.atMs).toBe(200);
+    // Offered minSilenceMs − tentativeSilenceMs (350 − 100 ms) before the phrase is final.
+    expect(finalAtMs[0]! - tentatives[1]!.atMs).toBe(250);
   });
 });
