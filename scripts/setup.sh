@@ -43,7 +43,10 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 echo "setup: npm ci"
-npm ci --no-audit --no-fund
+# mediasoup's postinstall would try to download (or pip-build) its worker and, failing offline, npm
+# would silently drop the optional package. Pointing it at the worker scripts/build-mediasoup.sh
+# builds below makes it skip that step (an already exported MEDIASOUP_WORKER_BIN is kept).
+MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-$PWD/.cache/mediasoup-worker/3.19.3/mediasoup-worker}" npm ci --no-audit --no-fund
 # npm ≥ 11.10 skips the root postinstall of some configurations; build explicitly (idempotent).
 node scripts/build-native.mjs
 node scripts/build-models.mjs
