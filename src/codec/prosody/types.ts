@@ -59,7 +59,7 @@ export const PAUSE_CLASS_MS: readonly number[] = Object.freeze([0, 120, 300, 650
 /** Nominal syllable duration behind the rate factor, ms. */
 export const NOMINAL_SYLLABLE_MS = 200;
 /** DCT coefficients per mode. */
-export const DCT_COEFFS: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 1, balanced: 6, high: 6 });
+export const DCT_COEFFS: Readonly<Record<ProsodyMode, number>> = Object.freeze({ minimal: 1, balanced: 6, high: 4 });
 /** Points of the normalized-time contour the DCT is taken over. */
 export const CONTOUR_POINTS = 32;
 
