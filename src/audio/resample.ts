@@ -1,7 +1,8 @@
 import type { MonoAudio, Pcm16k } from './pcm.ts';
 import { PCM16K_RATE_HZ } from './pcm.ts';
 
-function besselI0(x: number): number {
+/** Modified Bessel function of the first kind, order 0 (Kaiser windows). */
+export function besselI0(x: number): number {
   let sum = 1;
   let term = 1;
   for (let k = 1; k < 50; k++) {

@@ -3,18 +3,7 @@
  * daemon's microphone input is 16 kHz. Chunks are 20 ms, so the batch resampler in
  * src/audio/resample.ts would click at every chunk edge; these keep filter state across chunks.
  */
-import { resample } from '../../audio/resample.ts';
-
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  for (let k = 1; k < 50; k++) {
-    term *= (x / (2 * k)) ** 2;
-    sum += term;
-    if (term < 1e-12 * sum) break;
-  }
-  return sum;
-}
+import { besselI0, resample } from '../../audio/resample.ts';
 
 /** Kaiser-windowed sinc low-pass, cut-off `cutoff` in cycles per sample, unit DC gain. */
 function lowPass(taps: number, cutoff: number, beta = 8): Float64Array {
