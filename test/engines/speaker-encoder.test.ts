@@ -7,17 +7,13 @@ import { dequantizeEmbedding, quantizeEmbedding } from '../../src/codec/speaker/
 import { loadManifest, type ModelEntry, type ModelManifest } from '../../src/engines/models/index.ts';
 import { createSpeakerEncoder, kaldiFbank, listSpeakerEncoders } from '../../src/engines/speaker/neural/index.ts';
 import { writeOnnxModel, type OnnxGraphSpec } from '../fixtures/onnx/builder.ts';
+import { seeded } from '../fixtures/seeded.ts';
 
 const cache = mkdtempSync(join(tmpdir(), 'stcts-spk-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
 const real = loadManifest().models.find((m) => m.engine === 'speaker-encoder')!;
 const SR = 16000;
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-}
 
 /**
  * Statistics pooling like a real x-vector net: per-bin mean of squared CMN'd features over time

@@ -17,6 +17,7 @@ import { loadDefaultTextModel, phraseCodecFactory, profileHashOf, senderPipeline
 import { formatInspection, inspectStc } from '../../src/pipeline/inspect.ts';
 import { senderFrames } from '../../src/pipeline/sender.ts';
 import { writeOnnxModel, type OnnxGraphSpec } from '../fixtures/onnx/builder.ts';
+import { seeded } from '../fixtures/seeded.ts';
 
 const SR = 16000;
 const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
@@ -24,11 +25,6 @@ const cache = mkdtempSync(join(tmpdir(), 'stcts-spk-emb-'));
 const real = loadManifest().models.find((m) => m.engine === 'speaker-encoder')!;
 let model: TextModel;
 let encoder: SpeakerEncoder;
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-}
 
 /**
  * A speaker "network" whose output depends on the voice: per-bin variance of the CMN'd fbank over

@@ -12,11 +12,7 @@ import {
 } from '../../../src/codec/frame/index.ts';
 import { dequantizeEmbedding, quantizeEmbedding } from '../../../src/codec/speaker/embedding.ts';
 import { sampleEmbeddingSession, sampleSession } from './sample-frames.ts';
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-}
+import { seeded } from '../../fixtures/seeded.ts';
 
 const header = sampleSession()[0]!;
 const profile = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
