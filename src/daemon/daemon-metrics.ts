@@ -2,7 +2,7 @@ import type { LinkSession } from '../transport/link-session.ts';
 import type { OutgoingCall } from './call.ts';
 import type { DaemonConfig } from './config.ts';
 import { PromText, type PeerRates, type SampleWindow } from './metrics.ts';
-import { WIRE_CLASSES, type PeerLink, type PeerState, type WireClass } from './peer-link.ts';
+import { WIRE_CLASSES, type PeerCounters, type PeerLink, type PeerState, type WireClass } from './peer-link.ts';
 import type { LocalClientServer, LocalEndpoint } from './types.ts';
 
 /** The daemon's live state, as the metrics see it. */
@@ -32,24 +32,16 @@ export interface DaemonState {
   localClients: LocalClientServer | undefined;
 }
 
-export interface PeerSnapshot {
+/** A peer link's counters plus its state, rates and queues. */
+export interface PeerSnapshot extends PeerCounters {
   name: string;
   state: PeerState;
-  bitsOut: Record<WireClass, number>;
-  bitsIn: Record<WireClass, number>;
   /** Over the last 10 s, all classes. */
   bitsPerSecondOut: number;
   bitsPerSecondIn: number;
-  packetsOut: number;
-  packetsIn: number;
-  packetsLostOut: number;
-  packetsLostIn: number;
   retransmissions: number;
-  rejected: Record<'malformed' | 'tamper' | 'replay' | 'auth', number>;
   queuedFrames: number;
   sessions: number;
-  connects: number;
-  peerRestarts: number;
 }
 
 /** Plain-object view of the daemon's counters (tests, the soak script). */
