@@ -2,7 +2,7 @@ import type { LinkSession } from '../transport/link-session.ts';
 import type { OutgoingCall } from './call.ts';
 import type { DaemonConfig } from './config.ts';
 import { PromText, type PeerRates, type SampleWindow } from './metrics.ts';
-import { WIRE_CLASSES, type PeerCounters, type PeerLink, type PeerState, type WireClass } from './peer-link.ts';
+import { WIRE_CLASSES, type PeerCounters, type PeerLink, type PeerState } from './peer-link.ts';
 import type { LocalClientServer, LocalEndpoint } from './types.ts';
 
 /** The daemon's live state, as the metrics see it. */
