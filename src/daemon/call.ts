@@ -89,7 +89,8 @@ export class OutgoingCall {
     try {
       this.openSession();
       this.ackTimer = setInterval(() => this.checkAcks(), 250);
-      const live = livePhrases(abortable(this.endpoint.mic, this.abort.signal), asr, { realtime: false, signal: this.abort.signal });
+      // Tentative phrases are analysed by the session current when they come (a new session's analyzer starts fresh).
+      const live = livePhrases(abortable(this.endpoint.mic, this.abort.signal), asr, { realtime: false, signal: this.abort.signal, prepare: (audio, startMs) => this.cur?.analyzer?.prepare(audio, startMs) });
       const t0 = performance.now();
       for await (const { result, audio } of live.phrases) {
         if (this.closed) break;
@@ -153,7 +154,7 @@ export class OutgoingCall {
   private async sendPhrase(result: AsrResult, audio: MonoAudio): Promise<void> {
     const s = this.cur!;
     // Speaker first (as senderFrames does): announcing a profile re-anchors the prosody prediction.
-    await s.analyzer?.updateSpeaker(audio);
+    await s.analyzer?.updateSpeaker(audio, result.startMs);
     if (this.cur !== s) return this.sendPhrase(result, audio); // rotated meanwhile (peer restart)
     const profile = s.analyzer?.speakerProfile();
     if (profile) this.profile = profile;

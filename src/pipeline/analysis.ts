@@ -5,7 +5,7 @@ import { PhraseProsodyCoder, encodeProsodyDetail, quantizePhraseProsody, type Ph
 import { encodeSpeakerProfile, encoderHashOf, quantizeEmbedding, speakerContentHash, type SpeakerProfile } from '../codec/speaker/index.ts';
 import { AudioError } from '../core/errors.ts';
 import type { AsrResult } from '../engines/asr/types.ts';
-import { trackF0 } from '../engines/prosody/index.ts';
+import { trackF0, type F0Track } from '../engines/prosody/index.ts';
 import { isDifferentSpeaker, SpeakerProfileAccumulator } from '../engines/speaker/index.ts';
 import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
 import type { PhraseAnalyzer } from './sender.ts';
@@ -92,30 +92,72 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
   }
 
   // The phrase's F0 track, computed once for the speaker and the prosody analysis (latency, issue #7).
-  private lastTrack: { audio: MonoAudio; track: ReturnType<typeof trackF0> } | undefined;
-  private f0Of(audio: MonoAudio): ReturnType<typeof trackF0> {
-    if (this.lastTrack?.audio !== audio) this.lastTrack = { audio, track: trackF0(audio) };
+  private lastTrack: { audio: MonoAudio; track: F0Track } | undefined;
+  // Work done ahead on a tentative phrase (see prepare()).
+  private prepared: { startMs: number; endMs: number; track: F0Track; probe: SpeakerProfileAccumulator | undefined } | undefined;
+
+  private f0Of(audio: MonoAudio, startMs: number | undefined): F0Track {
+    if (this.lastTrack?.audio !== audio) this.lastTrack = { audio, track: this.preparedTrack(audio, startMs) ?? trackF0(audio) };
     return this.lastTrack.track;
+  }
+
+  /** The prepared segment's track over `audio` (stream time startMs), if the segment covers it. */
+  private preparedTrack(audio: MonoAudio, startMs: number | undefined): F0Track | undefined {
+    const p = this.covering(audio, startMs);
+    if (!p) return undefined;
+    const frames = Math.ceil(audio.samples.length / Math.round((p.track.frameMs * audio.sampleRateHz) / 1000));
+    const first = Math.round((startMs! - p.startMs) / p.track.frameMs);
+    if (first < 0 || first + frames > p.track.f0Hz.length) return undefined;
+    const cut = (a: Float32Array) => a.slice(first, first + frames);
+    return { frameMs: p.track.frameMs, f0Hz: cut(p.track.f0Hz), periodicity: cut(p.track.periodicity), voicedProb: cut(p.track.voicedProb) };
+  }
+
+  private covering(audio: MonoAudio, startMs: number | undefined) {
+    const p = this.prepared;
+    if (!p || startMs === undefined) return undefined;
+    const endMs = startMs + (audio.samples.length * 1000) / audio.sampleRateHz;
+    return startMs >= p.startMs && endMs <= p.endMs + 1 ? p : undefined;
+  }
+
+  /**
+   * Analyses a tentative phrase's audio (16 kHz, stream time `startMs`) ahead of its recognition
+   * result — the F0 track and, once a speaker is announced, the speaker-change probe — so that
+   * {@link updateSpeaker} and {@link analyzePhrase} of a phrase inside it only slice that work
+   * (call it while the recognizer decodes: issue #7, latency). Optional: without it, or for a
+   * phrase outside the segment, everything is computed on the phrase itself.
+   */
+  prepare(audio: MonoAudio, startMs: number): void {
+    const track = trackF0(audio);
+    let probe: SpeakerProfileAccumulator | undefined;
+    if (this.announced && !this.speakerEncoder) {
+      probe = new SpeakerProfileAccumulator();
+      probe.add(audio, track);
+    }
+    this.prepared = { startMs, endMs: startMs + (audio.samples.length * 1000) / audio.sampleRateHz, track, probe };
   }
 
   analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: PhraseProsody; detail?: Uint8Array } {
     const words = result.words.map((w) => ({ word: w.word, startMs: w.startMs - result.startMs, endMs: w.endMs - result.startMs }));
-    const track = this.f0Of(audio);
+    const track = this.f0Of(audio, result.startMs);
     const { prosody, detail } = quantizePhraseProsody({ words, f0Hz: track.f0Hz, f0FrameMs: track.frameMs }, mode, this.prosodyCoder.state);
     return { prosody, ...(detail ? { detail: encodeProsodyDetail(detail).coded } : {}) };
   }
 
   /**
-   * Adds a phrase's voice to the profile (or detects a speaker change). Call before
-   * {@link analyzePhrase}; async because the neural encoder is (resolves at once without one).
+   * Adds a phrase's voice (stream time `startMs`, if known) to the profile (or detects a speaker
+   * change). Call before {@link analyzePhrase}; async because the neural encoder is (resolves at
+   * once without one).
    */
-  async updateSpeaker(audio: MonoAudio): Promise<void> {
+  async updateSpeaker(audio: MonoAudio, startMs?: number): Promise<void> {
     const min = this.options.minProfileVoicedMs;
-    const f0 = this.f0Of(audio);
+    const f0 = this.f0Of(audio, startMs);
     if (this.announced) {
-      // Speaker change: this phrase alone against the announced profile.
-      const probe = new SpeakerProfileAccumulator();
-      probe.add(audio, f0);
+      // Speaker change: this phrase alone against the announced profile (prepared, if it was).
+      let probe = this.covering(audio, startMs)?.probe;
+      if (!probe) {
+        probe = new SpeakerProfileAccumulator();
+        probe.add(audio, f0);
+      }
       if (probe.voicedMs < min) return;
       if (!this.speakerEncoder || !this.announced.vector) {
         if (isDifferentSpeaker(this.announced.profile, probe.profile(), this.options.dspChangeDistance)) {

@@ -68,14 +68,18 @@ async function senderPass(utts: Array<{ audio: MonoAudio }>, asr: AsrEngine, o: 
     }
   }
   let current: AsrResult | undefined;
+  const { codec, analyzer } = await senderPipeline('lm', o.mode);
+  const onTentative = (seg: { startMs: number; endMs: number }) => {
+    const a = Math.max(0, Math.round(seg.startMs * 16)), b = Math.min(pcm.length, Math.round(seg.endMs * 16));
+    analyzer?.prepare?.(fromPcm16(pcm.subarray(a, Math.max(a, b)), 16000), a / 16);
+  };
   async function* results() {
-    for await (const r of asr.transcribe(chunks())) {
+    for await (const r of asr.transcribe(chunks(), undefined, { onTentative })) {
       current = r;
       const a = Math.max(0, Math.round(r.startMs * 16)), b = Math.min(pcm.length, Math.round(r.endMs * 16));
       yield { result: r, audio: fromPcm16(pcm.subarray(a, Math.max(a, b)), 16000) };
     }
   }
-  const { codec, analyzer } = await senderPipeline('lm', o.mode);
   const writer = new FrameStreamWriter();
   const out: SenderPass = { inputs: [], phrases: new Map(), wireBits: 0, audioMs };
   for await (const f of senderFrames(results(), codec, analyzer, { sessionId: randomInt(1, 2 ** 31), mode: o.mode, endMs: () => audioMs })) {

@@ -57,7 +57,17 @@ export interface LivePhrase {
  * input for the analysis. With `realtime`, chunks are released at real-time pace (a WAV played as
  * a microphone would be). Shared by `stcts send` and the edge daemon's calls.
  */
-export function livePhrases(source: AsyncIterable<Int16Array>, asr: AsrEngine, o: { realtime: boolean; onPhrase?: (text: string, atMs: number) => void; signal?: AbortSignal }): { phrases: AsyncIterable<LivePhrase>; totalMs(): number } {
+export function livePhrases(
+  source: AsyncIterable<Int16Array>,
+  asr: AsrEngine,
+  o: {
+    realtime: boolean;
+    onPhrase?: (text: string, atMs: number) => void;
+    /** Gets each tentative phrase's audio (stream time `startMs`) while the recognizer decodes it: PhraseAnalyzer.prepare. */
+    prepare?: (audio: MonoAudio, startMs: number) => void;
+    signal?: AbortSignal;
+  },
+): { phrases: AsyncIterable<LivePhrase>; totalMs(): number } {
   let history = new Int16Array(0);
   let historyStart = 0;
   let total = 0;
@@ -78,12 +88,20 @@ export function livePhrases(source: AsyncIterable<Int16Array>, asr: AsrEngine, o
       yield chunk;
     }
   }
+  const slice = (startMs: number, endMs: number) => {
+    const a = Math.max(0, Math.round(startMs * 16) - historyStart);
+    const b = Math.max(a, Math.round(endMs * 16) - historyStart);
+    return { audio: fromPcm16(history.subarray(a, b), 16000), startMs: (historyStart + a) / 16 };
+  };
+  const prepare = o.prepare;
+  const hooks = prepare && { onTentative: (seg: { startMs: number; endMs: number }) => {
+    const s = slice(seg.startMs, seg.endMs);
+    prepare(s.audio, s.startMs);
+  } };
   async function* phrases(): AsyncIterable<LivePhrase> {
-    for await (const result of asr.transcribe(chunks(), o.signal)) {
+    for await (const result of asr.transcribe(chunks(), o.signal, hooks)) {
       o.onPhrase?.(result.text, result.startMs);
-      const a = Math.max(0, Math.round(result.startMs * 16) - historyStart);
-      const b = Math.max(a, Math.round(result.endMs * 16) - historyStart);
-      yield { result, audio: fromPcm16(history.subarray(a, b), 16000) };
+      yield { result, audio: slice(result.startMs, result.endMs).audio };
     }
   }
   return { phrases: phrases(), totalMs: () => (total / 16000) * 1000 };
@@ -107,9 +125,9 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   const t0 = performance.now();
   let frames = 0;
   try {
-    const live = livePhrases(source, asr, { realtime: o.realtime && wavPath !== '-', onPhrase: o.onPhrase });
-    const total = () => live.totalMs();
     const { codec, analyzer } = await senderPipeline('lm', o.mode);
+    const live = livePhrases(source, asr, { realtime: o.realtime && wavPath !== '-', onPhrase: o.onPhrase, prepare: analyzer?.prepare?.bind(analyzer) });
+    const total = () => live.totalMs();
     for await (const f of senderFrames(live.phrases, codec, analyzer, { sessionId, mode: o.mode, endMs: total })) {
       link.send(f.frame);
       frames++;

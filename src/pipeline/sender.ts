@@ -5,8 +5,13 @@ import type { AsrResult } from '../engines/asr/types.ts';
 
 /** Per-phrase analysis the sender adds to the recognized text (prosody, speaker). */
 export interface PhraseAnalyzer<P> {
-  /** Feeds the phrase's audio (16 kHz) to the speaker analysis; called (and awaited) first for every phrase. */
-  updateSpeaker(audio: MonoAudio): void | Promise<void>;
+  /** Feeds the phrase's audio (16 kHz, stream time `startMs`) to the speaker analysis; called (and awaited) first for every phrase. */
+  updateSpeaker(audio: MonoAudio, startMs?: number): void | Promise<void>;
+  /**
+   * Optional: analyse a tentative phrase's audio (stream time `startMs`) while the recognizer is
+   * still decoding it; the phrase's own analysis then reuses that work (see AsrHooks.onTentative).
+   */
+  prepare?(audio: MonoAudio, startMs: number): void;
   /** The phrase's audio (16 kHz, phrase-relative) and words → its prosody for the wire. */
   analyzePhrase(audio: MonoAudio, result: AsrResult, mode: CodecMode): { prosody?: P; detail?: Uint8Array };
   /**
@@ -40,7 +45,7 @@ export async function* senderFrames<P>(
   for await (const { result, audio } of results) {
     if (result.text.trim() === '') continue;
     // Speaker first: announcing a profile re-anchors the prosody prediction the phrase is quantized against.
-    await analyzer?.updateSpeaker(audio);
+    await analyzer?.updateSpeaker(audio, result.startMs);
     const profile = analyzer?.speakerProfile();
     if (profile) {
       const f = enc.speaker(profile.bytes, profile.hash, result.startMs, profile.embedding);

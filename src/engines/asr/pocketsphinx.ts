@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { SpeechSegment, VadOptions } from '../../audio/vad.ts';
+import type { VadOptions } from '../../audio/vad.ts';
 import { createVad, type VadId } from '../vad/index.ts';
 import type { Pcm16k } from '../../audio/pcm.ts';
 import { EngineUnavailableError, InvalidStateError } from '../../core/errors.ts';
-import type { AsrEngine, AsrResult, AsrWord } from './types.ts';
+import type { AsrEngine, AsrHooks, AsrResult, AsrWord } from './types.ts';
+import { recognizePhrases } from './phrase-stream.ts';
 
 export interface PocketsphinxOptions {
   /** Acoustic model directory. Env STCTS_PS_HMM; default Debian's en-us. */
@@ -101,59 +102,14 @@ export class PocketsphinxEngine implements AsrEngine {
     return { text: words.map((w) => w.word).join(' '), words, nbest: r.nbest.map((h) => h.split(' ').map(cleanWord).filter(Boolean).join(' ')) };
   }
 
-  async *transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal): AsyncIterable<AsrResult> {
+  async *transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal, hooks?: AsrHooks): AsyncIterable<AsrResult> {
     const vad = await createVad(this.options.vadId, this.options.vad);
-    // Keep the audio since the oldest phrase that may still be open.
-    let buffer = new Int16Array(0);
-    let bufferStartSample = 0;
-    const take = (startMs: number, endMs: number): Int16Array => {
-      const a = Math.max(0, Math.round(startMs * 16) - bufferStartSample);
-      const b = Math.min(buffer.length, Math.round(endMs * 16) - bufferStartSample);
-      return buffer.slice(a, Math.max(a, b));
-    };
-    const decodeSegment = async (seg: { startMs: number; endMs: number }): Promise<AsrResult | undefined> => {
-      const r = await this.decodePhrase(take(seg.startMs, seg.endMs));
+    yield* recognizePhrases(pcm, vad, async ({ pcm: audio, offsetMs }) => {
+      const r = await this.decodePhrase(audio);
       if (!r.text) return undefined;
-      const shift = (w: AsrWord) => ({ ...w, startMs: w.startMs + seg.startMs, endMs: w.endMs + seg.startMs });
-      const words = r.words.map(shift);
-      return { text: r.text, startMs: words[0]?.startMs ?? seg.startMs, endMs: words.at(-1)?.endMs ?? seg.endMs, words, nbest: r.nbest };
-    };
-    // Speculative decoding (issue #7, latency): a phrase offered as tentative by the VAD is decoded
-    // while the VAD still waits for the end-of-phrase silence; if that phrase is then confirmed
-    // unchanged, its result is already (nearly) there. A stale guess only costs CPU.
-    let guess: { seg: SpeechSegment; result: Promise<AsrResult | undefined> } | undefined;
-    const finalResult = (seg: SpeechSegment): Promise<AsrResult | undefined> => {
-      const g = guess;
-      guess = undefined;
-      if (g && g.seg.startMs === seg.startMs && g.seg.endMs === seg.endMs) return g.result;
-      return decodeSegment(seg);
-    };
-    for await (const chunk of pcm) {
-      signal?.throwIfAborted();
-      const merged = new Int16Array(buffer.length + chunk.length);
-      merged.set(buffer);
-      merged.set(chunk, buffer.length);
-      buffer = merged;
-      const ended = await vad.push(chunk);
-      const tentative = vad.takeTentative?.();
-      if (tentative && this.options.speculative) {
-        const result = decodeSegment(tentative);
-        result.catch(() => {}); // awaited (or dropped as stale) later
-        guess = { seg: tentative, result };
-      }
-      for (const seg of ended) {
-        const r = await finalResult(seg);
-        if (r) yield r;
-        // Drop audio before this phrase's end, keeping a little for padding of the next one.
-        const keepFrom = Math.max(0, Math.round(seg.endMs * 16) - 16 * 400 - bufferStartSample);
-        buffer = buffer.slice(keepFrom);
-        bufferStartSample += keepFrom;
-      }
-    }
-    for (const seg of await vad.flush()) {
-      const r = await finalResult(seg);
-      if (r) yield r;
-    }
+      const words = r.words.map((w) => ({ ...w, startMs: w.startMs + offsetMs, endMs: w.endMs + offsetMs }));
+      return { text: r.text, startMs: words[0]?.startMs ?? offsetMs, endMs: words.at(-1)?.endMs ?? offsetMs + audio.length / 16, words, nbest: r.nbest };
+    }, { speculative: this.options.speculative, onTentative: hooks?.onTentative, signal });
   }
 
   /** Idempotent. */

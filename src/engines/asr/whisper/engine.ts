@@ -4,7 +4,8 @@ import { InvalidStateError, ModelError } from '../../../core/errors.ts';
 import { resolveModel, type ModelManifest, type ResolvedModel } from '../../models/index.ts';
 import { createOnnxSession, tensor, type OnnxSession, type TensorSig } from '../../onnx/index.ts';
 import { createVad, type VadId } from '../../vad/index.ts';
-import type { AsrEngine, AsrResult, AsrWord } from '../types.ts';
+import type { AsrEngine, AsrHooks, AsrResult, AsrWord } from '../types.ts';
+import { recognizePhrases } from '../phrase-stream.ts';
 import { greedyDecode, segmentWords, splitSegments, type TimedWord } from './decoder.ts';
 import { WHISPER_CHUNK_SAMPLES, WHISPER_N_FRAMES, WHISPER_SAMPLE_RATE_HZ, whisperLogMel } from './log-mel.ts';
 import { WhisperTokenizer } from './tokenizer.ts';
@@ -27,6 +28,11 @@ export interface WhisperOptions {
   vadId: VadId;
   /** ONNX Runtime intra-op threads. Default 1. */
   threads: number;
+  /**
+   * Start decoding a phrase at the VAD's tentative end (as the pocketsphinx engine does). Default
+   * false: a Whisper window costs seconds on the CPU, and a stale guess would delay the next phrase.
+   */
+  speculative: boolean;
 }
 
 export const DEFAULT_WHISPER_OPTIONS: Readonly<WhisperOptions> = Object.freeze({
@@ -38,6 +44,7 @@ export const DEFAULT_WHISPER_OPTIONS: Readonly<WhisperOptions> = Object.freeze({
   vad: Object.freeze({ maxPhraseMs: 30_000 }),
   vadId: 'auto' as VadId,
   threads: 1,
+  speculative: false,
 });
 
 const MS_PER_SAMPLE = 1000 / WHISPER_SAMPLE_RATE_HZ;
@@ -158,40 +165,15 @@ export class WhisperEngine implements AsrEngine {
     return { words: segments.flatMap((s) => segmentWords(s, this.tokenizer)), resumeS };
   }
 
-  async *transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal): AsyncIterable<AsrResult> {
+  async *transcribe(pcm: AsyncIterable<Pcm16k>, signal?: AbortSignal, hooks?: AsrHooks): AsyncIterable<AsrResult> {
     if (this.closed) throw new InvalidStateError(`Whisper engine ${this.id} used after close()`);
     const vad = await createVad(this.options.vadId, this.options.vad);
-    // Audio since the oldest phrase that may still be open, as the pocketsphinx engine keeps it.
-    let buffer = new Int16Array(0);
-    let bufferStartSample = 0;
-    const decodeSegment = async (seg: { startMs: number; endMs: number }): Promise<AsrResult | undefined> => {
-      const a = Math.max(0, Math.round(seg.startMs * 16) - bufferStartSample);
-      const b = Math.min(buffer.length, Math.round(seg.endMs * 16) - bufferStartSample);
-      const phrase = Float32Array.from(buffer.subarray(a, Math.max(a, b)), (v) => v / 32768);
-      const offsetMs = (bufferStartSample + a) * MS_PER_SAMPLE;
+    yield* recognizePhrases(pcm, vad, async ({ pcm: audio, offsetMs }) => {
+      const phrase = Float32Array.from(audio, (v) => v / 32768);
       const words = (await this.transcribePhrase(phrase, signal)).map((w) => ({ ...w, startMs: w.startMs + offsetMs, endMs: w.endMs + offsetMs }));
       if (words.length === 0) return undefined;
       return { text: words.map((w) => w.word).join(' '), startMs: words[0]!.startMs, endMs: words.at(-1)!.endMs, words };
-    };
-    for await (const chunk of pcm) {
-      signal?.throwIfAborted();
-      const merged = new Int16Array(buffer.length + chunk.length);
-      merged.set(buffer);
-      merged.set(chunk, buffer.length);
-      buffer = merged;
-      for (const seg of await vad.push(chunk)) {
-        const r = await decodeSegment(seg);
-        if (r) yield r;
-        const keepFrom = Math.max(0, Math.round(seg.endMs * 16) - 16 * 400 - bufferStartSample);
-        buffer = buffer.slice(keepFrom);
-        bufferStartSample += keepFrom;
-      }
-    }
-    signal?.throwIfAborted();
-    for (const seg of await vad.flush()) {
-      const r = await decodeSegment(seg);
-      if (r) yield r;
-    }
+    }, { speculative: this.options.speculative, onTentative: hooks?.onTentative, signal });
   }
 
   /** Idempotent; waits for the window being decoded. */
