@@ -10,7 +10,7 @@ import { LINK_FLAGS, LINK_FLAGS_USAGE, linkOptionsFrom } from './link-args.ts';
 
 export const command: CliCommand = {
   summary: 'run the whole live path on a corpus through an emulated thin lossy link',
-  usage: `Usage: stcts sim --corpus DIR [link options] [--mode minimal|balanced|high] [--repeat N] [--json] [--quiet]
+  usage: `Usage: stcts sim --corpus DIR [link options] [--mode minimal|balanced|high] [--prosody-copies N] [--repeat N] [--json] [--quiet]
 
 Plays the corpus as one call (utterances 1 s apart, repeated N times) into the live sender at real
 time (VAD, speculative recognition, prosody, coding: latencies measured on this machine), then
@@ -19,7 +19,7 @@ Takes as long as the corpus plays.
 Reports textDeliveredRatio, duplicates, inOrder, addedLatencyMsMedian, wireBps, recoverySeconds.
 ${LINK_FLAGS_USAGE}`,
   async run(args) {
-    const p = parseArgs(args, { values: ['corpus', 'repeat', 'mode', ...LINK_FLAGS], booleans: ['json', 'quiet'] });
+    const p = parseArgs(args, { values: ['corpus', 'repeat', 'mode', 'prosody-copies', ...LINK_FLAGS], booleans: ['json', 'quiet'] });
     const mode = choiceFlag(p, 'mode', ['minimal', 'balanced', 'high'] as const) ?? 'balanced';
     const dir = stringFlag(p, 'corpus');
     if (!dir) throw new UsageError('give the corpus with --corpus DIR');
@@ -31,7 +31,7 @@ ${LINK_FLAGS_USAGE}`,
     const tts = await createTtsEngine('auto');
     try {
       const progress = progressReporter(p.flags.has('quiet'));
-      const r = await simulateLiveCall(utts, asr, tts, linkOptionsFrom(p), { mode, onProgress: (f) => progress.update(f, 'playing the call into the sender') });
+      const r = await simulateLiveCall(utts, asr, tts, linkOptionsFrom(p), { mode, sender: { prosodyCopies: numberFlag(p, 'prosody-copies', { min: 1, max: 4 }) ?? 1 }, onProgress: (f) => progress.update(f, 'playing the call into the sender') });
       progress.done();
       if (p.flags.has('json')) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {

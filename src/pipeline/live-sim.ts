@@ -12,6 +12,7 @@ import { senderFrames } from './sender.ts';
 import { LIVE_CHUNK_SAMPLES } from './live.ts';
 import { simulateLink, type SimResult } from '../transport/sim.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
+import type { ReliableSenderOptions } from '../transport/reliability/index.ts';
 
 export interface LiveSimResult extends Omit<SimResult, 'delivered'> {
   /** End of a phrase's last word at the sender → start of its audio at the receiver, minus the emulated link's own time, ms (median). */
@@ -29,6 +30,8 @@ export interface LiveSimOptions {
   gapMs: number;
   /** Feed the sender at real-time pace (true: latencies are measured; false: as fast as possible, latencies are not meaningful). Default true. */
   realtime: boolean;
+  /** Reliability-layer settings of the sender (e.g. prosodyCopies for prosody FEC). */
+  sender?: Partial<ReliableSenderOptions>;
   onProgress?: (fraction: number) => void;
 }
 
@@ -99,7 +102,7 @@ export async function simulateLiveCall(utts: Array<{ audio: MonoAudio }>, asr: A
   const o: LiveSimOptions = { ...DEFAULT_LIVE_SIM_OPTIONS, ...options };
   const pass = await senderPass(utts, asr, o);
   const inputs = pass.inputs;
-  const sim = simulateLink(inputs, link);
+  const sim = simulateLink(inputs, link, o.sender);
   const protocol: number[] = [];
   const synth: number[] = [];
   const sender: number[] = [];

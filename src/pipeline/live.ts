@@ -17,6 +17,8 @@ export interface SendOptions {
   /** Feed the file at real-time pace (as a microphone would). Default true. */
   realtime: boolean;
   bitsPerSecond: number;
+  /** FEC copies of best-effort prosody detail (ReliableSenderOptions.prosodyCopies). Default 1 (off). */
+  prosodyCopies?: number;
   onPhrase?: (text: string, atMs: number) => void;
   onState?: (s: string) => void;
 }
@@ -119,7 +121,7 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
     })();
   }
   const sessionId = randomInt(1, 2 ** 31);
-  const link = new LinkSession(sessionId, { sender: { bitsPerSecond: o.bitsPerSecond } });
+  const link = new LinkSession(sessionId, { sender: { bitsPerSecond: o.bitsPerSecond, prosodyCopies: o.prosodyCopies ?? 1 } });
   const conn = connectLink(url, link, { onState: o.onState });
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();

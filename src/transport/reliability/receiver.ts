@@ -50,17 +50,21 @@ export class ReliableReceiver {
   accept(frames: readonly Frame[], nowMs: number): Frame[] {
     const out: Frame[] = [];
     let gap = false;
+    let news = 0; // frames that were not duplicates
     for (const f of frames) {
       this.stats.framesIn++;
+      if (f.payload.type !== 'ack' && (f.seq < this.nextSeq || this.held.has(f.seq))) {
+        // Duplicate. A repeated reliable frame means our ack may have been lost: repeat it soon.
+        // (Repeated best-effort frames are FEC copies, sent without waiting for an ack.)
+        this.stats.duplicates++;
+        if (!isReliable(f)) this.stats.staleBestEffort++;
+        else this.scheduleAck(nowMs, 0);
+        continue;
+      }
+      news++;
       if (f.payload.type === 'ack') {
         // A forward notice from the sender: nothing below `cumulative` will come any more.
         this.forwardTo = Math.max(this.forwardTo, f.payload.cumulative);
-        continue;
-      }
-      if (f.seq < this.nextSeq || this.held.has(f.seq)) {
-        this.stats.duplicates++;
-        if (!isReliable(f)) this.stats.staleBestEffort++;
-        this.scheduleAck(nowMs, 0); // our ack may have been lost: repeat it soon
         continue;
       }
       if (this.held.size >= this.options.maxReorderFrames) {
@@ -81,7 +85,7 @@ export class ReliableReceiver {
       this.held.delete(this.nextSeq);
       this.nextSeq++;
     }
-    if (out.some(isReliable) || frames.length > 0) this.scheduleAck(nowMs, gap ? 0 : this.options.ackDelayMs);
+    if (news > 0) this.scheduleAck(nowMs, gap ? 0 : this.options.ackDelayMs);
     return out;
   }
 

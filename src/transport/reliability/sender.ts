@@ -1,5 +1,5 @@
 import type { AckPayload, Frame } from '../../codec/frame/index.ts';
-import { InvalidStateError } from '../../core/errors.ts';
+import { InvalidStateError, UsageError } from '../../core/errors.ts';
 import { PacketBuilder } from '../packet.ts';
 import { isReliable, priorityOf, streamOf, type StreamClass } from './classes.ts';
 
@@ -18,6 +18,13 @@ export interface ReliableSenderOptions {
   maxProsodyAgeMs: number;
   /** Most frames waiting to be sent or acknowledged; beyond it submit() refuses. */
   maxOutstanding: number;
+  /**
+   * Forward error correction for the best-effort prosody detail: each detail frame is sent this
+   * many times, every copy in a later packet than the one before (repetition code; the receiver
+   * drops the extra copies). 1 = off (default). A lost detail frame otherwise also holds its text
+   * back until a forward notice, about one round trip later.
+   */
+  prosodyCopies: number;
 }
 
 export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = Object.freeze({
@@ -29,6 +36,7 @@ export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = 
   maxRtoMs: 8000,
   maxProsodyAgeMs: 4000,
   maxOutstanding: 4096,
+  prosodyCopies: 1,
 });
 
 export interface SenderStats {
@@ -38,6 +46,8 @@ export interface SenderStats {
   retransmissions: number;
   prosodyDropped: number;
   forwardNotices: number;
+  /** Extra copies of prosody detail sent (FEC, {@link ReliableSenderOptions.prosodyCopies}). */
+  prosodyCopiesSent: number;
 }
 
 interface Outstanding {
@@ -46,6 +56,8 @@ interface Outstanding {
   sentMs: number;
   sends: number;
   nacked: boolean;
+  /** An FEC copy of a best-effort frame already sent. */
+  copy?: boolean;
 }
 
 /**
@@ -58,7 +70,7 @@ interface Outstanding {
  */
 export class ReliableSender {
   readonly options: Readonly<ReliableSenderOptions>;
-  readonly stats: SenderStats = { packets: 0, bitsByStream: { text: 0, speaker: 0, prosody: 0, control: 0 }, retransmissions: 0, prosodyDropped: 0, forwardNotices: 0 };
+  readonly stats: SenderStats = { packets: 0, bitsByStream: { text: 0, speaker: 0, prosody: 0, control: 0 }, retransmissions: 0, prosodyDropped: 0, forwardNotices: 0, prosodyCopiesSent: 0 };
   private readonly queue: Outstanding[] = [];
   private readonly unacked = new Map<number, Outstanding>();
   private readonly bestEffortSent = new Set<number>();
@@ -73,6 +85,8 @@ export class ReliableSender {
 
   constructor(private readonly sessionId: number, options: Partial<ReliableSenderOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RELIABLE_SENDER_OPTIONS, ...options });
+    const c = this.options.prosodyCopies;
+    if (!Number.isInteger(c) || c < 1 || c > 4) throw new UsageError(`prosodyCopies must be an integer 1..4, got ${c}`);
   }
 
   get rtoMs(): number {
@@ -213,16 +227,23 @@ export class ReliableSender {
     }
     if (builder.frames.length === 0) return undefined;
     const bytes = builder.finish();
+    const copies: Outstanding[] = [];
     for (const o of chosen) {
       const i = this.queue.indexOf(o);
       if (i >= 0) this.queue.splice(i, 1);
-      if (o.sends > 0) this.stats.retransmissions++;
+      if (o.copy) this.stats.prosodyCopiesSent++;
+      else if (o.sends > 0) this.stats.retransmissions++;
       o.sends++;
       o.sentMs = nowMs;
       o.nacked = false;
       if (isReliable(o.frame)) this.unacked.set(o.frame.seq, o);
-      else this.bestEffortSent.add(o.frame.seq);
+      else {
+        this.bestEffortSent.add(o.frame.seq);
+        // FEC: the next copy waits for a later packet (queued after this one is built).
+        if (o.sends < this.options.prosodyCopies) copies.push({ ...o, copy: true });
+      }
     }
+    this.queue.push(...copies);
     // Every bit of the packet is charged: each frame (with its framing) to its stream, the rest
     // (forward notices) to control.
     let framed = 0;
