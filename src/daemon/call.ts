@@ -1,12 +1,12 @@
 import type { MonoAudio } from '../audio/pcm.ts';
 import type { CodecMode, Frame } from '../codec/frame/index.ts';
-import { initialProsodyState, PhraseProsodyCoder } from '../codec/prosody/index.ts';
-import { LmPhraseCodec, SessionEncoder, Utf8PhraseCodec, type PhraseCodec } from '../codec/session/index.ts';
+import { SessionEncoder, Utf8PhraseCodec, type PhraseCodec } from '../codec/session/index.ts';
 import type { TextModel } from '../codec/text/index.ts';
 import { InvalidStateError, StctsError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import { SenderAnalysis, type AnnouncedSpeaker } from '../pipeline/analysis.ts';
+import { lmSenderPipeline } from '../pipeline/codecs.ts';
 import { livePhrases } from '../pipeline/live.ts';
 import { LinkSession } from '../transport/link-session.ts';
 import type { PeerLink } from './peer-link.ts';
@@ -118,10 +118,8 @@ export class OutgoingCall {
     let codec: PhraseCodec<unknown>;
     let analyzer: SenderAnalysis | undefined;
     if (this.o.coding === 'lm') {
-      // Shared prosody coder: the analysis quantizes from the state the in-band coder will use.
-      const coder = new PhraseProsodyCoder(initialProsodyState(150, this.o.mode));
-      codec = new LmPhraseCodec(this.o.textModel!, coder);
-      analyzer = new SenderAnalysis(coder);
+      // The same sender pipeline as `stcts send` (the prosody prediction must match the receiver's).
+      ({ codec, analyzer } = lmSenderPipeline(this.o.textModel!, this.o.mode));
     } else {
       codec = new Utf8PhraseCodec();
     }

@@ -53,9 +53,15 @@ export interface SenderPipelineOptions {
  */
 export async function senderPipeline(coding: 'lm' | 'utf8', mode: CodecMode, model?: TextModel, options: SenderPipelineOptions = {}): Promise<{ codec: PhraseCodec<unknown>; analyzer: SenderAnalysis | undefined }> {
   if (coding === 'utf8') return { codec: new Utf8PhraseCodec(), analyzer: undefined };
-  // Both ends start the prediction from the session's mode (the receiver reads it from the header).
+  return lmSenderPipeline(model ?? (await loadDefaultTextModel()), mode, options);
+}
+
+/** {@link senderPipeline} for LM coding with a loaded model (synchronous: one per new session). */
+export function lmSenderPipeline(model: TextModel, mode: CodecMode, options: SenderPipelineOptions = {}): { codec: LmPhraseCodec<PhraseProsody>; analyzer: SenderAnalysis } {
+  // Both ends start the prediction from the session's mode (the receiver reads it from the header)
+  // and re-anchor it at each speaker profile's median F0, exactly as phraseCodecFactory does.
   const coder = new PhraseProsodyCoder(initialProsodyState(150, mode), true, medianF0OfProfile);
-  return { codec: new LmPhraseCodec(model ?? (await loadDefaultTextModel()), coder), analyzer: new SenderAnalysis(coder, options.speakerEncoder, options.analysis) };
+  return { codec: new LmPhraseCodec(model, coder), analyzer: new SenderAnalysis(coder, options.speakerEncoder, options.analysis) };
 }
 
 /**
