@@ -111,7 +111,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       onIncomingSession: (id) => {
         const done = finished.get(pc.name)!;
         if (done.has(id)) return undefined;
-        const link = new LinkSession(id, { sender: { bitsPerSecond: peer.senderBitsPerSecond } });
+        const link = new LinkSession(id, { sender: { pacer: peer.pacer } });
         incoming.set(id, link);
         log.info('incoming call session', { peer: pc.name, session: id });
         void runIncomingSession(link, {

@@ -4,6 +4,7 @@ import { TransportError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { LinkEmulator, type LinkOptions } from '../transport/emulator.ts';
 import type { LinkSession, PacketPort } from '../transport/link-session.ts';
+import { LinkPacer } from '../transport/reliability/pacer.ts';
 import { streamOf } from '../transport/reliability/index.ts';
 import { connectSecure, PROTECTION_OVERHEAD_BYTES, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
 import type { PeerConfig } from './config.ts';
@@ -119,6 +120,15 @@ export class PeerLink {
   get senderBitsPerSecond(): number {
     const budget = Math.min(this.o.peer.bitsPerSecond, this.o.emulator?.bitsPerSecond ?? Infinity);
     return budget * (96 / (96 + PROTECTION_OVERHEAD_BYTES));
+  }
+
+  private pacerValue: LinkPacer | undefined;
+  /**
+   * The one pacer of this peer's outgoing direction: every session to the peer (concurrent calls,
+   * incoming sessions' acks) sends through it, so together they keep to the peer's budget.
+   */
+  get pacer(): LinkPacer {
+    return (this.pacerValue ??= new LinkPacer(this.senderBitsPerSecond));
   }
 
   /** Reliable frames waiting to be sent or acknowledged, over all sessions. */

@@ -115,6 +115,7 @@ export class LinkSession {
         const bytes = b.finish();
         port.send(bytes);
         this.bitsOut += bytes.length * 8;
+        this.sender.pacer.charge(bytes.length * 8, now); // acks take link time too
       }
     }
     const wake = [this.sender.nextWakeMs(now), this.receiver.ackDueMs].filter((t): t is number => t !== undefined);

@@ -2,10 +2,16 @@ import type { AckPayload, Frame } from '../../codec/frame/index.ts';
 import { InvalidStateError, UsageError } from '../../core/errors.ts';
 import { PacketBuilder } from '../packet.ts';
 import { isReliable, priorityOf, streamOf, type StreamClass } from './classes.ts';
+import { LinkPacer } from './pacer.ts';
 
 export interface ReliableSenderOptions {
   /** Link rate the sender paces itself to, bit/s (never queue more than the link carries). */
   bitsPerSecond: number;
+  /**
+   * A pacer shared with other senders on the same link (its rate replaces `bitsPerSecond`).
+   * Default: one of its own.
+   */
+  pacer: LinkPacer | undefined;
   /** Largest link packet, bytes. Default 96. */
   maxPacketBytes: number;
   /** Wait this long for more frames before sending a packet that is not full, ms. Default 0. */
@@ -29,6 +35,7 @@ export interface ReliableSenderOptions {
 
 export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = Object.freeze({
   bitsPerSecond: 300,
+  pacer: undefined,
   maxPacketBytes: 96,
   batchDelayMs: 0,
   initialRtoMs: 3000,
@@ -76,7 +83,8 @@ export class ReliableSender {
   private readonly bestEffortSent = new Set<number>();
   private srttMs: number | undefined;
   private rttvarMs = 0;
-  private paceFreeAtMs = 0;
+  /** The link's pacer (shared when given in the options). */
+  readonly pacer: LinkPacer;
   private peerCumulative = 0;
   private forwardSentAtMs = -Infinity;
   /** An ack showed a best-effort frame missing at the receiver: a forward notice is worth sending. */
@@ -85,6 +93,7 @@ export class ReliableSender {
 
   constructor(private readonly sessionId: number, options: Partial<ReliableSenderOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RELIABLE_SENDER_OPTIONS, ...options });
+    this.pacer = this.options.pacer ?? new LinkPacer(this.options.bitsPerSecond);
     const c = this.options.prosodyCopies;
     if (!Number.isInteger(c) || c < 1 || c > 4) throw new UsageError(`prosodyCopies must be an integer 1..4, got ${c}`);
   }
@@ -175,14 +184,14 @@ export class ReliableSender {
   nextWakeMs(nowMs: number): number | undefined {
     if (this.queue.length > 0) {
       const oldest = Math.min(...this.queue.map((q) => q.submittedMs));
-      return Math.max(this.paceFreeAtMs, oldest + this.options.batchDelayMs, nowMs);
+      return Math.max(this.pacer.freeAtMs, oldest + this.options.batchDelayMs, nowMs);
     }
     let t = Infinity;
     for (const o of this.unacked.values()) {
       t = Math.min(t, o.nacked ? nowMs : this.dueAtMs(o));
     }
     if (this.needsForward()) t = Math.min(t, Math.max(nowMs, this.forwardSentAtMs + this.rtoMs));
-    return t === Infinity ? undefined : Math.max(t, this.paceFreeAtMs);
+    return t === Infinity ? undefined : Math.max(t, this.pacer.freeAtMs);
   }
 
   private needsForward(): boolean {
@@ -193,7 +202,7 @@ export class ReliableSender {
 
   /** Builds the next packet if one is due at `nowMs` (pacing, batching, RTO), else undefined. */
   nextPacket(nowMs: number): Uint8Array | undefined {
-    if (this.closed || nowMs < this.paceFreeAtMs) return undefined;
+    if (this.closed || !this.pacer.mayStart(this, nowMs)) return undefined;
     const builder = new PacketBuilder(this.options.maxPacketBytes);
     const retransmits = [...this.unacked.values()].filter((o) => this.retransmitDue(o, nowMs)).sort((a, b) => a.frame.seq - b.frame.seq);
     const batchReady = this.queue.some((q) => nowMs >= q.submittedMs + this.options.batchDelayMs);
@@ -225,7 +234,10 @@ export class ReliableSender {
         this.stats.forwardNotices++;
       }
     }
-    if (builder.frames.length === 0) return undefined;
+    if (builder.frames.length === 0) {
+      this.pacer.leave(this);
+      return undefined;
+    }
     const bytes = builder.finish();
     const copies: Outstanding[] = [];
     for (const o of chosen) {
@@ -253,12 +265,13 @@ export class ReliableSender {
     });
     this.stats.bitsByStream.control += bytes.length * 8 - framed;
     this.stats.packets++;
-    this.paceFreeAtMs = nowMs + ((bytes.length * 8) / this.options.bitsPerSecond) * 1000;
+    this.pacer.charge(bytes.length * 8, nowMs, this);
     return bytes;
   }
 
   /** Idempotent. */
   close(): void {
     this.closed = true;
+    this.pacer.leave(this);
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * Paces packets to a link rate: after a packet of n bits the link is busy for n / rate seconds.
+ * One pacer per link direction; every sender that shares the link (the edge daemon's calls to one
+ * peer, and the acks it sends there) charges the same pacer, so together they never exceed it.
+ * Turns are fair: when the link frees up, the sender that has waited longest goes first.
+ */
+/** How long after the link frees up a waiting sender keeps its place without asking again, ms. */
+const STALE_AFTER_FREE_MS = 100;
+
+export class LinkPacer {
+  private freeAt = 0;
+  /** Senders refused a turn: since when they wait, and when they last asked. */
+  private readonly waiting = new Map<object, { since: number; seen: number }>();
+
+  constructor(readonly bitsPerSecond: number) {
+    if (!(bitsPerSecond > 0)) throw new RangeError(`link rate must be positive, got ${bitsPerSecond}`);
+  }
+
+  /** When the link can take the next packet, ms (same clock as the callers'). */
+  get freeAtMs(): number {
+    return this.freeAt;
+  }
+
+  /**
+   * May `who` put a packet on the link now? No while the link is busy or while another sender has
+   * waited longer (`who` is then queued for a turn). A sender that is told yes must {@link charge}
+   * its packet or {@link leave}.
+   */
+  mayStart(who: object, nowMs: number): boolean {
+    const mine = this.waiting.get(who);
+    if (mine) mine.seen = nowMs;
+    let first: object | undefined;
+    let since = Infinity;
+    for (const [w, t] of this.waiting) {
+      // A waiter that did not come back once the link was free (gone, or with nothing to send) loses its place.
+      if (nowMs > this.freeAt + STALE_AFTER_FREE_MS && t.seen < this.freeAt) this.waiting.delete(w);
+      else if (t.since < since) [first, since] = [w, t.since];
+    }
+    if (nowMs >= this.freeAt && (first === undefined || first === who)) return true;
+    if (!mine) this.waiting.set(who, { since: nowMs, seen: nowMs });
+    return false;
+  }
+
+  /** Records a packet put on the link at `nowMs` (queued behind one still being serialized). */
+  charge(bits: number, nowMs: number, who?: object): void {
+    this.freeAt = Math.max(this.freeAt, nowMs) + (bits / this.bitsPerSecond) * 1000;
+    if (who) this.waiting.delete(who);
+  }
+
+  /** `who` has nothing to send (or is closed): it no longer holds a place in the queue. */
+  leave(who: object): void {
+    this.waiting.delete(who);
+  }
+}
