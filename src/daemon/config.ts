@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import type { CodecMode } from '../codec/frame/index.ts';
@@ -36,7 +37,8 @@ export interface DaemonLimits {
 /** The daemon's whole configuration (edge/stcts.yaml, documented in edge/README.md). */
 export interface DaemonConfig {
   node: string;
-  http: { host: string; port: number };
+  /** Local clients, /healthz, /metrics; with `tls` (PEM certificate chain and key) served over HTTPS/WSS. */
+  http: { host: string; port: number; tls?: { cert: string; key: string } };
   /** Where remote edge boxes connect; absent = dial only. */
   link?: { host: string; port: number };
   peers: PeerConfig[];
@@ -84,7 +86,9 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
   const root = obj(doc, '(root)');
   keys(root, '', ['node', 'http', 'link', 'peers', 'codec', 'engines', 'security', 'limits', 'emulator', 'log']);
   const http = obj(req(root, 'http', ''), 'http');
-  keys(http, 'http', ['listen']);
+  keys(http, 'http', ['listen', 'tls']);
+  const tls = http.tls === undefined ? undefined : obj(http.tls, 'http.tls');
+  if (tls) keys(tls, 'http.tls', ['cert_file', 'key_file']);
   const link = root.link === undefined ? undefined : obj(root.link, 'link');
   if (link) keys(link, 'link', ['listen']);
   const peersRaw = req(root, 'peers', '');
@@ -125,6 +129,15 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
     log: { level: choice(logCfg.level ?? 'info', 'log.level', ['debug', 'info', 'warn', 'error'] as const) },
   };
   if (link) config.link = hostPort(req(link, 'listen', 'link'), 'link.listen');
+  if (tls) {
+    const pair = { cert: pemFile(tls, 'http.tls', 'cert_file', 'CERTIFICATE', baseDir), key: pemFile(tls, 'http.tls', 'key_file', 'PRIVATE KEY', baseDir) };
+    try {
+      createSecureContext(pair); // a key that does not match the certificate, an encrypted key, bad PEM
+    } catch (err) {
+      throw new ConfigError('invalid_value', `http.tls: the certificate and key cannot be used: ${(err as Error).message}`);
+    }
+    config.http.tls = pair;
+  }
   const key = secret(security, 'security', 'key', baseDir, false);
   if (key !== undefined) config.security.key = key;
   if (root.emulator !== undefined) config.emulator = emulator(obj(root.emulator, 'emulator'));
@@ -159,6 +172,24 @@ function emulator(e: Obj): Partial<LinkOptions> {
 }
 
 /** A key given inline (`psk`) or in a file (`psk_file`), exactly one of them. */
+/** Largest PEM file read for `http.tls` (a certificate chain), bytes. */
+const MAX_PEM_BYTES = 64 * 1024;
+
+/** A required PEM file (path relative to the config) whose text holds a `-----BEGIN …<label>-----` block. */
+function pemFile(o: Obj, at: string, key: string, label: string, baseDir: string): string {
+  const path = resolve(baseDir, str(req(o, key, at), `${at}.${key}`));
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_PEM_BYTES) throw new ConfigError('too_large', `${at}.${key} ${path} is larger than ${MAX_PEM_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('not_found', `${at}.${key} ${path} cannot be read`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw new ConfigError('invalid_value', `${at}.${key} ${path} is not a PEM ${label.toLowerCase()}`);
+  return text;
+}
+
 function secret(o: Obj, at: string, key: string, baseDir: string, required: boolean): string | undefined {
   const inline = o[key];
   const file = o[`${key}_file`];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import type { TextModel } from '../codec/text/index.ts';
 import { Utf8PhraseCodec, type PhraseCodecFactory } from '../codec/session/index.ts';
@@ -194,7 +195,9 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
 
   const local = options.localClients?.(host);
   state.localClients = local;
-  const server = createServer((req, res) => handleHttp(req, res));
+  const tls = config.http.tls;
+  // (loadDaemonConfig checked that the certificate and key work together.)
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => handleHttp(req, res)) : createServer((req, res) => handleHttp(req, res));
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -267,7 +270,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       if (tick % 2 === 0) linkEvent(p);
     }
   }, 1000);
-  log.info('daemon started', { http: httpAddress, link: linkAddress, peers: config.peers.map((p) => p.name) });
+  log.info('daemon started', { http: httpAddress, tls: tls !== undefined, link: linkAddress, peers: config.peers.map((p) => p.name) });
 
   let closing: Promise<void> | undefined;
   return {
