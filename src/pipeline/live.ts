@@ -7,6 +7,8 @@ import type { CodecMode, Frame } from '../codec/frame/index.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
 import { connectLink, listenLink, LinkSession } from '../transport/index.ts';
+import type { TransportError } from '../core/errors.ts';
+import { PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from './codecs.ts';
 import { receiveFrames, type ReceivedPhrase } from './receiver.ts';
 import { phraseRenderer, timbrePostProcess } from './render.ts';
@@ -19,6 +21,8 @@ export interface SendOptions {
   bitsPerSecond: number;
   /** FEC copies of best-effort prosody detail (ReliableSenderOptions.prosodyCopies). Default 1 (off). */
   prosodyCopies?: number;
+  /** Pre-shared key: authenticate to the receiver and seal every packet (it must use the same key). */
+  psk?: string;
   onPhrase?: (text: string, atMs: number) => void;
   onState?: (s: string) => void;
 }
@@ -121,8 +125,11 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
     })();
   }
   const sessionId = randomInt(1, 2 ** 31);
-  const link = new LinkSession(sessionId, { sender: { bitsPerSecond: o.bitsPerSecond, prosodyCopies: o.prosodyCopies ?? 1 } });
-  const conn = connectLink(url, link, { onState: o.onState });
+  // With a key every packet grows by the 10-byte protection: pace so that the sealed packets fit the link.
+  const paced = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
+  const link = new LinkSession(sessionId, { sender: { bitsPerSecond: paced, prosodyCopies: o.prosodyCopies ?? 1 } });
+  let fatal: TransportError | undefined;
+  const conn = connectLink(url, link, { onState: o.onState, ...(o.psk ? { security: { psk: o.psk, name: 'stcts-send' } } : {}), onFatal: (e) => (fatal = e) });
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();
   let frames = 0;
@@ -131,11 +138,15 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
     const live = livePhrases(source, asr, { realtime: o.realtime && wavPath !== '-', onPhrase: o.onPhrase, prepare: analyzer?.prepare?.bind(analyzer) });
     const total = () => live.totalMs();
     for await (const f of senderFrames(live.phrases, codec, analyzer, { sessionId, mode: o.mode, endMs: total })) {
+      if (fatal) throw fatal;
       link.send(f.frame);
       frames++;
     }
     // Wait until everything reliable is acknowledged (survives outages: the ARQ keeps probing).
-    while (!link.sender.idle) await new Promise((r) => setTimeout(r, 100));
+    while (!link.sender.idle) {
+      if (fatal) throw fatal;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000 };
   } finally {
     await asr.close();
@@ -146,6 +157,8 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
 
 export interface ReceiveOptions {
   outputRateHz: number;
+  /** Pre-shared key: only senders that prove it are accepted, and every packet is sealed. */
+  psk?: string;
   onPhrase?: (p: ReceivedPhrase) => void;
   onWarning?: (m: string) => void;
   onListening?: (port: number) => void;
@@ -155,7 +168,7 @@ export interface ReceiveOptions {
 export async function receiveLive(host: string, port: number, outPath: string, o: ReceiveOptions): Promise<{ phrases: number; durationMs: number; bitsIn: number; bitsOut: number }> {
   let resolveSession: (s: LinkSession) => void = () => {};
   const got = new Promise<LinkSession>((r) => (resolveSession = r));
-  const server = await listenLink({ host, port, sessionFor: (id) => {
+  const server = await listenLink({ host, port, ...(o.psk ? { security: { psk: o.psk } } : {}), onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message}`); }, sessionFor: (id) => {
     const s = new LinkSession(id, { sender: { bitsPerSecond: 100_000 } });
     resolveSession(s);
     return s;

@@ -6,7 +6,8 @@ import { ReliableReceiver, ReliableSender, type ReliableSenderOptions } from './
 
 /** A datagram-like carrier for link packets (a WebSocket, the emulator, a radio modem). */
 export interface PacketPort {
-  send(packet: Uint8Array): void;
+  /** Puts a packet on the carrier; may return the bytes that took on the wire (e.g. sealed, larger). */
+  send(packet: Uint8Array): void | number;
   /** False while disconnected: packets are not offered then (the ARQ resends later). */
   readonly connected: boolean;
 }
@@ -63,23 +64,22 @@ export class LinkSession {
     this.pump();
   }
 
-  /** Feeds one packet from the carrier. */
   /**
-   * Handles one packet from the peer. Calls are serialized: a packet's frames are all handed over
+   * Handles one packet from the peer (`wireBytes`: what it took on the wire, if more, e.g. sealed). Calls are serialized: a packet's frames are all handed over
    * before the next packet's (the delivery queue may make a hand-over wait, and two packets arriving
    * close together must not interleave their in-order frames).
    */
-  onPacket(bytes: Uint8Array): Promise<void> {
-    const run = this.inbound.then(() => this.handlePacket(bytes));
+  onPacket(bytes: Uint8Array, wireBytes = bytes.length): Promise<void> {
+    const run = this.inbound.then(() => this.handlePacket(bytes, wireBytes));
     this.inbound = run.catch(() => {});
     return run;
   }
 
   private inbound: Promise<void> = Promise.resolve();
 
-  private async handlePacket(bytes: Uint8Array): Promise<void> {
+  private async handlePacket(bytes: Uint8Array, wireBytes: number): Promise<void> {
     if (this.closed) return;
-    this.bitsIn += bytes.length * 8;
+    this.bitsIn += wireBytes * 8;
     const now = this.now();
     const { frames } = decodePacket(bytes);
     // Ack frames with seq 0 acknowledge our frames; an Ack with seq > 0 inside a data packet is the
@@ -105,16 +105,16 @@ export class LinkSession {
       for (let i = 0; i < 64; i++) {
         const p = this.sender.nextPacket(now);
         if (!p) break;
-        port.send(p);
-        this.bitsOut += p.length * 8;
+        const wire = port.send(p);
+        this.bitsOut += (typeof wire === 'number' ? wire : p.length) * 8;
       }
       const ack = this.receiver.takeAck(now);
       if (ack) {
         const b = new PacketBuilder(64);
         b.tryAdd({ version: 1, sessionId: this.sessionId, seq: 0, time: 0, payload: ack });
         const bytes = b.finish();
-        port.send(bytes);
-        this.bitsOut += bytes.length * 8;
+        const wire = port.send(bytes);
+        this.bitsOut += (typeof wire === 'number' ? wire : bytes.length) * 8;
         this.sender.pacer.charge(bytes.length * 8, now); // acks take link time too
       }
     }

@@ -1,7 +1,35 @@
+import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TransportError } from '../core/errors.ts';
 import { decodePacket, MAX_PACKET_BYTES } from './packet.ts';
 import type { LinkSession, PacketPort } from './link-session.ts';
+import { acceptSecure, connectSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
+
+/**
+ * Pre-shared-key protection of a link, the edge daemon's scheme (src/transport/secure): mutual
+ * challenge–response, then every packet encrypted and tagged (10 bytes per packet, counted).
+ */
+export interface LinkSecurity {
+  /** The shared key, ≥ 16 bytes. */
+  psk: string;
+  /** Name the dialing side announces (default `stcts`). */
+  name?: string;
+}
+
+/** Largest WebSocket message a link accepts: a sealed link packet (the handshake's are smaller). */
+const MAX_MESSAGE_BYTES = MAX_PACKET_BYTES + PROTECTION_OVERHEAD_BYTES;
+/** This process's id in handshakes (the peer sees a restart as a new id). */
+const INSTANCE_ID = randomBytes(8);
+
+/** A protected connection as a packet port. */
+function securePort(conn: SecureConnection): PacketPort {
+  return {
+    get connected() {
+      return conn.open;
+    },
+    send: (packet) => conn.send(packet),
+  };
+}
 
 /** A WebSocket as a packet port: one binary message = one link packet. */
 export class WebSocketPort implements PacketPort {
@@ -19,6 +47,9 @@ export interface ServerOptions {
   port: number;
   /** Called for each new session id (first packet of a new peer); returns its LinkSession. */
   sessionFor: (sessionId: number) => LinkSession;
+  /** Require peers to prove they know this key, and seal every packet (default: plain link). */
+  security?: LinkSecurity;
+  /** Protocol problems and refused peers (`auth_failed`: a wrong key or no key); the server goes on. */
   onError?: (err: TransportError) => void;
 }
 
@@ -28,21 +59,14 @@ export interface ServerOptions {
  */
 export async function listenLink(options: ServerOptions): Promise<{ close(): Promise<void>; port: number }> {
   const sessions = new Map<number, LinkSession>();
-  const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: MAX_PACKET_BYTES });
+  const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: MAX_MESSAGE_BYTES });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
     wss.once('error', (e) => reject(new TransportError('refused', `cannot listen on ${options.host}:${options.port}: ${e.message}`)));
   });
   wss.on('connection', (ws) => {
-    const port = new WebSocketPort(ws);
     let session: LinkSession | undefined;
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
-        options.onError?.(new TransportError('protocol', 'text message on the link; closing'));
-        ws.close(1003);
-        return;
-      }
-      const bytes = new Uint8Array(data);
+    const onPacket = (bytes: Uint8Array, port: PacketPort, wireBytes = bytes.length) => {
       if (!session) {
         const id = peekSessionId(bytes);
         if (id === undefined) return;
@@ -50,10 +74,32 @@ export async function listenLink(options: ServerOptions): Promise<{ close(): Pro
         sessions.set(id, session);
         session.attach(port);
       }
-      void session.onPacket(bytes);
+      void session.onPacket(bytes, wireBytes);
+    };
+    ws.on('error', (e) => options.onError?.(new TransportError('protocol', e.message)));
+    const security = options.security;
+    if (security) {
+      acceptSecure(ws, () => ({ psk: security.psk }), { instanceId: INSTANCE_ID }).then(
+        (conn) => {
+          const port = securePort(conn);
+          conn.onPacket((bytes) => onPacket(bytes, port, bytes.length + conn.overheadBytes));
+          conn.onReject((reason) => options.onError?.(new TransportError('protocol', `rejected a link packet (${reason})`)));
+          conn.onClose(() => session?.detach());
+        },
+        (err: unknown) => options.onError?.(err instanceof TransportError ? err : new TransportError('protocol', String(err))),
+      );
+      return;
+    }
+    const port = new WebSocketPort(ws);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        options.onError?.(new TransportError('protocol', 'text message on the link; closing'));
+        ws.close(1003);
+        return;
+      }
+      onPacket(new Uint8Array(data), port);
     });
     ws.on('close', () => session?.detach());
-    ws.on('error', (e) => options.onError?.(new TransportError('protocol', e.message)));
   });
   const address = wss.address();
   return {
@@ -70,26 +116,57 @@ function peekSessionId(bytes: Uint8Array): number | undefined {
   return decodePacket(bytes).frames[0]?.sessionId;
 }
 
+/** Options of {@link connectLink}. */
+export interface ConnectOptions {
+  maxBackoffMs?: number;
+  onState?: (s: 'connected' | 'disconnected') => void;
+  /** Prove the key to the server and seal every packet (the server must use the same key). */
+  security?: LinkSecurity;
+  /**
+   * A failure that retrying cannot fix: `auth_failed` (the server refused our key, or could not
+   * prove it knows it). The link then stops reconnecting.
+   */
+  onFatal?: (err: TransportError) => void;
+}
+
 /**
  * Connects a session to a peer and keeps it connected: on close or error it reconnects with
  * exponential back-off (capped), re-attaching the same LinkSession so the transfer resumes.
  */
-export function connectLink(url: string, session: LinkSession, options: { maxBackoffMs?: number; onState?: (s: 'connected' | 'disconnected') => void } = {}): { close(): void } {
+export function connectLink(url: string, session: LinkSession, options: ConnectOptions = {}): { close(): void } {
   let stopped = false;
   let backoff = 250;
   let ws: WebSocket | undefined;
   let retry: NodeJS.Timeout | undefined;
+  const opened = (port: PacketPort) => {
+    backoff = 250;
+    session.attach(port);
+    options.onState?.('connected');
+  };
   const connect = () => {
     if (stopped) return;
-    ws = new WebSocket(url, { maxPayload: MAX_PACKET_BYTES });
-    ws.binaryType = 'nodebuffer';
-    ws.on('open', () => {
-      backoff = 250;
-      session.attach(new WebSocketPort(ws!));
-      options.onState?.('connected');
-    });
-    ws.on('message', (data: Buffer) => void session.onPacket(new Uint8Array(data)));
-    ws.on('close', () => {
+    const socket = (ws = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES }));
+    socket.binaryType = 'nodebuffer';
+    const security = options.security;
+    if (security) {
+      connectSecure(socket, security.name ?? 'stcts', { psk: security.psk }, { instanceId: INSTANCE_ID }).then(
+        (conn) => {
+          conn.onPacket((bytes) => void session.onPacket(bytes, bytes.length + conn.overheadBytes));
+          opened(securePort(conn));
+        },
+        (err: unknown) => {
+          if (err instanceof TransportError && err.code === 'auth_failed') {
+            stopped = true;
+            options.onFatal?.(err);
+          }
+          socket.terminate(); // a lost or refused handshake: 'close' retries unless stopped
+        },
+      );
+    } else {
+      socket.on('open', () => opened(new WebSocketPort(socket)));
+      socket.on('message', (data: Buffer) => void session.onPacket(new Uint8Array(data)));
+    }
+    socket.on('close', () => {
       session.detach();
       options.onState?.('disconnected');
       if (!stopped) {
@@ -97,7 +174,7 @@ export function connectLink(url: string, session: LinkSession, options: { maxBac
         backoff = Math.min(options.maxBackoffMs ?? 5000, backoff * 2);
       }
     });
-    ws.on('error', () => {});
+    socket.on('error', () => {});
   };
   connect();
   return {

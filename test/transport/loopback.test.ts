@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/codec/frame/index.ts';
+import { TransportError } from '../../src/core/errors.ts';
 import { connectLink, LinkSession, listenLink } from '../../src/transport/index.ts';
 
 const f = (seq: number, payload: Frame['payload']): Frame => ({ version: 1, sessionId: 555, seq, time: seq, payload });
@@ -40,6 +41,95 @@ describe('live link over a real loopback WebSocket', () => {
       conn.close();
       client.close();
       serverSession?.close();
+    }
+  });
+});
+
+describe('live link with a pre-shared key (stcts send/receive --psk-file)', () => {
+  const PSK = 'loopback-test-key-0123456789';
+
+  async function server(psk: string, received: Frame[], errors: TransportError[]) {
+    let session: LinkSession | undefined;
+    const s = await listenLink({
+      host: '127.0.0.1',
+      port: 0,
+      security: { psk },
+      onError: (e) => errors.push(e),
+      sessionFor: () => {
+        session = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+        void (async () => {
+          for await (const fr of session!.frames()) received.push(fr);
+        })();
+        return session;
+      },
+    });
+    return { port: s.port, close: async () => { await s.close(); session?.close(); } };
+  }
+
+  it('authenticates both ways, then delivers sealed packets (10 bytes more each, counted)', async () => {
+    const received: Frame[] = [];
+    const errors: TransportError[] = [];
+    const srv = await server(PSK, received, errors);
+    const client = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+    const conn = connectLink(`ws://127.0.0.1:${srv.port}`, client, { security: { psk: PSK }, onFatal: (e) => errors.push(e) });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const fr = f(i, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode(`PHRASE ${i}`) });
+        client.send(fr);
+      }
+      await until(() => received.length >= 5);
+      expect(received.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+      expect(errors).toEqual([]);
+      // Bits out = the packets' own bits + 10 bytes of protection on each (+ the ack sent on attach).
+      const packetBits = Object.values(client.sender.stats.bitsByStream).reduce((a, b) => a + b, 0);
+      const extra = client.bitsOut - packetBits - client.sender.stats.packets * 80;
+      expect(extra).toBeGreaterThanOrEqual(0);
+      expect(extra).toBeLessThanOrEqual(2 * (32 + 10) * 8);
+    } finally {
+      conn.close();
+      client.close();
+      await srv.close();
+    }
+  });
+
+  it('a wrong key is refused on both sides with auth_failed; nothing is delivered and the client stops retrying', async () => {
+    const received: Frame[] = [];
+    const serverErrors: TransportError[] = [];
+    const srv = await server(PSK, received, serverErrors);
+    const fatal: TransportError[] = [];
+    let connects = 0;
+    const client = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+    const conn = connectLink(`ws://127.0.0.1:${srv.port}`, client, { security: { psk: 'not-the-right-key-0123456789' }, maxBackoffMs: 50, onFatal: (e) => fatal.push(e), onState: (s) => { if (s === 'connected') connects++; } });
+    try {
+      client.send(f(0, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode('SECRET') }));
+      await until(() => fatal.length > 0 && serverErrors.length > 0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]!.code).toBe('auth_failed');
+      expect(serverErrors.map((e) => e.code)).toEqual(['auth_failed']); // one attempt: no retry loop
+      expect(received).toEqual([]);
+      expect(connects).toBe(0);
+    } finally {
+      conn.close();
+      client.close();
+      await srv.close();
+    }
+  });
+
+  it('a plain client gets nothing through a protected server', async () => {
+    const received: Frame[] = [];
+    const errors: TransportError[] = [];
+    const srv = await server(PSK, received, errors);
+    const client = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+    const conn = connectLink(`ws://127.0.0.1:${srv.port}`, client, { maxBackoffMs: 100 });
+    try {
+      client.send(f(0, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode('HELLO') }));
+      await until(() => errors.length > 0);
+      expect(received).toEqual([]);
+    } finally {
+      conn.close();
+      client.close();
+      await srv.close();
     }
   });
 });
