@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
+import { errorCodeOf } from '../fixtures/errors.ts';
 import { loadConfig, MAX_CONFIG_BYTES, parseConfig } from '../../src/daemon/config.ts';
 
 const PSK = 'psk-for-the-config-tests-0123';
@@ -16,15 +17,7 @@ peers:
     bits_per_second: 300
 `;
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).code;
-  }
-  return undefined;
-}
+const codeOf = (f: () => unknown) => errorCodeOf(f, ConfigError);
 
 describe('daemon config', () => {
   it('parses the documented example with defaults filled in', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ConfigError } from '../../src/core/errors.ts';
+import { errorCodeOf } from '../fixtures/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { parseConfig, startDaemon, type Daemon } from '../../src/daemon/index.ts';
 import { FakeAsr, FakeTts } from './fakes.ts';
@@ -23,15 +24,7 @@ function selfSigned(name: string): { cert: string; key: string } {
 
 const yaml = (tls: string) => `node: ship\nhttp: { listen: "127.0.0.1:0", tls: ${tls} }\ncodec: { mode: balanced, text: utf8 }\npeers:\n  - { name: shore, url: "ws://127.0.0.1:9", psk: "a-test-psk-0123456789abcdef" }\n`;
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).code;
-  }
-  return undefined;
-}
+const codeOf = (f: () => unknown) => errorCodeOf(f, ConfigError);
 
 const running: Daemon[] = [];
 afterAll(async () => {
