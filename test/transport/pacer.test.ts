@@ -42,6 +42,19 @@ describe('LinkPacer (one link budget for several senders)', () => {
     expect(ba! + bb!).toBeGreaterThan(300 * 60 * 1.8);
   });
 
+  it('when the link frees up, text goes before another sender\'s prosody even if that one waited longer', () => {
+    const p = new LinkPacer(1000);
+    const busy = {}, prosody = {}, text = {};
+    expect(p.mayStart(busy, 0)).toBe(true);
+    p.charge(1000, 0, busy);
+    expect(p.mayStart(prosody, 100, 2)).toBe(false); // waits first, with a prosody packet
+    expect(p.mayStart(text, 500, 0)).toBe(false); // waits later, with text
+    expect(p.mayStart(prosody, 1000, 2)).toBe(false); // link free: the text goes first…
+    expect(p.mayStart(text, 1000, 0)).toBe(true);
+    p.charge(1000, 1000, text);
+    expect(p.mayStart(prosody, 2000, 2)).toBe(true); // …then the prosody
+  });
+
   it('a sender that waited and went away does not block the link', () => {
     const p = new LinkPacer(1000);
     const gone = {}, live = {};

@@ -2,15 +2,16 @@
  * Paces packets to a link rate: after a packet of n bits the link is busy for n / rate seconds.
  * One pacer per link direction; every sender that shares the link (the edge daemon's calls to one
  * peer, and the acks it sends there) charges the same pacer, so together they never exceed it.
- * Turns are fair: when the link frees up, the sender that has waited longest goes first.
+ * Turns: when the link frees up, the waiting sender with the most urgent packet goes first (lower
+ * priority number: text and control before speaker before prosody), the longest waiter among equals.
  */
 /** How long after the link frees up a waiting sender keeps its place without asking again, ms. */
 const STALE_AFTER_FREE_MS = 100;
 
 export class LinkPacer {
   private freeAt = 0;
-  /** Senders refused a turn: since when they wait, and when they last asked. */
-  private readonly waiting = new Map<object, { since: number; seen: number }>();
+  /** Senders refused a turn: since when they wait, when they last asked, how urgent their packet is. */
+  private readonly waiting = new Map<object, { since: number; seen: number; priority: number }>();
 
   constructor(readonly bitsPerSecond: number) {
     if (!(bitsPerSecond > 0)) throw new RangeError(`link rate must be positive, got ${bitsPerSecond}`);
@@ -22,22 +23,28 @@ export class LinkPacer {
   }
 
   /**
-   * May `who` put a packet on the link now? No while the link is busy or while another sender has
-   * waited longer (`who` is then queued for a turn). A sender that is told yes must {@link charge}
-   * its packet or {@link leave}.
+   * May `who` put a packet of `priority` on the link now? No while the link is busy or while a
+   * more urgent or longer-waiting sender is queued (`who` is then queued for a turn). A sender that
+   * is told yes must {@link charge} its packet or {@link leave}.
    */
-  mayStart(who: object, nowMs: number): boolean {
+  mayStart(who: object, nowMs: number, priority = 0): boolean {
     const mine = this.waiting.get(who);
-    if (mine) mine.seen = nowMs;
+    if (mine) {
+      mine.seen = nowMs;
+      mine.priority = priority;
+    }
     let first: object | undefined;
-    let since = Infinity;
+    let best: { since: number; priority: number } | undefined;
     for (const [w, t] of this.waiting) {
       // A waiter that did not come back once the link was free (gone, or with nothing to send) loses its place.
       if (nowMs > this.freeAt + STALE_AFTER_FREE_MS && t.seen < this.freeAt) this.waiting.delete(w);
-      else if (t.since < since) [first, since] = [w, t.since];
+      else if (!best || t.priority < best.priority || (t.priority === best.priority && t.since < best.since)) [first, best] = [w, t];
     }
-    if (nowMs >= this.freeAt && (first === undefined || first === who)) return true;
-    if (!mine) this.waiting.set(who, { since: nowMs, seen: nowMs });
+    // Someone goes before `who`: the best waiter if `who` waits too, else any waiter at least as urgent
+    // (at equal priority it has waited longer than `who`, who only just asked).
+    const ahead = mine ? first !== who : best !== undefined && best.priority <= priority;
+    if (nowMs >= this.freeAt && !ahead) return true;
+    if (!mine) this.waiting.set(who, { since: nowMs, seen: nowMs, priority });
     return false;
   }
 

@@ -162,6 +162,14 @@ export class ReliableSender {
     }
   }
 
+  /** Priority of the packet we would send now (lower = more urgent; see priorityOf), for the shared pacer. */
+  private urgency(nowMs: number): number {
+    let p = 3;
+    for (const o of this.unacked.values()) if (this.retransmitDue(o, nowMs)) p = Math.min(p, priorityOf(o.frame));
+    for (const q of this.queue) p = Math.min(p, priorityOf(q.frame));
+    return this.needsForward() ? Math.min(p, 0) : p;
+  }
+
   /** When `o` is due for retransmission (RTO with capped exponential back-off). */
   private dueAtMs(o: Outstanding): number {
     return o.sentMs + Math.min(this.options.maxRtoMs, this.rtoMs * 2 ** Math.max(0, o.sends - 1));
@@ -202,7 +210,7 @@ export class ReliableSender {
 
   /** Builds the next packet if one is due at `nowMs` (pacing, batching, RTO), else undefined. */
   nextPacket(nowMs: number): Uint8Array | undefined {
-    if (this.closed || !this.pacer.mayStart(this, nowMs)) return undefined;
+    if (this.closed || !this.pacer.mayStart(this, nowMs, this.urgency(nowMs))) return undefined;
     const builder = new PacketBuilder(this.options.maxPacketBytes);
     const retransmits = [...this.unacked.values()].filter((o) => this.retransmitDue(o, nowMs)).sort((a, b) => a.frame.seq - b.frame.seq);
     const batchReady = this.queue.some((q) => nowMs >= q.submittedMs + this.options.batchDelayMs);
