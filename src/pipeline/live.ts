@@ -168,7 +168,7 @@ export interface ReceiveOptions {
 export async function receiveLive(host: string, port: number, outPath: string, o: ReceiveOptions): Promise<{ phrases: number; durationMs: number; bitsIn: number; bitsOut: number }> {
   let resolveSession: (s: LinkSession) => void = () => {};
   const got = new Promise<LinkSession>((r) => (resolveSession = r));
-  const server = await listenLink({ host, port, ...(o.psk ? { security: { psk: o.psk } } : {}), onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message}`); }, sessionFor: (id) => {
+  const server = await listenLink({ host, port, ...(o.psk ? { security: { psk: o.psk } } : {}), onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`); }, sessionFor: (id) => {
     const s = new LinkSession(id, { sender: { bitsPerSecond: 100_000 } });
     resolveSession(s);
     return s;

@@ -3,7 +3,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { TransportError } from '../core/errors.ts';
 import { decodePacket, MAX_PACKET_BYTES } from './packet.ts';
 import type { LinkSession, PacketPort } from './link-session.ts';
-import { acceptSecure, connectSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
+import { acceptSecure, CLOSE_AUTH_FAILED, connectSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
 
 /**
  * Pre-shared-key protection of a link, the edge daemon's scheme (src/transport/secure): mutual
@@ -155,8 +155,8 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
           opened(securePort(conn));
         },
         (err: unknown) => {
-          if (err instanceof TransportError && err.code === 'auth_failed') {
-            stopped = true;
+          if (err instanceof TransportError && err.code === 'auth_failed' && !stopped) {
+            stopped = true; // (the socket's close, code 4401, may have said so already)
             options.onFatal?.(err);
           }
           socket.terminate(); // a lost or refused handshake: 'close' retries unless stopped
@@ -166,9 +166,14 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
       socket.on('open', () => opened(new WebSocketPort(socket)));
       socket.on('message', (data: Buffer) => void session.onPacket(new Uint8Array(data)));
     }
-    socket.on('close', () => {
+    socket.on('close', (code: number) => {
       session.detach();
       options.onState?.('disconnected');
+      if (code === CLOSE_AUTH_FAILED && !stopped) {
+        // The server requires a key we did not give (or refused ours): retrying cannot help.
+        stopped = true;
+        options.onFatal?.(new TransportError('auth_failed', security ? 'the peer refused our key' : 'the peer requires a pre-shared key (--psk-file)'));
+      }
       if (!stopped) {
         retry = setTimeout(connect, backoff);
         backoff = Math.min(options.maxBackoffMs ?? 5000, backoff * 2);

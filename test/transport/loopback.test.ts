@@ -121,11 +121,17 @@ describe('live link with a pre-shared key (stcts send/receive --psk-file)', () =
     const errors: TransportError[] = [];
     const srv = await server(PSK, received, errors);
     const client = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
-    const conn = connectLink(`ws://127.0.0.1:${srv.port}`, client, { maxBackoffMs: 100 });
+    const fatal: TransportError[] = [];
+    const conn = connectLink(`ws://127.0.0.1:${srv.port}`, client, { maxBackoffMs: 100, onFatal: (e) => fatal.push(e) });
     try {
       client.send(f(0, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode('HELLO') }));
-      await until(() => errors.length > 0);
+      await until(() => errors.length > 0 && fatal.length > 0);
+      await new Promise((r) => setTimeout(r, 300));
       expect(received).toEqual([]);
+      // The client learns that a key is required and stops instead of reconnecting forever.
+      expect(fatal.map((e) => e.code)).toEqual(['auth_failed']);
+      expect(fatal[0]!.message).toMatch(/pre-shared key/);
+      expect(errors).toHaveLength(1);
     } finally {
       conn.close();
       client.close();
