@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/codec/frame/index.ts';
 import { TransportError } from '../../src/core/errors.ts';
 import { connectLink, LinkSession, listenLink } from '../../src/transport/index.ts';
+import { startRelay } from '../../src/transport/relay.ts';
 
 const f = (seq: number, payload: Frame['payload']): Frame => ({ version: 1, sessionId: 555, seq, time: seq, payload });
 
@@ -112,6 +113,33 @@ describe('live link with a pre-shared key (stcts send/receive --psk-file)', () =
     } finally {
       conn.close();
       client.close();
+      await srv.close();
+    }
+  });
+
+  it('through `stcts relay`: the right key gets through, a wrong one is still told so (close code passed on)', async () => {
+    const received: Frame[] = [];
+    const errors: TransportError[] = [];
+    const srv = await server(PSK, received, errors);
+    const relay = await startRelay({ host: '127.0.0.1', port: 0 }, `ws://127.0.0.1:${srv.port}`, { bitsPerSecond: 100_000, seed: 1 });
+    const fatal: TransportError[] = [];
+    const wrong = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+    const right = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+    const c1 = connectLink(`ws://127.0.0.1:${relay.port}`, wrong, { security: { psk: 'not-the-right-key-0123456789' }, maxBackoffMs: 50, onFatal: (e) => fatal.push(e) });
+    try {
+      await until(() => fatal.length > 0);
+      expect(fatal[0]!.code).toBe('auth_failed');
+      c1.close();
+      const c2 = connectLink(`ws://127.0.0.1:${relay.port}`, right, { security: { psk: PSK }, onFatal: (e) => fatal.push(e) });
+      right.send(f(0, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode('VIA THE RELAY') }));
+      await until(() => received.length > 0);
+      c2.close();
+      expect(received.map((r) => r.seq)).toEqual([0]);
+      expect(fatal).toHaveLength(1);
+    } finally {
+      wrong.close();
+      right.close();
+      await relay.close();
       await srv.close();
     }
   });
