@@ -5,6 +5,7 @@ import { parseConfig, startDaemon, WavLoopEndpoint, type Daemon } from '../../sr
 import { createLogger, silentLogger } from '../../src/core/log.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { FakeAsr, FakeTts, toneBursts } from './fakes.ts';
+import { until as waitUntil } from '../fixtures/wait.ts';
 
 const PSK = 'a-test-psk-0123456789abcdef';
 const engines = { asr: async () => new FakeAsr(), tts: async () => new FakeTts() };
@@ -26,13 +27,7 @@ async function pair(emulator = '', bPort = 0, aPsk = PSK): Promise<{ a: Daemon; 
   return { a, b };
 }
 
-async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (cond: () => boolean, timeoutMs = 20_000) => waitUntil(cond, timeoutMs, 25);
 
 describe('edge daemon: two daemons over loopback', () => {
   it('delivers every phrase in order, both directions, through a seeded lossy emulator', async () => {

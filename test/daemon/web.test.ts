@@ -14,6 +14,7 @@ import { WebClientServer } from '../../src/daemon/web/server.ts';
 import { IntegerResampler } from '../../src/daemon/web/stream-resampler.ts';
 import { WebEndpoint } from '../../src/daemon/web/web-endpoint.ts';
 import { serveLocalClients } from '../e2e/harness.ts';
+import { until as waitUntil } from '../fixtures/wait.ts';
 
 function sine(freqHz: number, rateHz: number, n: number, amp = 0.5): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * freqHz * i) / rateHz));
@@ -187,13 +188,7 @@ function openClient(url: string): Promise<{ ws: WebSocket; messages: unknown[]; 
   });
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, ms = 5000) => waitUntil(cond, ms, 10);
 
 describe('WebClientServer (WebSocket PCM, no browser)', () => {
   it('serves the page and the bundle, and carries PCM and events', async () => {

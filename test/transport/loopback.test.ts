@@ -3,6 +3,7 @@ import type { Frame } from '../../src/codec/frame/index.ts';
 import { TransportError } from '../../src/core/errors.ts';
 import { connectLink, LinkSession, listenLink } from '../../src/transport/index.ts';
 import { startRelay } from '../../src/transport/relay.ts';
+import { until } from '../fixtures/wait.ts';
 
 const f = (seq: number, payload: Frame['payload']): Frame => ({ version: 1, sessionId: 555, seq, time: seq, payload });
 
@@ -168,10 +169,3 @@ describe('live link with a pre-shared key (stcts send/receive --psk-file)', () =
   });
 });
 
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
