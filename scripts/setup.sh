@@ -15,6 +15,11 @@ PACKAGES=(
   chromium
   libssl-dev libuv1-dev libsrtp2-dev libabsl-dev libusrsctp-dev libflatbuffers-dev flatbuffers-compiler
   python3-venv
+  # TLS test certificate (test/daemon/tls.test.ts), issue #19.
+  openssl
+  # Real thin links (issues #14-#18): KISS TNC soft modem, FreeDV modems, PTT, pty emulators,
+  # ALSA audio I/O, the recognizer-adaptation tools, and the shore gateway's message engine.
+  direwolf libcodec2-dev libhamlib-utils socat alsa-utils sphinxtrain nats-server
 )
 
 missing=()
