@@ -17,15 +17,23 @@
 # Skips everything when that binary exists and runs. Prints the binary path on the last line.
 #
 # Needs the Debian packages listed in scripts/setup.sh (MEDIASOUP_BUILD_PACKAGES).
-# Env: MEDIASOUP_BUILD_JOBS (default: nproc), STCTS_MEDIASOUP_FORCE=1 (rebuild).
+# Env: MEDIASOUP_BUILD_JOBS (default: nproc), STCTS_MEDIASOUP_FORCE=1 (rebuild), STCTS_SKIP_MEDIASOUP=1
+# (skip: exit 0 without a worker). Exits non-zero when mediasoup is not installed or the build fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
 MS_DIR="$ROOT/node_modules/mediasoup"
-if [ ! -f "$MS_DIR/package.json" ]; then
-  echo "build-mediasoup: node_modules/mediasoup is not installed (optional dependency); nothing to build" >&2
+if [ "${STCTS_SKIP_MEDIASOUP:-0}" = "1" ]; then
+  echo "build-mediasoup: STCTS_SKIP_MEDIASOUP=1: not building the worker (the browser client then uses WebSocket PCM)"
   exit 0
+fi
+if [ ! -f "$MS_DIR/package.json" ]; then
+  # npm drops an optional dependency whose install script failed and still exits 0 (issue #19).
+  echo "build-mediasoup: ERROR node_modules/mediasoup is missing: npm dropped the optional package (its install" >&2
+  echo "  script failed, typically trying to download its worker). Fix: run bash scripts/setup.sh (it sets" >&2
+  echo "  MEDIASOUP_WORKER_BIN for npm ci), or set STCTS_SKIP_MEDIASOUP=1 to do without WebRTC." >&2
+  exit 1
 fi
 VERSION="$(node -p "require('$MS_DIR/package.json').version")"
 if [ -z "${MEDIASOUP_WORKER_BIN:-}" ] && [ -x "$MS_DIR/worker/out/Release/mediasoup-worker" ]; then
