@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { parseConfig, startDaemon, WavLoopEndpoint } from '../../src/daemon/index.ts';
 import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
+import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, TEXT_MODEL } from '../fixtures/components.ts';
 
-const available = existsSync('models/text-lm.bin') && existsSync('native/pocketsphinx/build/Release/stcts_pocketsphinx.node') && existsSync('/usr/bin/text2wave');
 
-describe.skipIf(!available)('edge daemon with the real engines (pocketsphinx, LM text coder, TTS)', () => {
+describeWith('edge daemon with the real engines (pocketsphinx, LM text coder, TTS)', [TEXT_MODEL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, FESTIVAL], () => {
   it('speech said at one daemon is recognized, sent over the 300 bit/s lossy link and spoken at the other', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stcts-daemon-e2e-'));
     writeFileSync(join(dir, 's.txt'), 'The wind is from the north west at twenty knots.\n');

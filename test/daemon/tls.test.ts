@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,8 @@ import { errorCodeOf } from '../fixtures/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { parseConfig, startDaemon, type Daemon } from '../../src/daemon/index.ts';
 import { FakeAsr, FakeTts } from './fakes.ts';
+import { describeWith, OPENSSL } from '../fixtures/components.ts';
 
-const HAVE_OPENSSL = existsSync('/usr/bin/openssl');
 const dir = mkdtempSync(join(tmpdir(), 'stcts-tls-'));
 
 /** A self-signed certificate for 127.0.0.1 (and its key) in `dir` under `name`. */
@@ -31,7 +31,7 @@ afterAll(async () => {
   for (const d of running) await d.close();
 });
 
-describe.skipIf(!HAVE_OPENSSL)('daemon HTTPS (http.tls; needs openssl to make a test certificate)', () => {
+describeWith('daemon HTTPS (http.tls; openssl makes the test certificate)', [OPENSSL], () => {
   it('refuses missing, non-PEM and mismatched certificate/key files with typed errors', () => {
     const a = selfSigned('a');
     const b = selfSigned('b');

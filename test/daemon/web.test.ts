@@ -15,6 +15,7 @@ import { IntegerResampler } from '../../src/daemon/web/stream-resampler.ts';
 import { WebEndpoint } from '../../src/daemon/web/web-endpoint.ts';
 import { serveLocalClients } from '../e2e/harness.ts';
 import { until as waitUntil } from '../fixtures/wait.ts';
+import { describeWith, mediasoupWorker, REQUIRE_WEBRTC, required } from '../fixtures/components.ts';
 
 function sine(freqHz: number, rateHz: number, n: number, amp = 0.5): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * freqHz * i) / rateHz));
@@ -241,16 +242,8 @@ describe('WebClientServer (WebSocket PCM, no browser)', () => {
   });
 });
 
-function workerBuilt(): boolean {
-  try {
-    locateMediasoupWorker();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!workerBuilt())('WebClientServer with mediasoup (needs the worker: scripts/build-mediasoup.sh)', () => {
+// Required under STCTS_E2E_REQUIRE_WEBRTC=1 too (issue #19: it used to skip regardless).
+describeWith('WebClientServer with mediasoup', [required(mediasoupWorker(), REQUIRE_WEBRTC)], () => {
   it('offers WebRTC transports, and ends the calls when the worker dies', async () => {
     const local = new WebClientServer(new RecordingHost(), { log: silentLogger });
     const srv = await serveLocalClients(local);

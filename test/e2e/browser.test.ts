@@ -2,29 +2,23 @@
  * The browser client end to end in headless Chromium (issue #8). The fake microphone plays Festival
  * speech; what reaches the daemon side, and what the page plays back, is recognized by pocketsphinx.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { WebClientServer } from '../../src/daemon/web/index.ts';
-import { locateMediasoupWorker } from '../../src/daemon/web/mediasoup-loader.ts';
-import { decodeRecording, EchoHost, festivalSpeech, fractionFound, HAVE_CHROMIUM, HAVE_POCKETSPHINX, HAVE_TEXT2WAVE, launchChromium, recognizeWords, serveLocalClients, writeWavFile } from './harness.ts';
+import { decodeRecording, EchoHost, festivalSpeech, fractionFound, launchChromium, recognizeWords, serveLocalClients, writeWavFile } from './harness.ts';
+import { CHROMIUM, describeWith, FESTIVAL, mediasoupWorker, needs, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, REQUIRE_WEBRTC, required } from '../fixtures/components.ts';
 
 const SENTENCE = 'the weather is good and the ship will arrive tomorrow morning';
 const WORDS = SENTENCE.toUpperCase().split(' ');
 
-function mediasoupBuilt(): boolean {
-  try {
-    locateMediasoupWorker();
-    return true;
-  } catch {
-    return false;
-  }
-}
+/**
+ * Under STCTS_REQUIRE_ALL=1 (CI) or STCTS_E2E_REQUIRE_WEBRTC=1 every component here is required: a
+ * missing browser, recognizer or mediasoup worker is a failing test naming it, never a skipped file.
+ */
+const BROWSER = [CHROMIUM, FESTIVAL, POCKETSPHINX_MODEL, POCKETSPHINX_ADDON].map((c) => required(c, REQUIRE_WEBRTC));
+const WORKER = required(mediasoupWorker(), REQUIRE_WEBRTC);
 
-const CAN_RUN = HAVE_CHROMIUM && HAVE_TEXT2WAVE && HAVE_POCKETSPHINX;
-/** CI sets this so that a missing mediasoup worker fails the WebRTC tests instead of skipping them. */
-const REQUIRE_WEBRTC = process.env['STCTS_E2E_REQUIRE_WEBRTC'] === '1';
-
-describe.skipIf(!CAN_RUN)('browser client, one page against an echoing core (needs chromium, festival, pocketsphinx)', () => {
+describeWith('browser client, one page against an echoing core', BROWSER, () => {
   let micWav = '';
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   beforeAll(async () => {
@@ -69,7 +63,7 @@ describe.skipIf(!CAN_RUN)('browser client, one page against an echoing core (nee
     expect(fractionFound(WORDS, played)).toBeGreaterThanOrEqual(0.6);
   }, 120_000);
 
-  it.skipIf(!mediasoupBuilt() && !REQUIRE_WEBRTC)('WebRTC through mediasoup: the daemon hears the words and the page plays the echo', async () => {
+  if (needs(WORKER)) it('WebRTC through mediasoup: the daemon hears the words and the page plays the echo', async () => {
     const r = await roundTrip('webrtc');
     expect(r.errors).toEqual([]);
     expect(r.used).toBe('webrtc');
@@ -83,10 +77,11 @@ describe.skipIf(!CAN_RUN)('browser client, one page against an echoing core (nee
 
 const PSK = 'e2e-test-psk-0123456789abcdef';
 
-describe.skipIf(!CAN_RUN)('browser client, two daemons linked through the link emulator (needs chromium, festival, pocketsphinx, HTS)', () => {
+describeWith('browser client, two daemons linked through the link emulator', BROWSER, () => {
   it('page A talks, page B plays the resynthesized speech, and the recognizer finds most words', async () => {
     const { parseConfig, startDaemon } = await import('../../src/daemon/index.ts');
-    const viaWebRtc = mediasoupBuilt();
+    // Without the worker (allowed only locally) both pages fall back to WebSocket PCM.
+    const viaWebRtc = WORKER.available;
     if (REQUIRE_WEBRTC) expect(viaWebRtc, 'mediasoup worker not built: run bash scripts/build-mediasoup.sh').toBe(true);
     const emulator = 'emulator: { bits_per_second: 2400, loss: 0.05, burst: 2, delay_ms: 300, jitter_ms: 50, seed: 11 }';
     const conf = (node: string, extra: string) =>

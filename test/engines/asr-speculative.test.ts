@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeWav, resample, toPcm16k } from '../../src/audio/index.ts';
 import { PocketsphinxEngine, defaultPocketsphinxOptions } from '../../src/engines/asr/pocketsphinx.ts';
 import type { AsrResult } from '../../src/engines/asr/types.ts';
+import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL } from '../fixtures/components.ts';
 
-const HAVE = existsSync('/usr/bin/text2wave') && existsSync('/usr/share/pocketsphinx/model/en-us/en-us');
 
 function speech(text: string): Int16Array {
   const dir = mkdtempSync(join(tmpdir(), 'stcts-spec-'));
@@ -41,7 +41,7 @@ async function run(pcm: Int16Array, speculative: boolean): Promise<{ results: As
   return { results, decodeStartsMs };
 }
 
-describe.skipIf(!HAVE)('pocketsphinx speculative end-of-phrase decoding (needs festival, pocketsphinx-en-us)', () => {
+describeWith('pocketsphinx speculative end-of-phrase decoding', [FESTIVAL, POCKETSPHINX_MODEL, POCKETSPHINX_ADDON], () => {
   it('gives the same results, with each decode started before the VAD confirms the phrase end', async () => {
     const a = speech('THE SHIP IS READY');
     const b = speech('WE SAIL AT NOON');

@@ -10,6 +10,7 @@ import {
   fetchModel, loadManifest, modelCacheDir, resolveModel, TOFU_FILE, validateManifest, verifyModels,
   type ModelManifest,
 } from '../../src/engines/models/index.ts';
+import { errorCodeOf } from '../fixtures/errors.ts';
 
 /** Deterministic pseudo-random bytes (seeded LCG). */
 function bytes(n: number, seed: number): Uint8Array {
@@ -101,12 +102,7 @@ describe('manifest', () => {
     it(`rejects: ${what}`, () => {
       const m = structuredClone(good);
       mutate(m);
-      expect(() => validateManifest(m)).toThrow(ModelError);
-      try {
-        validateManifest(m);
-      } catch (err) {
-        expect((err as ModelError).code).toBe('bad_manifest');
-      }
+      expect(errorCodeOf(() => validateManifest(m), ModelError)).toBe('bad_manifest');
     });
   }
   it('unreadable or non-JSON manifest files are bad_manifest', () => {

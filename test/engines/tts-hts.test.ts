@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createTtsEngine } from '../../src/engines/tts/registry.ts';
 import { ttsConformance } from './tts.conformance.ts';
 import { realFft } from '../../src/audio/spectrum/index.ts';
+import { describeWith, HTS_ADDON, HTS_VOICE, program } from '../fixtures/components.ts';
 
-const HAVE_HTS = existsSync('/usr/bin/festival') && existsSync('/usr/share/festival/voices/us/cmu_us_slt_arctic_hts') && existsSync(new URL('../../native/htsengine/build/Release/stcts_htsengine.node', import.meta.url));
 
-describe.skipIf(!HAVE_HTS)('HTS TTS engine (needs festival, festvox-us-slt-hts and the built addon)', () => {
+describeWith('HTS TTS engine', [program('festival'), HTS_VOICE, HTS_ADDON], () => {
   ttsConformance(() => createTtsEngine('hts'), { f0Contour: true, wordDurations: true, medianToleranceSt: 1 });
 
   it('the all-pass constant moves the spectral centroid', async () => {

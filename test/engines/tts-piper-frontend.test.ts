@@ -5,6 +5,8 @@ import {
   CmuLexicon, DEFAULT_CMUDICT_PATH, letterToSound, numberToWords, parsePiperVoiceConfig, phonemesToIds, phonemizeText,
 } from '../../src/engines/tts/piper/index.ts';
 import { FIXTURE_SYMBOLS, fixtureVoiceConfig } from './tts-piper/fixtures.ts';
+import { CMUDICT, needs } from '../fixtures/components.ts';
+import { errorCodeOf } from '../fixtures/errors.ts';
 
 const TINY_DICT = ['the DH AH', 'the(2) DH IY', 'radio R EY D IY OW', 'water W AO T ER', 'return R IH T ER N', 'channel CH AE N AH L',
   'sixteen S IH K S T IY N', 'twelve T W EH L V', 'twenty T W EH N T IY', 'one W AH N', 'point P OY N T', 'five F AY V',
@@ -48,7 +50,7 @@ describe('Piper front end: text → IPA', () => {
     expect(phonemizeText('\\ "', tiny).map((w) => w.phonemes)).toEqual(['', '']);
   });
 
-  it.skipIf(!existsSync(DEFAULT_CMUDICT_PATH))('reads the Debian pocketsphinx CMUdict', () => {
+  if (needs({ ...CMUDICT, available: existsSync(DEFAULT_CMUDICT_PATH) })) it('reads the Debian pocketsphinx CMUdict', () => {
     const lex = CmuLexicon.load();
     expect(lex.size).toBeGreaterThan(100_000);
     expect(phonemizeText('the radio is on channel sixteen', lex).map((w) => w.phonemes).join(' ')).toBe('ðə ɹˈeɪdioʊ ɪz ˈɑːn tʃˈænəl sɪkstˈiːn');
@@ -76,8 +78,7 @@ describe('Piper front end: IPA → ids', () => {
     const cfg = fixtureVoiceConfig();
     const noPad = { ...cfg, phoneme_id_map: { '^': [1], '$': [2] } };
     for (const bad of ['{', JSON.stringify(noPad), JSON.stringify({ ...cfg, audio: {} })]) {
-      expect(() => parsePiperVoiceConfig(bad)).toThrow(ModelError);
-      try { parsePiperVoiceConfig(bad); } catch (e) { expect((e as ModelError).code).toBe('bad_model'); }
+      expect(errorCodeOf(() => parsePiperVoiceConfig(bad), ModelError)).toBe('bad_model');
     }
     const ok = parsePiperVoiceConfig(JSON.stringify(cfg));
     expect([ok.sampleRateHz, ok.noiseScale, ok.lengthScale, ok.noiseW]).toEqual([22050, 0.667, 1, 0.8]);

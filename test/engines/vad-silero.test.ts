@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { toPcm16k } from '../../src/audio/resample.ts';
 import { EnergyVad } from '../../src/audio/vad.ts';
 import { createVad } from '../../src/engines/vad/index.ts';
-import { festivalSpeech, HAVE_TEXT2WAVE } from './asr.conformance.ts';
+import { festivalSpeech } from './asr.conformance.ts';
+import { describeWith, FESTIVAL } from '../fixtures/components.ts';
 
 describe('VAD registry', () => {
   it('energy id gives the dependency-free energy VAD', async () => {
@@ -10,7 +11,7 @@ describe('VAD registry', () => {
   });
 });
 
-describe.skipIf(!HAVE_TEXT2WAVE)('Silero VAD (needs festival for a speech fixture)', () => {
+describeWith('Silero VAD (festival makes the speech fixture)', [FESTIVAL], () => {
   it('finds two phrases separated by one second of silence, none in silence', async () => {
     const speech = toPcm16k(festivalSpeech('THE SHIP IS READY TO LEAVE THE HARBOUR'));
     const gap = new Int16Array(16000);

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createAsrEngine } from '../../src/engines/asr/registry.ts';
 import { createTtsEngine } from '../../src/engines/tts/registry.ts';
 import { simulateLiveCall } from '../../src/pipeline/live-sim.ts';
-import { festivalSpeech, HAVE_TEXT2WAVE } from '../engines/asr.conformance.ts';
+import { festivalSpeech } from '../engines/asr.conformance.ts';
+import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, TEXT_MODEL } from '../fixtures/components.ts';
 
-const HAVE = HAVE_TEXT2WAVE && existsSync('/usr/share/pocketsphinx/model/en-us/en-us') && existsSync('models/text-lm.bin');
 
-describe.skipIf(!HAVE)('live call simulation (needs festival, pocketsphinx-en-us and the text model from setup)', () => {
+describeWith('live call simulation', [FESTIVAL, POCKETSPHINX_MODEL, POCKETSPHINX_ADDON, TEXT_MODEL], () => {
   it('plays speech into the live sender at real time and delivers every phrase through a lossy 300 bit/s link', async () => {
     const utts = [festivalSpeech('THE WEATHER IS FINE TODAY'), festivalSpeech('THE SHIP IS READY TO SAIL')].map((audio) => ({ audio }));
     const asr = await createAsrEngine('pocketsphinx', { vadId: 'energy' });

@@ -40,8 +40,8 @@ describe('live link through a 300 bit/s lossy pipe (seeded, virtual time)', () =
   it('a 2-minute outage: the call resumes by itself, what was said arrives late, not lost', () => {
     const r = simulateLink(call, { bitsPerSecond: 300, lossRate: 0.02, delayMs: 600, outages: [{ startMs: 200_000, durationMs: 120_000 }], seed: 5 });
     expectAllText(r);
-    expect(r.recoverySeconds).toBeDefined();
-    // The sender probes at least every maxRtoMs (8 s): recovery within about that.
+    // The sender probes at least every maxRtoMs (8 s): recovery within about that (undefined = never recovered).
+    expect(r.recoverySeconds).toBeGreaterThanOrEqual(0);
     expect(r.recoverySeconds!).toBeLessThan(12);
     expect(r.backlogClearedSeconds!).toBeLessThan(120);
   });

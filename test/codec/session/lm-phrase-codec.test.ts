@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LmPhraseCodec, checkTextModel, type InbandProsodyCoder } from '../../../src/codec/session/index.ts';
-import { DEFAULT_TEXT_MODEL_PATH, loadTextModel } from '../../../src/codec/text/index.ts';
+import { loadTextModel } from '../../../src/codec/text/index.ts';
 import { DecodeError } from '../../../src/core/errors.ts';
+import { describeWith, TEXT_MODEL } from '../../fixtures/components.ts';
+import { errorCodeOf } from '../../fixtures/errors.ts';
 
 /** A toy in-band prosody coder: one signed value in [-8, 7] as 4 raw bits. */
 const toyProsody: InbandProsodyCoder<number> = {
@@ -10,7 +11,7 @@ const toyProsody: InbandProsodyCoder<number> = {
   decode: (dec) => dec.decodeBits(4) - 8,
 };
 
-describe.skipIf(!existsSync(DEFAULT_TEXT_MODEL_PATH))('LmPhraseCodec (needs models/text-lm.bin from scripts/build-models.mjs)', () => {
+describeWith('LmPhraseCodec with the real text model', [TEXT_MODEL], () => {
   it('round-trips text and in-band prosody across a session, and accounts bits per channel', async () => {
     const model = await loadTextModel();
     const tx = new LmPhraseCodec(model, toyProsody);
@@ -35,11 +36,9 @@ describe.skipIf(!existsSync(DEFAULT_TEXT_MODEL_PATH))('LmPhraseCodec (needs mode
 
   it('refuses a stream coded with another model', async () => {
     const model = await loadTextModel();
-    expect(() => checkTextModel(model, model.id, (model.hash + 1) >>> 0)).toThrowError(DecodeError);
-    try {
-      checkTextModel(model, 'other-model', model.hash);
-    } catch (err) {
-      expect((err as DecodeError).code).toBe('model_mismatch');
-    }
+    // By hash and by id: each must throw DecodeError model_mismatch (undefined = accepted).
+    expect(errorCodeOf(() => checkTextModel(model, model.id, (model.hash + 1) >>> 0), DecodeError)).toBe('model_mismatch');
+    expect(errorCodeOf(() => checkTextModel(model, 'other-model', model.hash), DecodeError)).toBe('model_mismatch');
+    expect(errorCodeOf(() => checkTextModel(model, model.id, model.hash), DecodeError)).toBeUndefined();
   });
 });

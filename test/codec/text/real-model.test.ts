@@ -7,12 +7,15 @@ import fc from 'fast-check';
 import { DEFAULT_TEXT_MODEL_PATH, TextCodingSession, decodeTextSegment, encodeTextSegment, loadTextModel, type TextModel } from '../../../src/codec/text/index.ts';
 import { DecodeError } from '../../../src/core/errors.ts';
 import { tinyModel } from './tiny-model.ts';
+import { describeWith, POCKETSPHINX_MODEL } from '../../fixtures/components.ts';
 
 const DEBIAN_LM = '/usr/share/pocketsphinx/model/en-us/en-us.lm.bin';
-const available = existsSync(DEFAULT_TEXT_MODEL_PATH) || existsSync(DEBIAN_LM);
 const SENTENCES = readFileSync(fileURLToPath(new URL('./fixtures/unseen-sentences.txt', import.meta.url)), 'utf8').trim().split('\n');
 
-describe.skipIf(!available)('text coder with the pocketsphinx en-us model (needs Debian pocketsphinx-en-us)', () => {
+// The model is built here from the Debian LM when models/text-lm.bin is missing.
+const SOURCE = { ...POCKETSPHINX_MODEL, available: existsSync(DEFAULT_TEXT_MODEL_PATH) || existsSync(DEBIAN_LM) };
+
+describeWith('text coder with the pocketsphinx en-us model', [SOURCE], () => {
   let model: TextModel;
   beforeAll(async () => {
     if (!existsSync(DEFAULT_TEXT_MODEL_PATH)) {
