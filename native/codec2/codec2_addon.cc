@@ -21,6 +21,7 @@ struct RxFrame {
   float snrDb;
   int sync;
   int rxStatus;
+  double endSample;  // stream position (samples pushed since open/reset) just after the frame
 };
 
 enum class JobKind { ModulateData, DemodulateData, ModulateSpeech, DemodulateSpeech };
@@ -190,6 +191,7 @@ class Modem : public Napi::ObjectWrap<Modem> {
     }
     if (!Usable(env)) return env.Undefined();
     rxbuf_.clear();
+    consumed_ = 0;
     if (mode_ != FREEDV_MODE_FSK_LDPC && mode_ != FREEDV_MODE_1600) freedv_set_sync(f_, FREEDV_SYNC_UNSYNC);
     return env.Undefined();
   }
@@ -210,6 +212,7 @@ class Modem : public Napi::ObjectWrap<Modem> {
   std::string codename_;
   struct freedv* f_ = nullptr;
   std::vector<int16_t> rxbuf_;  // received samples not yet consumed (fewer than freedv_nin)
+  double consumed_ = 0;         // samples handed to the demodulator so far
   bool busy_ = false, closeRequested_ = false;
 };
 
@@ -241,6 +244,7 @@ class Worker : public Napi::AsyncWorker {
       fr.Set("snrDb", job_.rx[i].snrDb);
       fr.Set("sync", job_.rx[i].sync);
       fr.Set("rxStatus", job_.rx[i].rxStatus);
+      fr.Set("endSample", job_.rx[i].endSample);
       frames.Set(i, fr);
     }
     o.Set("frames", frames);
@@ -292,12 +296,13 @@ void Modem::Run(Job& j) {
         if (rxbuf_.size() - pos < nin) break;
         int n = freedv_rawdatarx(f, bytes.data(), rxbuf_.data() + pos);
         pos += nin;
+        consumed_ += (double)nin;
         j.modemFrames++;
         int sync = 0;
         float snr = 0;
         freedv_get_modem_stats(f, &sync, &snr);
         if (freedv_get_sync(f)) j.syncFrames++;
-        if (n > 0) j.rx.push_back({std::vector<uint8_t>(bytes.begin(), bytes.begin() + std::min((size_t)n, bpf)), snr, sync, freedv_get_rx_status(f)});
+        if (n > 0) j.rx.push_back({std::vector<uint8_t>(bytes.begin(), bytes.begin() + std::min((size_t)n, bpf)), snr, sync, freedv_get_rx_status(f), consumed_});
       }
       rxbuf_.erase(rxbuf_.begin(), rxbuf_.begin() + pos);
       return;
@@ -323,6 +328,7 @@ void Modem::Run(Job& j) {
         if (rxbuf_.size() - pos < nin) break;
         int n = freedv_rx(f, speech.data(), rxbuf_.data() + pos);
         pos += nin;
+        consumed_ += (double)nin;
         j.modemFrames++;
         if (freedv_get_sync(f)) j.syncFrames++;
         if (n > 0) j.out.insert(j.out.end(), speech.begin(), speech.begin() + n);
