@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   demo: () => import('./demo.ts'),
   daemon: () => import('./daemon.ts'),
   models: () => import('./models.ts'),
+  message: () => import('./message.ts'),
 };
 
 async function loadCommand(name: string): Promise<CliCommand | undefined> {
