@@ -38,17 +38,20 @@ const checkNibble = (value: number, what: string): void => {
   if (!Number.isInteger(value) || value < 0 || value > 15) throw new EncodeError('invalid_value', `KISS ${what} must be an integer 0–15, got ${value}`);
 };
 
-/** One escaped KISS frame, FEND to FEND. */
+/**
+ * One escaped KISS frame, FEND to FEND. The type byte is escaped like the data (as direwolf does):
+ * port 12 data is 0xC0 and port 13 command 11 is 0xDB.
+ */
 export function encodeKissFrame(frame: KissFrame): Uint8Array {
   checkNibble(frame.port, 'port');
   checkNibble(frame.command, 'command');
-  let escapes = 0;
+  const type = (frame.port << 4) | frame.command;
+  let escapes = type === FEND || type === FESC ? 1 : 0;
   for (const b of frame.data) if (b === FEND || b === FESC) escapes++;
   const out = new Uint8Array(frame.data.length + escapes + 3);
   out[0] = FEND;
-  out[1] = (frame.port << 4) | frame.command;
-  let j = 2;
-  for (const b of frame.data) {
+  let j = 1;
+  const put = (b: number): void => {
     if (b === FEND) {
       out[j++] = FESC;
       out[j++] = TFEND;
@@ -56,7 +59,9 @@ export function encodeKissFrame(frame: KissFrame): Uint8Array {
       out[j++] = FESC;
       out[j++] = TFESC;
     } else out[j++] = b;
-  }
+  };
+  put(type);
+  for (const b of frame.data) put(b);
   out[j] = FEND;
   return out;
 }
