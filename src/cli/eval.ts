@@ -16,11 +16,15 @@ export const command: CliCommand = {
                   [--speaker-encoder ID] [--model-dir DIR] [--limit N]
 
 Runs every utterance through encode → bytes → decode (one session per speaker, in corpus order) and
-measures every bit on the wire, sender and round-trip WER (pocketsphinx, against the reference),
-F0 fidelity after word-timing alignment, speaker identification, speed and memory; the same metrics
-for the baselines. DIR: transcripts.tsv + <id>.wav, or the LibriSpeech layout.
-  --asr ID        sender ASR engine (default pocketsphinx); also scores the round trip unless --score-asr
-  --score-asr ID  ASR engine that transcribes the decoded audio (keep it fixed to compare runs)
+measures every bit on the wire, sender and round-trip WER (against the reference), F0 fidelity after
+word-timing alignment, word and pause timing measured on the decoded audio, speaker identification,
+speed and memory; the same metrics for the baselines. Round-trip WER and timing are judged by an
+independent recognizer configuration (pocketsphinx, same acoustic model and dictionary, a unigram LM
+instead of the sender's 3-gram LM: models/judge-unigram.lm from scripts/build-models.mjs); the sender's
+own recognizer gives roundTrip.werSameRecognizer besides. DIR: transcripts.tsv + <id>.wav, or the LibriSpeech layout.
+  --asr ID        sender ASR engine (default pocketsphinx)
+  --score-asr ID  ASR engine that judges the decoded audio instead of the independent pocketsphinx judge
+                  (keep it fixed to compare runs; the sender's own id gives the same-recognizer figure)
   --tts ID        receiver TTS engine (default auto)
   --speaker-encoder ID  neural speaker encoder for the sender's speaker channel (default none): adds its
                   ≤ 64-byte embedding to each profile (counted in the speaker bitrate; no TTS renders it)
@@ -76,11 +80,13 @@ for the baselines. DIR: transcripts.tsv + <id>.wav, or the LibriSpeech layout.
     const b = result.bitrate;
     const lines = [
       `stcts ${result.mode}: ${b.totalBps.toFixed(1)} bit/s on the wire (sustained ${b.sustainedBps.toFixed(1)}; text ${b.textBps.toFixed(1)}, prosody ${b.prosodyBps.toFixed(1)}, speaker ${b.speakerBps.toFixed(1)}, overhead ${b.overheadBps.toFixed(1)})`,
-      `  WER: sender ${result.asr.senderWer.toFixed(3)}, round trip ${result.roundTrip.wer.toFixed(3)} (vs sender text ${result.roundTrip.werVsSender.toFixed(3)})`,
+      `  WER: sender ${result.asr.senderWer.toFixed(3)}; round trip ${result.roundTrip.wer.toFixed(3)} by the judge (judge on the originals ${result.asr.judgeWerOnOriginal.toFixed(3)}; vs sender text ${result.roundTrip.werVsSender.toFixed(3)}), ${result.roundTrip.werSameRecognizer.toFixed(3)} by the sender's own recognizer`,
+      `  judge: ${result.roundTrip.judge}`,
+      `  timing on the decoded audio: word-duration corr ${result.prosody.wordDurationCorr.toFixed(3)}, pause corr ${result.prosody.pauseCorr.toFixed(3)} (${result.prosody.timingMatchedWords}/${result.prosody.timingOriginalWords} words); from the TTS plan: ${result.prosody.planWordDurationCorr.toFixed(3)}, ${result.prosody.planPauseCorr.toFixed(3)}`,
       `  F0 corr ${result.prosody.f0Corr.toFixed(3)}, RMSE ${result.prosody.f0RmseSemitones.toFixed(2)} st; speaker-ID ${result.speaker.idAccuracy.toFixed(2)}, median-F0 error ${result.speaker.medianF0ErrorSemitones.toFixed(2)} st`,
       `  speed: encode RTF ${result.speed.encodeRtf.toFixed(3)}, decode RTF ${result.speed.decodeRtf.toFixed(3)}, peak RSS ${result.speed.peakRssMb.toFixed(0)} MB`,
-      ...(result.textOnly ? [`  text-only baseline: F0 corr ${result.textOnly.f0Corr.toFixed(3)}, speaker-ID ${result.textOnly.idAccuracy.toFixed(2)}, median-F0 error ${result.textOnly.medianF0ErrorSemitones.toFixed(2)} st, WER ${result.textOnly.roundTripWer.toFixed(3)}`] : []),
-      ...result.baselines.map((x) => (x.skipped ? `  ${x.name}: skipped (${x.skipped})` : `  ${x.name}: ${x.bps.toFixed(0)} bit/s, WER ${x.wer.toFixed(3)}, speaker-ID ${x.speakerIdAccuracy?.toFixed(2)}`)),
+      ...(result.textOnly ? [`  text-only baseline: F0 corr ${result.textOnly.f0Corr.toFixed(3)}, speaker-ID ${result.textOnly.idAccuracy.toFixed(2)}, median-F0 error ${result.textOnly.medianF0ErrorSemitones.toFixed(2)} st, WER ${result.textOnly.roundTripWer.toFixed(3)} (sender's recognizer ${result.textOnly.roundTripWerSameRecognizer.toFixed(3)})`] : []),
+      ...result.baselines.map((x) => (x.skipped ? `  ${x.name}: skipped (${x.skipped})` : `  ${x.name}: ${x.bps.toFixed(0)} bit/s, WER ${x.wer.toFixed(3)} (sender's recognizer ${x.werSameRecognizer?.toFixed(3)}), timing corr ${x.wordDurationCorr?.toFixed(3)} / pauses ${x.pauseCorr?.toFixed(3)}, speaker-ID ${x.speakerIdAccuracy?.toFixed(2)}`)),
       ...(result.sweep ?? []).map((s) => `  sweep ${s.mode}: ${s.totalBps.toFixed(1)} bit/s (sustained ${s.sustainedBps.toFixed(1)}, prosody ${s.prosodyBps.toFixed(1)}), F0 corr ${s.f0Corr.toFixed(3)}, WER ${s.roundTripWer.toFixed(3)}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');

@@ -15,7 +15,7 @@ export function bitrateWerSvg(points: Array<{ name: string; bps: number; wer: nu
   }
   for (let w = 0; w <= 1.2001; w += 0.2) parts.push(`<line x1="${L}" y1="${Y(w)}" x2="${W - R}" y2="${Y(w)}" stroke="#eee"/>`, `<text x="${L - 6}" y="${Y(w) + 4}" text-anchor="end">${w.toFixed(1)}</text>`);
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">bits per second on the wire (log scale)</text>`);
-  parts.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})">round-trip WER (pocketsphinx)</text>`);
+  parts.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})">round-trip WER (independent judge)</text>`);
   for (const p of points) {
     const color = p.ours ? '#c0392b' : '#2c3e50';
     parts.push(`<circle cx="${X(p.bps)}" cy="${Y(p.wer)}" r="5" fill="${color}"/>`, `<text x="${X(p.bps) + 8}" y="${Y(p.wer) - 6}" fill="${color}">${escapeXml(p.name)}</text>`);
@@ -67,21 +67,27 @@ export function markdownReport(r: EvalResult, plots: { bitrateWer: string; f0?: 
     '',
     `Command: \`${r.environment.command}\` (${r.environment.date}, Node ${r.environment.node}, ${r.environment.cpus} CPUs)`,
     '',
-    '| system | bit/s on the wire | round-trip WER | speaker-ID | encode RTF | decode RTF |',
-    '|---|---:|---:|---:|---:|---:|',
-    `| **stcts ${r.mode}** | **${fmt(b.totalBps, 1)}** (sustained ${fmt(b.sustainedBps, 1)}) | **${fmt(r.roundTrip.wer)}** | ${fmt(r.speaker.idAccuracy)} | ${fmt(r.speed.encodeRtf)} | ${fmt(r.speed.decodeRtf)} |`,
-    ...r.baselines.map((x) => (x.skipped ? `| ${x.name} | skipped: ${x.skipped} | | | | |` : `| ${x.name} | ${fmt(x.bps, 0)} | ${fmt(x.wer)} | ${fmt(x.speakerIdAccuracy)} | ${fmt(x.encodeRtf, 3)} | ${fmt(x.decodeRtf, 3)} |`)),
-    `| original audio (sender ASR) | 256000 | ${fmt(r.asr.senderWer)} | | | |`,
+    "| system | bit/s on the wire | round-trip WER (judge) | WER (sender's recognizer) | word-duration corr | pause corr | speaker-ID | encode RTF | decode RTF |",
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| **stcts ${r.mode}** | **${fmt(b.totalBps, 1)}** (sustained ${fmt(b.sustainedBps, 1)}) | **${fmt(r.roundTrip.wer)}** | ${fmt(r.roundTrip.werSameRecognizer)} | ${fmt(r.prosody.wordDurationCorr)} | ${fmt(r.prosody.pauseCorr)} | ${fmt(r.speaker.idAccuracy)} | ${fmt(r.speed.encodeRtf)} | ${fmt(r.speed.decodeRtf)} |`,
+    ...r.baselines.map((x) =>
+      x.skipped
+        ? `| ${x.name} | skipped: ${x.skipped} | | | | | | | |`
+        : `| ${x.name} | ${fmt(x.bps, 0)} | ${fmt(x.wer)} | ${fmt(x.werSameRecognizer)} | ${fmt(x.wordDurationCorr)} | ${fmt(x.pauseCorr)} | ${fmt(x.speakerIdAccuracy)} | ${fmt(x.encodeRtf, 3)} | ${fmt(x.decodeRtf, 3)} |`,
+    ),
+    `| original audio | 256000 | ${fmt(r.asr.judgeWerOnOriginal)} | ${fmt(r.asr.senderWer)} | | | | | |`,
+    '',
+    `Judge: ${r.roundTrip.judge}. "WER (sender's recognizer)" re-recognizes with the sender's own instance and configuration, which shares its language model and errors (flattering to stcts). Timing correlations are measured on the decoded audio: the judge's word times there against its word times in the original, over the words found in both (${r.prosody.timingMatchedWords} of ${r.prosody.timingOriginalWords} for stcts).`,
     '',
     `Bitrate split: text ${fmt(b.textBps, 1)}, prosody ${fmt(b.prosodyBps, 1)}, speaker ${fmt(b.speakerBps, 1)}, overhead ${fmt(b.overheadBps, 1)} bit/s.`,
     `Round-trip WER vs the sender's own text: ${fmt(r.roundTrip.werVsSender)}.`,
-    `Prosody: log-F0 correlation ${fmt(r.prosody.f0Corr)}, RMSE ${fmt(r.prosody.f0RmseSemitones)} st (shape only ${fmt(r.prosody.f0ShapeRmseSemitones)} st), word-duration correlation ${fmt(r.prosody.wordDurationCorr)}, pause correlation ${fmt(r.prosody.pauseCorr)}.`,
+    `Prosody: log-F0 correlation ${fmt(r.prosody.f0Corr)}, RMSE ${fmt(r.prosody.f0RmseSemitones)} st (shape only ${fmt(r.prosody.f0ShapeRmseSemitones)} st); timing measured on the decoded audio: word-duration correlation ${fmt(r.prosody.wordDurationCorr)}, pause correlation ${fmt(r.prosody.pauseCorr)}; from the TTS's plan (not measured): ${fmt(r.prosody.planWordDurationCorr)}, ${fmt(r.prosody.planPauseCorr)}.`,
     `Speaker: ID accuracy ${fmt(r.speaker.idAccuracy)} (chance ${fmt(1 / Math.max(1, new Set(r.perUtterance.map((u) => u.speaker)).size))}), median-F0 error ${fmt(r.speaker.medianF0ErrorSemitones)} st, profile ${r.speaker.profileBytes} bytes.`,
     `Peak memory ${fmt(r.speed.peakRssMb, 0)} MB.`,
     '',
   ];
   if (r.textOnly) {
-    lines.push(`Text-only baseline (same text, no prosody or speaker rendering): F0 correlation ${fmt(r.textOnly.f0Corr)}, speaker-ID ${fmt(r.textOnly.idAccuracy)}, median-F0 error ${fmt(r.textOnly.medianF0ErrorSemitones)} st, round-trip WER ${fmt(r.textOnly.roundTripWer)}.`, '');
+    lines.push(`Text-only baseline (same text, no prosody or speaker rendering): F0 correlation ${fmt(r.textOnly.f0Corr)}, speaker-ID ${fmt(r.textOnly.idAccuracy)}, median-F0 error ${fmt(r.textOnly.medianF0ErrorSemitones)} st, round-trip WER ${fmt(r.textOnly.roundTripWer)} (sender's recognizer ${fmt(r.textOnly.roundTripWerSameRecognizer)}), word-duration correlation ${fmt(r.textOnly.wordDurationCorr)}, pause correlation ${fmt(r.textOnly.pauseCorr)}.`, '');
   }
   if (r.sweep?.length) {
     lines.push('## Prosody sweep', '', '| mode | total bit/s | sustained bit/s | prosody bit/s | F0 corr | F0 RMSE st | round-trip WER |', '|---|---:|---:|---:|---:|---:|---:|');
@@ -90,7 +96,7 @@ export function markdownReport(r: EvalResult, plots: { bitrateWer: string; f0?: 
   }
   lines.push(`![bitrate vs WER](${plots.bitrateWer})`, '');
   if (plots.f0) lines.push(`![F0 contour](${plots.f0})`, '');
-  lines.push('## Per utterance', '', '| id | s | bits | sender WER | round-trip WER | F0 corr | decoded text |', '|---|---:|---:|---:|---:|---:|---|');
-  for (const u of r.perUtterance) lines.push(`| ${u.id} | ${fmt(u.seconds, 1)} | ${u.bits} | ${fmt(u.senderWer)} | ${fmt(u.roundTripWer)} | ${fmt(u.f0Corr)} | ${u.decodedText} |`);
+  lines.push('## Per utterance', '', "| id | s | bits | sender WER | round-trip WER (judge) | (sender's recognizer) | F0 corr | decoded text (judge) |", '|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const u of r.perUtterance) lines.push(`| ${u.id} | ${fmt(u.seconds, 1)} | ${u.bits} | ${fmt(u.senderWer)} | ${fmt(u.roundTripWer)} | ${fmt(u.roundTripWerSameRecognizer)} | ${fmt(u.f0Corr)} | ${u.decodedText} |`);
   return lines.join('\n') + '\n';
 }

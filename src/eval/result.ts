@@ -17,14 +17,40 @@ export interface EvalResult {
     /** totalBps without the once-per-session frames (SessionHeader, the first SpeakerProfile, End): what a long call costs per second. */
     sustainedBps: number;
   };
-  asr: { senderWer: number; senderMeanUtteranceWer: number };
-  roundTrip: { wer: number; werVsSender: number; meanUtteranceWer: number };
-  prosody: { f0Corr: number; f0RmseSemitones: number; f0ShapeRmseSemitones: number; wordDurationCorr: number; pauseCorr: number };
+  /** senderWer: the sender's recognizer on the original audio; judgeWerOnOriginal: the judge on the original audio (its own floor). */
+  asr: { senderWer: number; senderMeanUtteranceWer: number; judgeWerOnOriginal: number };
+  /**
+   * wer: the judge's transcript of the decoded audio against the reference. The judge is an
+   * independent recognizer configuration (src/eval/judge-lm.ts) unless `--score-asr` names another
+   * engine; `judge` says which. werSameRecognizer: the sender's own recognizer instance and
+   * configuration as the judge (the figure before issue #19; it shares the sender's LM and errors).
+   * werVsSender: the judge's transcript against the sender's text.
+   */
+  roundTrip: { wer: number; werSameRecognizer: number; werVsSender: number; meanUtteranceWer: number; judge: string };
+  /**
+   * wordDurationCorr / pauseCorr: measured on the decoded audio — the judge's word times in the
+   * decoded audio against its word times in the original, over the words found in both (pooled
+   * Pearson; src/eval/timing.ts). timingMatchedWords of timingOriginalWords words took part.
+   * planWordDurationCorr / planPauseCorr: the sender's word times against the times the TTS reports
+   * for its own plan (not measured in audio; the figures reported before issue #19).
+   */
+  prosody: {
+    f0Corr: number;
+    f0RmseSemitones: number;
+    f0ShapeRmseSemitones: number;
+    wordDurationCorr: number;
+    pauseCorr: number;
+    timingMatchedWords: number;
+    timingOriginalWords: number;
+    planWordDurationCorr: number;
+    planPauseCorr: number;
+  };
   speaker: { idAccuracy: number; medianF0ErrorSemitones: number; profileBytes: number };
   speed: { encodeRtf: number; decodeRtf: number; peakRssMb: number };
-  baselines: Array<{ name: string; bps: number; wer: number; encodeRtf: number; decodeRtf: number; speakerIdAccuracy?: number; skipped?: string }>;
+  /** wer is the judge's (as roundTrip.wer); timing as prosody.wordDurationCorr / pauseCorr, measured the same way. */
+  baselines: Array<{ name: string; bps: number; wer: number; werSameRecognizer?: number; wordDurationCorr?: number; pauseCorr?: number; encodeRtf: number; decodeRtf: number; speakerIdAccuracy?: number; skipped?: string }>;
   /** The same pipeline without prosody and speaker rendering (one voice, default intonation). */
-  textOnly?: { f0Corr: number; idAccuracy: number; medianF0ErrorSemitones: number; roundTripWer: number };
+  textOnly?: { f0Corr: number; idAccuracy: number; medianF0ErrorSemitones: number; roundTripWer: number; roundTripWerSameRecognizer: number; wordDurationCorr: number; pauseCorr: number };
   sweep?: Array<{ mode: string; totalBps: number; sustainedBps: number; prosodyBps: number; f0Corr: number; f0RmseSemitones: number; roundTripWer: number }>;
   perUtterance: Array<{
     id: string;
@@ -35,7 +61,9 @@ export interface EvalResult {
     senderText: string;
     decodedText: string;
     senderWer: number;
+    /** Judge's WER of the decoded audio; and with the sender's own recognizer. */
     roundTripWer: number;
+    roundTripWerSameRecognizer: number;
     f0Corr: number;
     identifiedSpeaker?: string;
   }>;

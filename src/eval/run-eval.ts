@@ -6,13 +6,15 @@ import { createAsrEngine } from '../engines/asr/registry.ts';
 import { trackF0 } from '../engines/prosody/index.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
 import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
-import type { AsrEngine } from '../engines/asr/types.ts';
+import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import { baselinesByName } from './baselines/index.ts';
 import { loadUtteranceAudio, readCorpus, type CorpusUtterance } from './corpus.ts';
 import { decodeSpeakerSession, encodeSpeakerSession, environment, recognize, type CodedUtterance, type DecodedUtterance } from './harness.ts';
+import { JUDGE_DESCRIPTION, judgeLmPath } from './judge-lm.ts';
 import { compareF0, pearson, warpAnchors, warpF0, wordDurationCorrelation } from './prosody-metrics.ts';
 import type { EvalResult } from './result.ts';
+import { timingAgreement, type TimedWord, type TimingAgreement } from './timing.ts';
 import { featureStats, SpeakerIdentifier } from './speaker-id.ts';
 import { corpusWer, wordErrorRate } from './wer.ts';
 
@@ -24,9 +26,13 @@ export interface EvalOptions {
   textOnly: boolean;
   /** TTS engine id of the registry, or 'auto'. */
   tts: string;
-  /** Sender ASR engine id (default 'pocketsphinx'); also scores the round trip unless `scoreAsr` is given. */
+  /** Sender ASR engine id (default 'pocketsphinx'). */
   asr?: string;
-  /** ASR engine that transcribes the decoded audio for round-trip WER (default: the sender's). */
+  /**
+   * ASR engine that judges the decoded audio (round-trip WER, measured timing). Default: the
+   * independent pocketsphinx judge (src/eval/judge-lm.ts). The sender's own recognizer always gives
+   * `werSameRecognizer` besides.
+   */
   scoreAsr?: string;
   /** Options for the ASR engines (e.g. `modelDir`). */
   asrOptions?: Record<string, unknown>;
@@ -42,16 +48,38 @@ export interface EvalOptions {
 
 interface Scored {
   roundTripWer: number;
+  werSameRecognizer: number;
   werVsSender: number;
   meanUtteranceWer: number;
   f0Corr: number;
   f0Rmse: number;
   f0ShapeRmse: number;
   medianF0Error: number;
-  wordDurationCorr: number;
-  pauseCorr: number;
+  /** Measured on the decoded audio (src/eval/timing.ts). */
+  timing: TimingAgreement;
+  /** The sender's word times against the TTS's report of its plan (not measured). */
+  planWordDurationCorr: number;
+  planPauseCorr: number;
   idAccuracy: number;
-  perUtt: Array<{ text: string; wer: number; f0Corr: number; speaker: string; f0: Float32Array; warped: Float32Array }>;
+  perUtt: Array<{ text: string; wer: number; werSame: number; f0Corr: number; speaker: string; f0: Float32Array; warped: Float32Array }>;
+}
+
+/**
+ * The judge (independent recognizer configuration, or --score-asr), the sender's own recognizer for
+ * the same-recognizer figure, and the judge's word times on each original (corpus order).
+ */
+interface Judges {
+  judge: AsrEngine;
+  same: AsrEngine;
+  original: TimedWord[][];
+}
+
+/** The judge's transcript and word times of a decoded recording, and the sender recognizer's transcript. */
+async function judgeAudio(j: Judges, audio: MonoAudio): Promise<{ text: string; sameText: string; words: TimedWord[] }> {
+  const judged = await recognize(j.judge, audio);
+  const text = judged.map((r) => r.text).join(' ');
+  const sameText = j.same === j.judge ? text : (await recognize(j.same, audio)).map((r) => r.text).join(' ');
+  return { text, sameText, words: judged.flatMap((r) => r.words) };
 }
 
 const mean = (xs: number[]) => {
@@ -64,9 +92,11 @@ function pauses(words: ReadonlyArray<{ startMs: number; endMs: number }>): numbe
   return words.slice(1).map((w, i) => Math.max(0, w.startMs - words[i]!.endMs));
 }
 
-async function score(coded: CodedUtterance[], decoded: DecodedUtterance[], asr: AsrEngine, id: SpeakerIdentifier, origF0: Float32Array[]): Promise<Scored> {
+async function score(coded: CodedUtterance[], decoded: DecodedUtterance[], judges: Judges, id: SpeakerIdentifier, origF0: Float32Array[]): Promise<Scored> {
   const perUtt: Scored['perUtt'] = [];
   const werPairs: Array<{ reference: string; hypothesis: string }> = [];
+  const samePairs: Array<{ reference: string; hypothesis: string }> = [];
+  const timed: Array<{ original: TimedWord[]; decoded: TimedWord[] }> = [];
   const vsSender: Array<{ reference: string; hypothesis: string }> = [];
   const cmp: ReturnType<typeof compareF0>[] = [];
   const durCorr: number[] = [];
@@ -76,9 +106,11 @@ async function score(coded: CodedUtterance[], decoded: DecodedUtterance[], asr: 
   for (let i = 0; i < coded.length; i++) {
     const c = coded[i]!;
     const d = decoded[i]!;
-    const hyp = (await recognize(asr, d.audio)).map((r) => r.text).join(' ');
+    const { text: hyp, sameText, words } = await judgeAudio(judges, d.audio);
     const senderText = c.asr.map((r) => r.text).join(' ');
     werPairs.push({ reference: c.utt.transcript, hypothesis: hyp });
+    samePairs.push({ reference: c.utt.transcript, hypothesis: sameText });
+    timed.push({ original: judges.original[i]!, decoded: words });
     vsSender.push({ reference: senderText, hypothesis: hyp });
     const refWords = c.asr.flatMap((r) => r.words);
     const f0 = trackF0(d.audio).f0Hz;
@@ -91,19 +123,21 @@ async function score(coded: CodedUtterance[], decoded: DecodedUtterance[], asr: 
     decPauses.push(...pauses(d.words).slice(0, Math.max(0, refWords.length - 1)));
     const who = id.identify(featureStats(mfcc(d.audio)));
     if (who === c.utt.speaker) correct++;
-    perUtt.push({ text: hyp, wer: wordErrorRate(c.utt.transcript, hyp).wer, f0Corr: comparison.corr, speaker: who, f0: origF0[i]!, warped });
+    perUtt.push({ text: hyp, wer: wordErrorRate(c.utt.transcript, hyp).wer, werSame: wordErrorRate(c.utt.transcript, sameText).wer, f0Corr: comparison.corr, speaker: who, f0: origF0[i]!, warped });
   }
   const w = corpusWer(werPairs);
   return {
     roundTripWer: w.wer,
+    werSameRecognizer: corpusWer(samePairs).wer,
     meanUtteranceWer: w.meanUtteranceWer,
     werVsSender: corpusWer(vsSender).wer,
     f0Corr: mean(cmp.map((c) => c.corr)),
     f0Rmse: mean(cmp.map((c) => c.rmseSemitones)),
     f0ShapeRmse: mean(cmp.map((c) => c.rmseShapeSemitones)),
     medianF0Error: mean(cmp.map((c) => Math.abs(c.medianErrorSemitones))),
-    wordDurationCorr: mean(durCorr),
-    pauseCorr: pearson(refPauses.slice(0, decPauses.length), decPauses),
+    timing: timingAgreement(timed),
+    planWordDurationCorr: mean(durCorr),
+    planPauseCorr: pearson(refPauses.slice(0, decPauses.length), decPauses),
     idAccuracy: correct / coded.length,
     perUtt,
   };
@@ -125,12 +159,22 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const { createSpeakerEncoder } = await import('../engines/speaker/neural/index.ts');
     speakerEncoder = await createSpeakerEncoder(o.speakerEncoder, modelDirOpt);
   }
-  let asr: AsrEngine, scorer: AsrEngine, tts: TtsEngine;
+  let asr: AsrEngine | undefined, scorer: AsrEngine | undefined, tts: TtsEngine;
+  let judgeName: string;
   try {
     asr = await createAsrEngine(asrId, { ...modelDirOpt, ...o.asrOptions });
-    scorer = o.scoreAsr && o.scoreAsr !== asrId ? await createAsrEngine(o.scoreAsr, { ...modelDirOpt, ...o.asrOptions }) : asr;
+    if (o.scoreAsr) {
+      scorer = o.scoreAsr !== asrId ? await createAsrEngine(o.scoreAsr, { ...modelDirOpt, ...o.asrOptions }) : asr;
+      judgeName = o.scoreAsr === asrId ? `${o.scoreAsr} (the sender's own recognizer: not independent)` : o.scoreAsr;
+    } else {
+      // Same acoustic model and dictionary, another LM and search setup (what is shared: judge-lm.ts).
+      scorer = await createAsrEngine('pocketsphinx', { lm: judgeLmPath(), decoderFlags: {} });
+      judgeName = JUDGE_DESCRIPTION;
+    }
     tts = await createTtsEngine(o.tts, modelDirOpt);
   } catch (err) {
+    await asr?.close();
+    if (scorer !== asr) await scorer?.close();
     await speakerEncoder?.close();
     throw err;
   }
@@ -140,6 +184,12 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     // Speaker-ID enrolment and F0 tracks of the originals.
     const id = new SpeakerIdentifier(corpus.map((u) => ({ speaker: u.speaker, vector: featureStats(mfcc(audio.get(u.id)!)) })));
     const origF0 = corpus.map((u) => trackF0(audio.get(u.id)!).f0Hz);
+    // The judge on the originals: its own WER floor, and the word times timing is measured against.
+    const judgedOriginals: AsrResult[][] = [];
+    for (const u of corpus) judgedOriginals.push(await recognize(scorer, audio.get(u.id)!));
+    const judges: Judges = { judge: scorer, same: asr, original: judgedOriginals.map((rs) => rs.flatMap((r) => r.words)) };
+    const judgeOriginalWer = corpusWer(corpus.map((u, i) => ({ reference: u.transcript, hypothesis: judgedOriginals[i]!.map((r) => r.text).join(' ') }))).wer;
+    sample();
 
     const speakers = [...new Set(corpus.map((u) => u.speaker))];
     const runMode = async (mode: CodecMode, render: { useProsody: boolean; useSpeaker: boolean }, label: string, share: [number, number]) => {
@@ -161,7 +211,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
       const idx = coded.map((c, i) => i).sort((a, b) => order.get(coded[a]!.utt.id)! - order.get(coded[b]!.utt.id)!);
       const cs = idx.map((i) => coded[i]!);
       const ds = idx.map((i) => decoded[i]!);
-      return { coded: cs, decoded: ds, scored: await score(cs, ds, scorer, id, origF0) };
+      return { coded: cs, decoded: ds, scored: await score(cs, ds, judges, id, origF0) };
     };
 
     const main = await runMode(o.mode, { useProsody: true, useSpeaker: true }, `stcts ${o.mode}`, [0, 0.5]);
@@ -182,9 +232,19 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         overheadBps: (totalBits - bits('text') - bits('prosody') - bits('speaker')) / audioSeconds,
         sustainedBps: (totalBits - setupBits) / audioSeconds,
       },
-      asr: { senderWer: senderW.wer, senderMeanUtteranceWer: senderW.meanUtteranceWer },
-      roundTrip: { wer: main.scored.roundTripWer, werVsSender: main.scored.werVsSender, meanUtteranceWer: main.scored.meanUtteranceWer },
-      prosody: { f0Corr: main.scored.f0Corr, f0RmseSemitones: main.scored.f0Rmse, f0ShapeRmseSemitones: main.scored.f0ShapeRmse, wordDurationCorr: main.scored.wordDurationCorr, pauseCorr: main.scored.pauseCorr },
+      asr: { senderWer: senderW.wer, senderMeanUtteranceWer: senderW.meanUtteranceWer, judgeWerOnOriginal: judgeOriginalWer },
+      roundTrip: { wer: main.scored.roundTripWer, werSameRecognizer: main.scored.werSameRecognizer, werVsSender: main.scored.werVsSender, meanUtteranceWer: main.scored.meanUtteranceWer, judge: judgeName },
+      prosody: {
+        f0Corr: main.scored.f0Corr,
+        f0RmseSemitones: main.scored.f0Rmse,
+        f0ShapeRmseSemitones: main.scored.f0ShapeRmse,
+        wordDurationCorr: main.scored.timing.wordDurationCorr,
+        pauseCorr: main.scored.timing.pauseCorr,
+        timingMatchedWords: main.scored.timing.matchedWords,
+        timingOriginalWords: main.scored.timing.originalWords,
+        planWordDurationCorr: main.scored.planWordDurationCorr,
+        planPauseCorr: main.scored.planPauseCorr,
+      },
       speaker: { idAccuracy: main.scored.idAccuracy, medianF0ErrorSemitones: main.scored.medianF0Error, profileBytes: profileFrame?.payload.type === 'speakerProfile' ? profileFrame.payload.profile.length + (profileFrame.payload.embedding?.coded.length ?? 0) : 0 },
       speed: {
         encodeRtf: main.coded.reduce((s, c) => s + c.encodeMs, 0) / 1000 / audioSeconds,
@@ -202,6 +262,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
         decodedText: main.scored.perUtt[i]!.text,
         senderWer: wordErrorRate(c.utt.transcript, c.asr.map((r) => r.text).join(' ')).wer,
         roundTripWer: main.scored.perUtt[i]!.wer,
+        roundTripWerSameRecognizer: main.scored.perUtt[i]!.werSame,
         f0Corr: main.scored.perUtt[i]!.f0Corr,
         identifiedSpeaker: main.scored.perUtt[i]!.speaker,
       })),
@@ -212,7 +273,7 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
 
     if (o.textOnly) {
       const t = await runMode(o.mode, { useProsody: false, useSpeaker: false }, 'text-only', [0.5, 0.65]);
-      result.textOnly = { f0Corr: t.scored.f0Corr, idAccuracy: t.scored.idAccuracy, medianF0ErrorSemitones: t.scored.medianF0Error, roundTripWer: t.scored.roundTripWer };
+      result.textOnly = { f0Corr: t.scored.f0Corr, idAccuracy: t.scored.idAccuracy, medianF0ErrorSemitones: t.scored.medianF0Error, roundTripWer: t.scored.roundTripWer, roundTripWerSameRecognizer: t.scored.werSameRecognizer, wordDurationCorr: t.scored.timing.wordDurationCorr, pauseCorr: t.scored.timing.pauseCorr };
     }
     if (o.sweep) {
       result.sweep = [];
@@ -228,17 +289,33 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     const baselines = baselinesByName(o.baselines);
     for (const [k, b] of baselines.entries()) {
       const pairs: Array<{ reference: string; hypothesis: string }> = [];
+      const samePairs: Array<{ reference: string; hypothesis: string }> = [];
+      const timed: Array<{ original: TimedWord[]; decoded: TimedWord[] }> = [];
       let bitsSum = 0, encMs = 0, decMs = 0, correct = 0;
       try {
-        for (const u of corpus) {
+        for (const [i, u] of corpus.entries()) {
           const r = await b.run(audio.get(u.id)!);
           bitsSum += r.bits;
           encMs += r.encodeMs;
           decMs += r.decodeMs;
-          pairs.push({ reference: u.transcript, hypothesis: (await recognize(scorer, r.decoded)).map((x) => x.text).join(' ') });
+          const j = await judgeAudio(judges, r.decoded);
+          pairs.push({ reference: u.transcript, hypothesis: j.text });
+          samePairs.push({ reference: u.transcript, hypothesis: j.sameText });
+          timed.push({ original: judges.original[i]!, decoded: j.words });
           if (id.identify(featureStats(mfcc(r.decoded))) === u.speaker) correct++;
         }
-        result.baselines.push({ name: b.name, bps: bitsSum / audioSeconds, wer: corpusWer(pairs).wer, encodeRtf: encMs / 1000 / audioSeconds, decodeRtf: decMs / 1000 / audioSeconds, speakerIdAccuracy: correct / corpus.length });
+        const timing = timingAgreement(timed);
+        result.baselines.push({
+          name: b.name,
+          bps: bitsSum / audioSeconds,
+          wer: corpusWer(pairs).wer,
+          werSameRecognizer: corpusWer(samePairs).wer,
+          wordDurationCorr: timing.wordDurationCorr,
+          pauseCorr: timing.pauseCorr,
+          encodeRtf: encMs / 1000 / audioSeconds,
+          decodeRtf: decMs / 1000 / audioSeconds,
+          speakerIdAccuracy: correct / corpus.length,
+        });
       } catch (err) {
         if (!(err instanceof EngineUnavailableError)) throw err;
         result.baselines.push({ name: b.name, bps: NaN, wer: NaN, encodeRtf: NaN, decodeRtf: NaN, skipped: err.message });
