@@ -9,8 +9,32 @@ import type { LogLevel } from '../core/log.ts';
 
 /** Largest config file accepted, bytes. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
-/** Shortest pre-shared key or end-to-end key accepted, bytes (128 bits of a random key). */
+/** Shortest pre-shared key or end-to-end key accepted, bytes (kept for callers; the real check is {@link MIN_KEY_BITS}). */
 export const MIN_KEY_BYTES = 16;
+/** Least key material a PSK or end-to-end key must carry, bits, counted after hex/base64 decoding (issue #20). */
+export const MIN_KEY_BITS = 128;
+/** Values the sample config and docs use as placeholders: never accepted as keys. */
+const PLACEHOLDER_KEY = /change[-_ ]?me|placeholder|example|your[-_ ]?key|secret-000|^(.)\1+$/i;
+
+/**
+ * Bits of key material in a configured key: 4 per hex digit when the whole key is hex, 8 per
+ * decoded byte when it is base64 or base64url, 0 for anything else (text passphrases are refused:
+ * their strength cannot be counted). Fewer than 8 distinct characters count as 0 (`aaaa…`, `0101…`).
+ */
+export function keyStrengthBits(key: string): number {
+  if (new Set(key).size < 8) return 0;
+  if (/^[0-9a-fA-F]+$/.test(key)) return 4 * key.length;
+  const b64 = /^[A-Za-z0-9+/]+={0,2}$/.test(key) || /^[A-Za-z0-9_-]+={0,2}$/.test(key);
+  if (b64) return 8 * Math.floor((key.replace(/=+$/, '').length * 6) / 8);
+  return 0;
+}
+
+/** The key's bytes as decoded for comparison (hex, else base64/base64url, else UTF-8). */
+function keyBytes(key: string): string {
+  if (/^[0-9a-fA-F]+$/.test(key) && key.length % 2 === 0) return Buffer.from(key, 'hex').toString('hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(key)) return Buffer.from(key.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('hex');
+  return Buffer.from(key, 'utf8').toString('hex');
+}
 
 /** A remote edge box. */
 export interface PeerConfig {
@@ -100,6 +124,14 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
     if (names.has(p.name)) throw new ConfigError('invalid_value', `peers: name '${p.name}' appears twice`);
     names.add(p.name);
   }
+  // One key per pair: with a key shared by two peers, either could pose as the other (issue #20).
+  const owners = new Map<string, string>();
+  for (const p of peers) {
+    const k = keyBytes(p.psk);
+    const other = owners.get(k);
+    if (other !== undefined) throw new ConfigError('invalid_value', `peers '${other}' and '${p.name}' share one psk; give every peer its own key (openssl rand -hex 32)`, { key: `peers.${p.name}.psk`, reason: 'duplicate' });
+    owners.set(k, p.name);
+  }
   const codec = obj(root.codec ?? {}, 'codec');
   keys(codec, 'codec', ['mode', 'text']);
   const engines = obj(root.engines ?? {}, 'engines');
@@ -139,7 +171,11 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
     config.http.tls = pair;
   }
   const key = secret(security, 'security', 'key', baseDir, false);
-  if (key !== undefined) config.security.key = key;
+  if (key !== undefined) {
+    const shared = peers.find((p) => keyBytes(p.psk) === keyBytes(key));
+    if (shared) throw new ConfigError('invalid_value', `security.key equals the psk of peer '${shared.name}'; the end-to-end key must be a separate key`, { key: 'security.key', reason: 'duplicate' });
+    config.security.key = key;
+  }
   if (root.emulator !== undefined) config.emulator = emulator(obj(root.emulator, 'emulator'));
   return config;
 }
@@ -200,7 +236,12 @@ function secret(o: Obj, at: string, key: string, baseDir: string, required: bool
   else if (file !== undefined) {
     const path = resolve(baseDir, str(file, `${where}_file`));
     try {
-      if (statSync(path).size > 4096) throw new ConfigError('too_large', `${where}_file ${path} is larger than 4096 bytes`);
+      const st = statSync(path);
+      if (st.size > 4096) throw new ConfigError('too_large', `${where}_file ${path} is larger than 4096 bytes`);
+      // Like ssh with its private keys: a key others on the box can read is not a secret.
+      if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+        throw new ConfigError('invalid_value', `${where}_file ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`, { key: `${where}_file`, reason: 'permissions' });
+      }
       value = readFileSync(path, 'utf8').trim();
     } catch (err) {
       if (err instanceof ConfigError) throw err;
@@ -211,7 +252,11 @@ function secret(o: Obj, at: string, key: string, baseDir: string, required: bool
     if (required) throw new ConfigError('missing', `${where} (or ${key}_file) is required`);
     return undefined;
   }
-  if (Buffer.byteLength(value) < MIN_KEY_BYTES) throw new ConfigError('invalid_value', `${where} must be at least ${MIN_KEY_BYTES} bytes (e.g. openssl rand -hex 32)`);
+  if (PLACEHOLDER_KEY.test(value)) throw new ConfigError('invalid_value', `${where} is the sample placeholder; generate a key: openssl rand -hex 32`, { key: where, reason: 'placeholder' });
+  const bits = keyStrengthBits(value);
+  if (bits < MIN_KEY_BITS) {
+    throw new ConfigError('invalid_value', `${where} carries ${bits} bits of key material; at least ${MIN_KEY_BITS} are needed, written as hex or base64 (openssl rand -hex 32)`, { key: where, reason: 'weak', bits });
+  }
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,14 +32,22 @@ describe('daemon config', () => {
     expect(c.emulator).toBeUndefined();
   });
 
-  it('the shipped edge/stcts.yaml is valid', () => {
-    const c = loadConfig('edge/stcts.yaml');
-    expect(c.peers.length).toBeGreaterThan(0);
+  it('the shipped edge/stcts.yaml is valid except for its placeholder key, which is refused', () => {
+    let err: unknown;
+    try {
+      loadConfig('edge/stcts.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toMatchObject({ code: 'invalid_value', details: { reason: 'placeholder' } });
+    const text = readFileSync('edge/stcts.yaml', 'utf8').replace(/psk: change-me\S*/, 'psk: 9d4b2e71c08f5a36e1d7b4c29a0f6e83');
+    expect(parseConfig(text).peers.length).toBeGreaterThan(0);
   });
 
   it('reads psk_file relative to the config file, and the emulator section', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stcts-cfg-'));
-    writeFileSync(join(dir, 'shore.psk'), `${PSK}\n`);
+    writeFileSync(join(dir, 'shore.psk'), `${PSK}\n`, { mode: 0o600 });
     writeFileSync(join(dir, 'stcts.yaml'), base.replace(`psk: ${PSK}`, 'psk_file: shore.psk') + 'emulator: { bits_per_second: 300, loss: 0.1, burst: 5, seed: 3 }\n');
     const c = loadConfig(join(dir, 'stcts.yaml'));
     expect(c.peers[0]!.psk).toBe(PSK);

@@ -1,0 +1,65 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.ts';
+import { keyStrengthBits, loadConfig, MIN_KEY_BITS, parseConfig } from '../../src/daemon/config.ts';
+
+const HEX_A = '5c0e1f2a9b3d4c6e7f8091a2b3c4d5e6'; // 32 hex digits = 128 bits
+const HEX_B = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const cfg = (pskA: string, pskB = HEX_B, extra = '') => `node: ship-a
+http: { listen: "127.0.0.1:8080" }
+peers:
+  - { name: shore, url: "ws://10.0.0.2:7700", psk: "${pskA}" }
+  - { name: ship-b, psk: "${pskB}" }
+${extra}`;
+
+function refusal(f: () => unknown): { code?: string; reason?: unknown } {
+  try {
+    f();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return { code: (err as ConfigError).code, reason: (err as ConfigError).details?.reason };
+  }
+  return {};
+}
+
+describe('daemon config: key strength, placeholders, shared keys, key-file permissions (#20)', () => {
+  it('counts key strength in bits after decoding, not characters', () => {
+    expect(keyStrengthBits(HEX_A)).toBe(128);
+    expect(keyStrengthBits(HEX_A.slice(0, 16))).toBe(64); // 16 hex chars: 64 bits, refused
+    expect(keyStrengthBits(Buffer.from(HEX_A + HEX_B, 'hex').toString('base64'))).toBe(256);
+    expect(keyStrengthBits(Buffer.from(HEX_A, 'hex').toString('base64url'))).toBe(128);
+    expect(keyStrengthBits('correct horse battery staple!!')).toBe(0); // a passphrase: not countable
+    expect(keyStrengthBits('a'.repeat(64))).toBe(0);
+    expect(MIN_KEY_BITS).toBe(128);
+  });
+
+  it('accepts 128-bit hex and base64 keys; refuses 64-bit ones, passphrases and the sample placeholder', () => {
+    expect(parseConfig(cfg(HEX_A)).peers[0]!.psk).toBe(HEX_A);
+    expect(parseConfig(cfg(Buffer.from(HEX_A, 'hex').toString('base64'))).peers).toHaveLength(2);
+    expect(refusal(() => parseConfig(cfg(HEX_A.slice(0, 16))))).toEqual({ code: 'invalid_value', reason: 'weak' });
+    expect(refusal(() => parseConfig(cfg('correct horse battery staple!!')))).toEqual({ code: 'invalid_value', reason: 'weak' });
+    expect(refusal(() => parseConfig(cfg('change-me-to-a-long-random-secret-0001')))).toEqual({ code: 'invalid_value', reason: 'placeholder' });
+    expect(refusal(() => parseConfig(cfg(HEX_A, HEX_B, `security: { key: "${HEX_A.slice(0, 20)}" }\n`)))).toEqual({ code: 'invalid_value', reason: 'weak' });
+  });
+
+  it('refuses one PSK for two peers (also written in two encodings) and an end-to-end key equal to a PSK', () => {
+    expect(refusal(() => parseConfig(cfg(HEX_A, HEX_A)))).toEqual({ code: 'invalid_value', reason: 'duplicate' });
+    expect(refusal(() => parseConfig(cfg(HEX_A, Buffer.from(HEX_A, 'hex').toString('base64'))))).toEqual({ code: 'invalid_value', reason: 'duplicate' });
+    expect(refusal(() => parseConfig(cfg(HEX_A, HEX_B, `security: { key: "${HEX_B}" }\n`)))).toEqual({ code: 'invalid_value', reason: 'duplicate' });
+    expect(parseConfig(cfg(HEX_A, HEX_B, `security: { key: "${HEX_A.split('').reverse().join('')}" }\n`)).security.key).toBeDefined();
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses key files readable or writable by group or others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stcts-keyperm-'));
+    const keyFile = join(dir, 'shore.psk');
+    writeFileSync(keyFile, `${HEX_A}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, 'stcts.yaml'), cfg(HEX_A).replace(`psk: "${HEX_A}"`, 'psk_file: shore.psk'));
+    expect(loadConfig(join(dir, 'stcts.yaml')).peers[0]!.psk).toBe(HEX_A);
+    for (const mode of [0o640, 0o604, 0o620]) {
+      chmodSync(keyFile, mode);
+      expect(refusal(() => loadConfig(join(dir, 'stcts.yaml')))).toEqual({ code: 'invalid_value', reason: 'permissions' });
+    }
+  });
+});
