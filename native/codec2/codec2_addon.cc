@@ -9,6 +9,10 @@
 #include <napi.h>
 extern "C" {
 #include <codec2/freedv_api.h>
+// Exported by libcodec2 1.0.5 (ldpc_codes.c) but not in its installed headers: -1 for an unknown name.
+int ldpc_codes_find(char* name);
+// From codec2/fsk.h, which cannot be included (it needs kiss_fft.h, not installed): 0 peak, 1 mask.
+void fsk_set_freq_est_alg(struct FSK* fsk, int est_type);
 }
 #include <cstring>
 #include <string>
@@ -76,7 +80,13 @@ class Modem : public Napi::ObjectWrap<Modem> {
       adv.tone_spacing = a.Get("toneSpacingHz").ToNumber().Int32Value();
       codename_ = a.Get("ldpcCode").ToString().Utf8Value();
       adv.codename = const_cast<char*>(codename_.c_str());
+      // An unknown name would index the code table at -1 inside libcodec2.
+      if (ldpc_codes_find(adv.codename) < 0) {
+        Napi::Error::New(env, "unknown LDPC code " + codename_).ThrowAsJavaScriptException();
+        return;
+      }
       f_ = freedv_open_advanced(mode_, &adv);
+      if (f_) UseMaskEstimator(f_);
     } else {
       f_ = freedv_open(mode_);
     }
@@ -94,6 +104,15 @@ class Modem : public Napi::ObjectWrap<Modem> {
   }
 
   ~Modem() { Free(); }
+
+  // The default FSK tone estimator picks the M strongest spectral peaks of each 0.5 s chunk and
+  // fails when a chunk does not visit every tone (runs of equal symbols: measured, a payload of
+  // repeated bytes was lost at half of the alignments tried). The "mask" estimator knows the tone
+  // spacing and does not depend on the data.
+  static void UseMaskEstimator(struct freedv* f) {
+    struct FSK* fsk = freedv_get_fsk(f);
+    if (fsk) fsk_set_freq_est_alg(fsk, 1);
+  }
 
   void Free() {
     if (f_) freedv_close(f_);
@@ -148,6 +167,10 @@ class Modem : public Napi::ObjectWrap<Modem> {
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (busy_) {
+      Napi::Error::New(env, "modem busy").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     if (!Usable(env)) return env.Undefined();
     int sync = 0;
     float snr = 0;

@@ -15,9 +15,15 @@ export interface FreedvModemOptions {
   /** FSK_LDPC parameters (ignored by the OFDM modes). */
   fsk: FskLdpcOptions;
   /**
-   * Frames per burst the receiver's burst state machine expects (freedv_set_frames_per_burst,
-   * OFDM modes). Default 1: needed so that every one of a series of separate bursts is received
-   * (links.md); multi-frame bursts are still decoded frame by frame.
+   * Frames in every burst (OFDM modes), and what the receiver's burst state machine expects
+   * (freedv_set_frames_per_burst). Both ends must agree: measured on libcodec2 1.0.5, a DATAC3
+   * receiver set for N frames loses bursts of fewer frames and the frames past the first of longer
+   * ones, and without it only the first of a series of bursts is received (links.md). So a burst
+   * always has exactly this many frames: {@link FreedvModem.modulateBurst} fills missing ones with
+   * all-zero filler frames (returned by the receiver like any frame). Default 1. FSK_LDPC ignores
+   * it: one preamble, then all the frames back to back (its receiver tracks a run of frames), but
+   * bursts must be ≥ 0.5 s apart (back-to-back bursts lost a third of their frames, measured), and
+   * it returns a frame up to one frame time (1.44 s) after the frame ended: keep feeding it.
    */
   framesPerBurst: number;
 }
@@ -110,14 +116,28 @@ export class FreedvModem {
     this.info = describe(this.options, this.tx.info());
   }
 
-  /** Samples of a burst of `frames` frames with preamble and postamble. */
-  burstSamples(frames: number): number {
-    return this.info.preambleSamples + frames * this.info.frameSamples + this.info.postambleSamples;
+  /** Frames a burst carrying `payloads` payloads really sends (filler included). */
+  framesInBurst(payloads: number): number {
+    if (this.options.mode === 'fsk_ldpc') return Math.max(1, payloads);
+    return Math.max(1, Math.ceil(payloads / this.options.framesPerBurst)) * this.options.framesPerBurst;
   }
 
-  /** Airtime of a burst of `frames` frames, ms. */
-  burstDurationMs(frames: number): number {
-    return (this.burstSamples(frames) * 1000) / this.info.sampleRateHz;
+  /** Frames per burst (preamble … postamble); for FSK_LDPC all the frames of one call. */
+  private perBurst(payloads: number): number {
+    return this.options.mode === 'fsk_ldpc' ? Math.max(1, payloads) : this.options.framesPerBurst;
+  }
+
+  /** Samples of the transmission of `payloads` payloads: per burst, preamble + frames + postamble. */
+  burstSamples(payloads: number): number {
+    const { preambleSamples, frameSamples, postambleSamples } = this.info;
+    const perBurst = this.perBurst(payloads);
+    const bursts = Math.max(1, Math.ceil(payloads / perBurst));
+    return bursts * (preambleSamples + perBurst * frameSamples + postambleSamples);
+  }
+
+  /** Airtime of the transmission of `payloads` payloads, ms. */
+  burstDurationMs(payloads: number): number {
+    return (this.burstSamples(payloads) * 1000) / this.info.sampleRateHz;
   }
 
   /** One frame as a whole burst (preamble + frame + postamble). See {@link modulateBurst}. */
@@ -126,15 +146,19 @@ export class FreedvModem {
   }
 
   /**
-   * One burst: preamble, one frame per payload (each ≤ payloadBytesPerFrame, zero-padded, CRC
-   * appended), postamble. 8 kHz int16 audio, computed on the thread pool.
+   * One transmission: preamble, one frame per payload (each ≤ payloadBytesPerFrame, zero-padded,
+   * CRC appended), postamble; OFDM modes: as many bursts of `framesPerBurst` frames as needed, the
+   * last filled with all-zero frames; FSK_LDPC: one preamble and all the frames. 8 kHz int16
+   * audio, computed on the thread pool.
    */
   modulateBurst(payloads: readonly Uint8Array[]): Promise<Int16Array> {
     const tx = this.open();
     const { bytesPerFrame, payloadBytesPerFrame } = this.info;
     if (payloads.length === 0) throw new UsageError('a burst needs at least one frame');
-    const frames = new Uint8Array(payloads.length * bytesPerFrame);
-    payloads.forEach((p, i) => {
+    const nFrames = this.framesInBurst(payloads.length);
+    const frames = new Uint8Array(nFrames * bytesPerFrame);
+    const all = [...payloads, ...Array.from({ length: nFrames - payloads.length }, () => new Uint8Array(0))];
+    all.forEach((p, i) => {
       if (p.length > payloadBytesPerFrame) throw new TransportError('too_large', `${this.info.mode} frames carry at most ${payloadBytesPerFrame} bytes, got ${p.length}`, { mtu: payloadBytesPerFrame, bytes: p.length });
       const at = i * bytesPerFrame;
       frames.set(p, at);
@@ -142,7 +166,19 @@ export class FreedvModem {
       frames[at + payloadBytesPerFrame] = crc >> 8;
       frames[at + payloadBytesPerFrame + 1] = crc & 0xff;
     });
-    return this.jobs.run(async () => (await tx.modulateData(frames, true, true)).samples);
+    const perBurst = this.perBurst(payloads.length);
+    return this.jobs.run(async () => {
+      const parts: Int16Array[] = [];
+      for (let f = 0; f < nFrames; f += perBurst) parts.push((await tx.modulateData(frames.subarray(f * bytesPerFrame, (f + perBurst) * bytesPerFrame), true, true)).samples);
+      if (parts.length === 1) return parts[0]!;
+      const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    });
   }
 
   /** A new receiver of this mode (its own libcodec2 state). Closed with the modem. */

@@ -19,7 +19,10 @@ export interface FskLdpcOptions {
   symbolRateHz: number;
   /** Modem sample rate, Hz. Default 8000 (the channel and sound-card rate used everywhere here). */
   sampleRateHz: number;
-  /** Lowest tone, Hz. Default 1000. */
+  /**
+   * Lowest tone, Hz. Default 1000. (The receiver uses libcodec2's "mask" tone estimator, which
+   * knows the spacing: the default peak picker lost frames whose symbols do not visit every tone.)
+   */
   firstToneHz: number;
   /** Spacing of the tones, Hz. Default 200 (tones 1000–1600 Hz: inside any SSB filter). */
   toneSpacingHz: number;

@@ -17,7 +17,7 @@ export interface BurstTrialOptions {
   snrDb: number;
   /** Bursts sent, one frame each. */
   bursts: number;
-  /** Frames per burst. Default 1. */
+  /** Frames per burst (the modem's framesPerBurst too). Default 1. */
   framesPerBurst?: number;
   /** Silence (noise only, at the receiver) between bursts, ms. Default 1000. */
   gapMs?: number;
@@ -47,7 +47,7 @@ const median = (v: number[]): number => {
 
 /** Sends `bursts` bursts of random payloads through the channel into one demodulator. */
 export async function runBurstTrial(o: BurstTrialOptions): Promise<BurstTrialResult> {
-  const modem = new FreedvModem({ ...o.modem, mode: o.mode });
+  const modem = new FreedvModem({ ...o.modem, mode: o.mode, ...(o.framesPerBurst ? { framesPerBurst: o.framesPerBurst } : {}) });
   try {
     const rx = modem.createDemodulator();
     const rand = mulberry32(o.seed);
