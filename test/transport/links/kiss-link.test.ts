@@ -190,4 +190,19 @@ describe('KissLink over TCP (stand-in TNC)', () => {
     await expect(openKissLink(later.url, { peerCallsign: 'N0CALL-2' })).rejects.toBeInstanceOf(UsageError);
     await expect(openKissLink(later.url, { callsign: 'BAD CALL' })).rejects.toBeInstanceOf(UsageError);
   });
+
+  it('a serial device that is missing or not a terminal: down with a typed error, retried, no crash', async () => {
+    for (const path of ['/nonexistent/ttyUSB9', '/dev/null']) {
+      const link = await open(`kiss:${path}`);
+      const errors: TransportError[] = [];
+      link.onError((e) => errors.push(e));
+      expect(link.state).toBe('down');
+      expect(link.stats.failures).toBe(1);
+      await until(() => errors.length >= 2, 3000);
+      expect(errors.map((e) => e.code)).toEqual(errors.map(() => 'refused'));
+      link.send(Uint8Array.of(1));
+      expect(link.stats.dropped.not_connected).toBe(1);
+      await link.close();
+    }
+  });
 });
