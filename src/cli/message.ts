@@ -65,13 +65,13 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
     // The parts may be on stdout (sms without -o): the report then goes to stderr.
     const report = channel === 'sms' && !output ? process.stderr : process.stdout;
     if (p.flags.has('json')) {
-      report.write(JSON.stringify({ channel, messageId: r.messageId, files, transcript: r.transcript, phrases: r.phrases, audioSeconds: r.audioSeconds, messageBytes: r.message.length, bytes: r.wireBytes, ...(r.chars !== undefined ? { chars: r.chars } : {}), profileByHash: r.profileByHash, parts: r.parts.map((x) => ({ number: x.number, count: x.count, bytes: x.bytes.length, ...(x.text ? { chars: x.text.length } : {}), speechSeconds: Number(x.speechSeconds.toFixed(2)), phrases: x.phrases })) }, null, 2) + '\n');
+      report.write(JSON.stringify({ channel, messageId: r.messageId ?? null, files, transcript: r.transcript, phrases: r.phrases, audioSeconds: r.audioSeconds, messageBytes: r.message.length, bytes: r.wireBytes, ...(r.chars !== undefined ? { chars: r.chars } : {}), profileByHash: r.profileByHash, parts: r.parts.map((x) => ({ number: x.number, count: x.count, bytes: x.bytes.length, ...(x.text ? { chars: x.text.length } : {}), speechSeconds: Number(x.speechSeconds.toFixed(2)), phrases: x.phrases })) }, null, 2) + '\n');
     } else {
       for (const x of r.parts) {
         const size = x.text ? `${x.text.length} characters (${x.bytes.length} bytes)` : `${x.bytes.length} bytes`;
         report.write(`part ${x.number}/${x.count}: ${size}, ${x.speechSeconds.toFixed(2)} s of speech${files.length > 1 ? ` → ${files[x.number - 1]}` : ''}\n`);
       }
-      report.write(`message ${r.messageId}: "${r.transcript}" — ${r.phrases} phrases, ${r.audioSeconds.toFixed(2)} s, ${r.message.length} bytes${r.profile ? r.profileByHash ? ', speaker profile by hash' : ', speaker profile in full' : ''}${files.length === 1 ? ` → ${files[0]}` : ''}\n`);
+      report.write(`message${r.messageId !== undefined ? ` ${r.messageId}` : ''}: "${r.transcript}" — ${r.phrases} phrases, ${r.audioSeconds.toFixed(2)} s, ${r.message.length} bytes${r.profile ? r.profileByHash ? ', speaker profile by hash' : ', speaker profile in full' : ''}${files.length === 1 ? ` → ${files[0]}` : ''}\n`);
     }
     return 0;
   },
@@ -100,7 +100,7 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
       const { rememberProfile } = await import('../pipeline/message-parts.ts');
       for (const it of r.decoded.items) if (it.type === 'profile' && !it.byHash) await rememberProfile(known, it.profile);
     }
-    process.stderr.write(`${output}: message ${r.messageId}, ${r.phrases} phrases, ${(r.durationMs / 1000).toFixed(2)} s of audio${r.missingParts.length ? ` (parts ${r.missingParts.join(', ')} missing)` : ''}\n`);
+    process.stderr.write(`${output}: ${r.phrases} phrases, ${(r.durationMs / 1000).toFixed(2)} s of audio${r.missingParts.length ? ` (parts ${r.missingParts.join(', ')} missing)` : ''}\n`);
     return 0;
   },
 

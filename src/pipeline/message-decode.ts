@@ -17,7 +17,8 @@ export interface MessageDecodeOptions {
 
 /** A message joined from its parts and decoded (not yet spoken). */
 export interface ReadMessage {
-  messageId: number;
+  /** Id of a multi-part message; undefined for a single-part one. */
+  messageId: number | undefined;
   partCount: number;
   /** 1-based numbers of parts that were not given (only with `partial`). */
   missingParts: number[];
@@ -120,7 +121,8 @@ export async function decodePartsToWav(received: readonly ReceivedPart[], output
 
 /** `stcts message inspect --json`: the stable fields are transcript, parts, bytes, speechSeconds. */
 export interface MessageInspection {
-  messageId: number;
+  /** Id of a multi-part message; null for a single-part one (it carries none). */
+  messageId: number | null;
   transcript: string;
   /** Per given part (in part order): size and the speech whose phrases end in it. */
   parts: Array<{ number: number; count: number; bytes: number; chars?: number; source: string; phrases: number; speechSeconds: number }>;
@@ -160,7 +162,7 @@ export function inspectMessage(received: readonly ReceivedPart[], read: ReadMess
   });
   const charParts = [...distinct.values()].filter((r) => r.chars !== undefined);
   return {
-    messageId: read.messageId,
+    messageId: read.messageId ?? null,
     transcript: phrases.map((p) => p.text).join(' '),
     parts,
     bytes: [...distinct.values()].reduce((s, r) => s + r.bytes, 0),
@@ -185,7 +187,7 @@ function round(x: number): number {
 
 /** Human-readable form of {@link inspectMessage}. */
 export function formatMessageInspection(r: MessageInspection): string {
-  const lines = [`message ${r.messageId}: ${r.parts.length} of ${r.parts[0]?.count ?? 0} part(s), ${r.bytes} bytes${r.chars !== undefined ? ` (${r.chars} characters)` : ''}, ${r.speechSeconds.toFixed(2)} s of speech, mode ${r.mode}${r.complete ? '' : ' — INCOMPLETE'}`];
+  const lines = [`message ${r.messageId ?? '(single part)'}: ${r.parts.length} of ${r.parts[0]?.count ?? 0} part(s), ${r.bytes} bytes${r.chars !== undefined ? ` (${r.chars} characters)` : ''}, ${r.speechSeconds.toFixed(2)} s of speech, mode ${r.mode}${r.complete ? '' : ' — INCOMPLETE'}`];
   for (const p of r.parts) lines.push(`  part ${p.number}/${p.count}: ${p.bytes} bytes${p.chars !== undefined ? `, ${p.chars} chars` : ''}, ${p.phrases} phrase(s), ${p.speechSeconds.toFixed(2)} s  [${p.source}]`);
   for (const s of r.profiles) lines.push(`  speaker profile ${s.byHash ? `by hash ${s.hash16}${s.known ? '' : ' (not held here)'}` : 'in full (32 bytes)'}`);
   for (const p of r.phrases) lines.push(`  ${(p.startMs / 1000).toFixed(1).padStart(6)} s  ${p.text}`);

@@ -52,7 +52,8 @@ export interface EncodedMessagePart {
 
 export interface MessageEncodeResult {
   channel: MessageChannelId;
-  messageId: number;
+  /** Id carried by the parts of a multi-part message; undefined when the message is one part. */
+  messageId: number | undefined;
   /** The whole message (header + coded items), before splitting. */
   message: Uint8Array;
   parts: EncodedMessagePart[];
@@ -145,7 +146,7 @@ export async function encodeMessageAudio(audio: MonoAudio, asr: AsrEngine, optio
   });
   return {
     channel: o.channel,
-    messageId,
+    messageId: parts.length > 1 ? messageId : undefined,
     message,
     parts: encoded,
     wireBytes: encoded.reduce((s, p) => s + p.bytes.length, 0),

@@ -6,7 +6,8 @@ import { CODEC_VERSION } from '../session/index.ts';
 import { decodePhraseGap, encodePhraseGap, PhraseClock } from '../session/phrase-time.ts';
 import { decodeSpeakerProfile, profileHash, SPEAKER_PROFILE_BYTES } from '../speaker/index.ts';
 import { TextCodingSession, type TextModel } from '../text/index.ts';
-import { decodeMessageHeader, encodeMessageHeader, FLAG_PROFILE_BY_HASH, MESSAGE_FORMAT_VERSION, MESSAGE_HEADER_BYTES, shortModelHash, type MessageHeader } from './header.ts';
+import { decodeMessageHeader, encodeMessageHeader, MESSAGE_FORMAT_VERSION, MESSAGE_HEADER_BYTES, shortModelHash, type FirstItem, type MessageHeader } from './header.ts';
+import { decodeProfileInMessage, encodeProfileInMessage } from './profile-coding.ts';
 
 /*
  * A voice message (issue #16) is a .stc session squeezed for message links: the 3-byte header of
@@ -32,8 +33,10 @@ const ITEM_PHRASE = 0;
 const ITEM_PROFILE = 1;
 const ITEM_PROFILE_REF = 2;
 const ITEM_END = 3;
-const itemModel = () => new AdaptiveFrequencyModel(4, { increment: 2, limit: 1 << 10, initial: [8, 2, 1, 2] });
-const hasProsodyModel = () => new AdaptiveFrequencyModel(2, { increment: 24, limit: 1 << 10 });
+// Mostly phrases, one end; a profile (change) is rare after the first item, which the header names.
+const itemModel = () => new AdaptiveFrequencyModel(4, { increment: 2, limit: 1 << 10, initial: [24, 1, 1, 3] });
+// Phrases nearly always carry prosody.
+const hasProsodyModel = () => new AdaptiveFrequencyModel(2, { increment: 24, limit: 1 << 10, initial: [1, 15] });
 
 /** 16-bit profile hash a message carries for a profile the receiver already holds. */
 export function profileHash16(profile: Uint8Array): number {
@@ -85,7 +88,7 @@ export class MessageWriter {
   private readonly items = itemModel();
   private readonly hasProsody = hasProsodyModel();
   private readonly clock = new PhraseClock();
-  private flags = 0;
+  private first: FirstItem = 'other';
   private count = 0;
   private done = false;
 
@@ -109,6 +112,11 @@ export class MessageWriter {
   private item(kind: number): void {
     if (this.done) throw new InvalidStateError('MessageWriter used after finish()');
     if (++this.count > MAX_MESSAGE_ITEMS) throw new EncodeError('too_large', `a message holds at most ${MAX_MESSAGE_ITEMS} items; split the recording`);
+    // A profile as the very first item is named by the header's flags instead of a symbol.
+    if (this.count === 1 && kind !== ITEM_PHRASE && kind !== ITEM_END) {
+      this.first = kind === ITEM_PROFILE ? 'profile' : 'profileRef';
+      return;
+    }
     this.enc.channel = 'control';
     this.items.encode(this.enc, kind);
   }
@@ -121,12 +129,8 @@ export class MessageWriter {
     if (profile.length !== SPEAKER_PROFILE_BYTES) throw new EncodeError('invalid_value', `a message carries ${SPEAKER_PROFILE_BYTES}-byte DSP profiles; got ${profile.length} bytes`);
     this.item(byHash ? ITEM_PROFILE_REF : ITEM_PROFILE);
     this.enc.channel = 'speaker';
-    if (byHash) {
-      this.flags |= FLAG_PROFILE_BY_HASH;
-      this.enc.encodeBits(profileHash16(profile), 16);
-    } else {
-      for (const b of profile) this.enc.encodeBits(b, 8);
-    }
+    if (byHash) this.enc.encodeBits(profileHash16(profile), 16);
+    else encodeProfileInMessage(this.enc, profile);
     this.prosody.speakerChanged(profile);
   }
 
@@ -165,7 +169,7 @@ export class MessageWriter {
     this.item(ITEM_END);
     this.done = true;
     const coded = this.enc.finish();
-    const header = encodeMessageHeader({ formatVersion: MESSAGE_FORMAT_VERSION, codecVersion: CODEC_VERSION, mode: this.mode, flags: this.flags, modelHash: shortModelHash(this.modelHash) });
+    const header = encodeMessageHeader({ formatVersion: MESSAGE_FORMAT_VERSION, codecVersion: CODEC_VERSION, mode: this.mode, first: this.first, modelHash: shortModelHash(this.modelHash) });
     const out = new Uint8Array(header.length + coded.length);
     out.set(header, 0);
     out.set(coded, header.length);
@@ -224,15 +228,14 @@ export function decodeMessage(bytes: Uint8Array, model: TextModel, options: Deco
       if (n > MAX_MESSAGE_ITEMS) throw new DecodeError('too_large', `more than ${MAX_MESSAGE_ITEMS} items: not a message`);
       // Garbage or a cut message reads far past its end; a real one ends within the look-ahead.
       if (dec.overreadBytes > 16) throw new DecodeError('truncated', 'the message ends before its end marker (a part is missing or cut?)');
-      const kind = items.decode(dec);
+      const kind = n === 0 && header.first !== 'other' ? (header.first === 'profile' ? ITEM_PROFILE : ITEM_PROFILE_REF) : items.decode(dec);
       if (kind === ITEM_END) {
         dec.finish();
         out.complete = true;
         break;
       }
       if (kind === ITEM_PROFILE) {
-        const profile = new Uint8Array(SPEAKER_PROFILE_BYTES);
-        for (let i = 0; i < profile.length; i++) profile[i] = dec.decodeBits(8);
+        const profile = decodeProfileInMessage(dec);
         if (options.prefixOnly && !real()) break;
         seen.set(profileHash16(profile), profile);
         prosody.speakerChanged(profile);
