@@ -12,11 +12,18 @@
  * destroyed: everything after the first 20 % (the TXDELAY flags) is replaced by white noise, so the
  * far receiver syncs on the flags and then loses the frame to its CRC, as on a faded channel.
  *
+ * Half duplex (optional): a simplex radio hears nothing while it transmits. With `--hear-port P`
+ * (where this relay learns that the far station is transmitting) and `--tell HOST:PORT` (where it
+ * tells the other relay that its own station is), audio reaching a station while that station
+ * transmits is replaced by silence, so two transmissions that overlap are both lost (a collision),
+ * as on the air; the log marks such transmissions `collided`.
+ *
  * Usage (from an .asoundrc, absolute paths):
  *   node direwolf-relay.mjs --to 127.0.0.1:PORT [--rate 48000] [--control FILE] [--log FILE]
+ *                           [--hear-port PORT --tell 127.0.0.1:PORT]
  * --control: JSON `{"destroyShare":0.2,"seed":1}`, re-read (when changed) at every transmission;
  *   a changed file restarts the random sequence from its seed.
- * --log: one JSON line per transmission `{"n","startMs","durationMs","destroyed","bytes"}`, where
+ * --log: one JSON line per transmission `{"n","startMs","durationMs","destroyed","collided","bytes"}`, where
  *   startMs is the wall-clock time its first sample was sent and durationMs its length at real time.
  */
 import { createSocket } from 'node:dgram';
@@ -103,6 +110,25 @@ const socket = createSocket('udp4');
 socket.on('error', () => {}); // the receiver not yet listening (ICMP refused) is normal at start
 const zeros = Buffer.alloc(FRAME_BYTES);
 
+// Half duplex: 1 = "my station keyed up", 0 = "unkeyed", one byte per datagram on loopback.
+// A station that transmits repeats "keyed" every 100 ms; silence for 300 ms means it is gone (killed).
+let farKeyedUntil = 0;
+const farTransmitting = () => performance.now() < farKeyedUntil;
+const tell = args.get('--tell');
+const tellTo = tell && /^[^:]+:\d+$/.test(tell) ? { host: tell.split(':')[0], port: Number(tell.split(':')[1]) } : undefined;
+const hearPort = args.get('--hear-port');
+if (hearPort) {
+  const hear = createSocket('udp4');
+  hear.on('error', () => {});
+  hear.on('message', (m) => {
+    if (m.length === 1) farKeyedUntil = m[0] === 1 ? performance.now() + 300 : 0;
+  });
+  hear.bind(Number(hearPort), '127.0.0.1');
+}
+const keyed = (on) => {
+  if (tellTo) socket.send(Uint8Array.of(on ? 1 : 0), tellTo.port, tellTo.host);
+};
+
 /** Next FRAME_BYTES of the head transmission (zero-filled at its end), destroyed where it must be. */
 function nextFrame() {
   const tx = queue[0];
@@ -125,12 +151,19 @@ function nextFrame() {
       if (tx.sent + i >= keep) out.writeInt16LE(Math.round((noise() * 2 - 1) * NOISE_AMPLITUDE), i);
     }
   }
+  if (tx.sent % (FRAME_BYTES * 10) === 0) keyed(true);
+  if (farTransmitting()) {
+    // The far station is transmitting: it cannot hear this.
+    tx.collided = true;
+    out.fill(0);
+  }
   tx.sent += filled;
   queuedBytes -= filled;
   if (tx.chunks.length === 0) {
     queue.shift();
+    keyed(false);
     if (logPath) {
-      const line = { n: tx.n, startMs: tx.startMs, durationMs: (tx.bytes / 2 / rateHz) * 1000, destroyed: tx.destroyed, bytes: tx.bytes };
+      const line = { n: tx.n, startMs: tx.startMs, durationMs: (tx.bytes / 2 / rateHz) * 1000, destroyed: tx.destroyed, collided: tx.collided === true, bytes: tx.bytes };
       try {
         appendFileSync(logPath, `${JSON.stringify(line)}\n`);
       } catch {

@@ -119,8 +119,9 @@ describeWith('KISS link through two real direwolf instances, 1200 bd', [program(
       await sleep(4000); // the last transmissions leave the TNC queues and the channel
       const tx = [...chain.a.transmissions(), ...chain.b.transmissions()].slice(0);
       const destroyed = tx.filter((t) => t.destroyed).length;
+      const collided = tx.filter((t) => t.collided).length;
       const lost = fromA.length - b.got.length + (fromB.length - a.got.length);
-      console.log(`1200 bd, 30 % destroyed: ${tx.length - txBefore} transmissions, ${destroyed} destroyed, ${lost} of 16 datagrams lost`);
+      console.log(`1200 bd, 30 % destroyed: ${tx.length - txBefore} transmissions, ${destroyed} destroyed, ${collided} collided, ${lost} of 16 datagrams lost`);
       expectIntactSubset(b.got, fromA);
       expectIntactSubset(a.got, fromB);
       expect(destroyed).toBeGreaterThan(0);
@@ -133,6 +134,29 @@ describeWith('KISS link through two real direwolf instances, 1200 bd', [program(
       await b.link.close();
     }
   }, 50_000);
+
+  it('a simplex channel: two stations keying up at once (full-duplex KISS, no CSMA) collide and both frames are lost', async () => {
+    const a = await attach(chain.a.kissUrl, { tnc: { fullDuplex: true } });
+    const b = await attach(chain.b.kissUrl, { tnc: { fullDuplex: true } });
+    const since = Date.now();
+    try {
+      await sleep(300); // the TNCs have applied the parameter
+      for (let i = 0; i < 2; i++) {
+        a.link.send(datagrams(20 + i, 1, [40])[0]!);
+        b.link.send(datagrams(30 + i, 1, [40])[0]!);
+        await sleep(2000);
+      }
+      const tx = [...chain.a.transmissions(), ...chain.b.transmissions()].filter((t) => t.startMs >= since);
+      expect(tx).toHaveLength(4);
+      expect(tx.every((t) => t.collided)).toBe(true);
+      expect([a.got.length, b.got.length]).toEqual([0, 0]);
+    } finally {
+      await a.link.close();
+      await b.link.close();
+      // Back to CSMA for the next tests (direwolf keeps KISS parameters across clients).
+      for (const url of [chain.a.kissUrl, chain.b.kissUrl]) await (await attach(url, { tnc: { fullDuplex: false } })).link.close();
+    }
+  }, 30_000);
 
   it('amateur mode: AX.25 UI frames both ways between two callsigns; a third callsign hears nothing', async () => {
     const a = await attach(chain.a.kissUrl, { callsign: 'N0CALL-1', peerCallsign: 'N0CALL-2' });
