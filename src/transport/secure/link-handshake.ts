@@ -58,7 +58,11 @@ export interface LocalIdentity {
   instanceId: Uint8Array;
 }
 
+/** A peer name that matches any name: plain `stcts send`/`receive` with one key and no names. */
+export const ANY_PEER = '*';
+
 export interface PeerCredentials {
+  /** The peer's node name, or {@link ANY_PEER} (accept whatever name the key's holder gives). */
   name: string;
   /** 32-byte Noise PSK of this pair ({@link noisePskOf}). */
   psk: Uint8Array;
@@ -257,7 +261,7 @@ export class LinkHandshakeInitiator {
         }
         const [name, at] = readName(p, 0);
         if (p.length !== at + INSTANCE_ID_BYTES) throw new TransportError('protocol', 'malformed handshake message 4');
-        if (name !== this.peer.name) throw new TransportError('auth_failed', `the peer holding the key of '${this.peer.name}' calls itself '${name}'`, { peer: this.peer.name });
+        if (this.peer.name !== ANY_PEER && name !== this.peer.name) throw new TransportError('auth_failed', `the peer holding the key of '${this.peer.name}' calls itself '${name}'`, { peer: this.peer.name });
         this.done = true;
         this.timer.stop();
         return {
@@ -343,8 +347,8 @@ export class LinkHandshakeResponder {
         const [from, at1] = readName(p, 0);
         const [to, at2] = readName(p, at1);
         if (p.length !== at2 + INSTANCE_ID_BYTES) throw new TransportError('protocol', 'malformed handshake message 3');
-        if (from !== peer.name) throw new TransportError('auth_failed', `a caller holding the key of '${peer.name}' claims to be '${from}'`, { peer: peer.name, claimed: from });
-        if (to !== this.me.name) throw new TransportError('auth_failed', `'${peer.name}' meant to reach '${to}', not us`, { peer: peer.name });
+        if (peer.name !== ANY_PEER && from !== peer.name) throw new TransportError('auth_failed', `a caller holding the key of '${peer.name}' claims to be '${from}'`, { peer: peer.name, claimed: from });
+        if (to !== this.me.name && to !== ANY_PEER) throw new TransportError('auth_failed', `'${peer.name}' meant to reach '${to}', not us`, { peer: peer.name });
         const s = secrets(this.hs, false);
         const name = nameBytes(this.me.name);
         const q = new Uint8Array(1 + name.length + INSTANCE_ID_BYTES);

@@ -15,7 +15,7 @@ import { TransportError } from '../../core/errors.ts';
  * from an active attacker), so a box can generate its static key at first start and nothing else
  * has to be distributed. IKpsk2 would save one message (~50 bytes, ~1.3 s at 300 bit/s) but needs
  * every dialer to know the responder's static key beforehand. A pinned key can still be checked
- * here ({@link HandshakeOptions.expectedRemoteStatic}).
+ * here ({@link NoiseHandshakeOptions.expectedRemoteStatic}).
  *
  * Transport-agnostic: messages are `Uint8Array` in and out; retransmission lives in
  * `link-handshake.ts`. Errors are `TransportError('auth_failed')` (a tag or DH that fails) or
@@ -212,7 +212,7 @@ export class SymmetricState {
   }
 }
 
-export interface HandshakeOptions {
+export interface NoiseHandshakeOptions {
   initiator: boolean;
   /** Bound into the transcript: both ends must give the same bytes (spec §6). */
   prologue: Uint8Array;
@@ -253,7 +253,7 @@ export class XXpsk3Handshake {
   /** Which PSK candidate authenticated message 3 (responder), 0 for a fixed PSK. */
   pskIndex = -1;
 
-  constructor(private readonly o: HandshakeOptions) {
+  constructor(private readonly o: NoiseHandshakeOptions) {
     this.s = o.s;
     this.e = o.e;
     this.ss.mixHash(o.prologue);

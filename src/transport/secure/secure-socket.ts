@@ -1,10 +1,27 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { TransportError } from '../../core/errors.ts';
-import { deriveSessionKeys, PacketOpener, PacketSealer, PROTECTION_OVERHEAD_BYTES, type RejectReason } from './packet-protection.ts';
+import { deriveSessionKeys, PacketOpener, PacketSealer, PROTECTION_OVERHEAD_BYTES, type OpenerStats, type RejectReason } from './packet-protection.ts';
 
 /** WebSocket close code for a failed authentication (4000–4999: application codes). */
 export const CLOSE_AUTH_FAILED = 4401;
+/** WebSocket close code asking the dialer to reconnect for fresh keys (age/packet limit, or lost sync). */
+export const CLOSE_REKEY = 4409;
+
+/** What seals a connection's outgoing packets (the legacy {@link PacketSealer} or `AeadPacketSealer`). */
+export interface LinkPacketSealer {
+  seal(packet: Uint8Array): Uint8Array;
+  /** True when the keys are due for a new handshake (the connection then closes with {@link CLOSE_REKEY}). */
+  readonly rehandshakeDue?: boolean;
+}
+
+/** What opens a connection's incoming packets; never throws on bad input. */
+export interface LinkPacketOpener {
+  readonly stats: OpenerStats;
+  open(bytes: Uint8Array): { packet: Uint8Array } | { rejected: RejectReason };
+  /** True when the receiver lost its place for good (the connection then closes with {@link CLOSE_REKEY}). */
+  readonly needsReconnect?: boolean;
+}
 /** Largest handshake message, bytes. */
 const MAX_HANDSHAKE_BYTES = 256;
 const NONCE_BYTES = 16;
@@ -35,8 +52,8 @@ export interface HandshakeOptions {
  * reported, never thrown.
  */
 export class SecureConnection {
-  private readonly sealer: PacketSealer;
-  readonly opener: PacketOpener;
+  private readonly sealer: LinkPacketSealer;
+  readonly opener: LinkPacketOpener;
   private packetHandler: (packet: Uint8Array) => void = () => {};
   private rejectHandler: (reason: RejectReason) => void = () => {};
   private readonly closeHandlers: Array<() => void> = [];
@@ -48,11 +65,11 @@ export class SecureConnection {
     readonly remoteName: string,
     /** The peer's per-process id, hex: changes when the peer restarts. */
     readonly remoteInstance: string,
-    sendKeys: ConstructorParameters<typeof PacketSealer>[0],
-    receiveKeys: ConstructorParameters<typeof PacketOpener>[0],
+    sealer: LinkPacketSealer,
+    opener: LinkPacketOpener,
   ) {
-    this.sealer = new PacketSealer(sendKeys);
-    this.opener = new PacketOpener(receiveKeys);
+    this.sealer = sealer;
+    this.opener = opener;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         this.rejectHandler('malformed');
@@ -60,7 +77,10 @@ export class SecureConnection {
       }
       const r = this.opener.open(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       if ('packet' in r) this.packetHandler(r.packet);
-      else this.rejectHandler(r.rejected);
+      else {
+        this.rejectHandler(r.rejected);
+        if (this.opener.needsReconnect) this.close(CLOSE_REKEY);
+      }
     });
     ws.on('error', (e: Error & { code?: string }) => {
       // ws closes the socket (1009) on a message beyond maxPayload: count it as a rejected packet.
@@ -97,6 +117,10 @@ export class SecureConnection {
   /** Seals and sends one link packet; returns the bytes put on the socket (0 when closed). */
   send(packet: Uint8Array): number {
     if (!this.open) return 0;
+    if (this.sealer.rehandshakeDue) {
+      this.close(CLOSE_REKEY);
+      return 0;
+    }
     const sealed = this.sealer.seal(packet);
     this.ws.send(sealed);
     return sealed.length;
@@ -193,7 +217,7 @@ export async function acceptSecure(ws: WebSocket, lookup: (name: string) => Peer
   if (!timingSafeEqual(expected, mac)) fail(`wrong key from peer '${name}'`, name);
   ws.send(Buffer.concat([Buffer.from([MAGIC, OK]), authMac(secrets!.psk, 'server', sn, cn, si, ci, nameBytes)]));
   const keys = deriveSessionKeys(toBytes(secrets!.key ?? secrets!.psk), sn, cn);
-  return new SecureConnection(ws, name, Buffer.from(ci).toString('hex'), keys.s2c, keys.c2s);
+  return new SecureConnection(ws, name, Buffer.from(ci).toString('hex'), new PacketSealer(keys.s2c), new PacketOpener(keys.c2s));
 }
 
 /**
@@ -237,5 +261,5 @@ export async function connectSecure(ws: WebSocket, name: string, secrets: PeerSe
     throw new TransportError('auth_failed', 'the peer could not prove it knows the key', { peer: name });
   }
   const keys = deriveSessionKeys(toBytes(secrets.key ?? secrets.psk), sn, cn);
-  return new SecureConnection(ws, '', Buffer.from(si).toString('hex'), keys.c2s, keys.s2c);
+  return new SecureConnection(ws, '', Buffer.from(si).toString('hex'), new PacketSealer(keys.c2s), new PacketOpener(keys.s2c));
 }
