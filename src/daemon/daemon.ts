@@ -112,7 +112,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       onIncomingSession: (id) => {
         const done = finished.get(pc.name)!;
         if (done.has(id)) return undefined;
-        const link = new LinkSession(id, { sender: { pacer: peer.pacer } });
+        const link = new LinkSession(id, { sender: { pacer: peer.pacer, tagUnique: () => peer.tagUnique(id) } });
         incoming.set(id, link);
         log.info('incoming call session', { peer: pc.name, session: id });
         void runIncomingSession(link, {

@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import { decodeItemBody, newFrameContext, readItemHeader } from '../codec/frame/index.ts';
+import { isCompactPacket, packetRoute, readCompactHeader, resolveRoute, sessionTagOf } from '../transport/link-packet.ts';
 import { TransportError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { LinkEmulator, type LinkOptions } from '../transport/emulator.ts';
@@ -32,11 +33,18 @@ export interface PeerCounters {
 
 const zeroBits = (): Record<WireClass, number> => ({ text: 0, speaker: 0, prosody: 0, control: 0, overhead: 0 });
 
-/** Per-frame bits of a link packet by stream class (acks are control). Never throws. */
+/** Per-frame bits of a link packet (full or compact) by stream class (acks and packet headers are control). Never throws. */
 export function classifyPacket(bytes: Uint8Array, into: Record<WireClass, number>): void {
   const ctx = newFrameContext();
   let pos = 0;
   try {
+    if (isCompactPacket(bytes)) {
+      const h = readCompactHeader(bytes);
+      // Only the frames' sizes matter here: any session id and time decode them.
+      Object.assign(ctx, { sessionId: h.sessionId ?? 0, nextSeq: h.seq0 ?? 0, time: h.time ?? 0 });
+      into.control += h.itemsOffset * 8;
+      pos = h.itemsOffset;
+    }
     while (pos < bytes.length) {
       const p = readItemHeader(bytes, pos);
       if (!p || pos + p.headerBytes + p.length > bytes.length) break;
@@ -154,6 +162,13 @@ export class PeerLink {
     }
   }
 
+  /** True when no other session on this link shares `sessionId`'s 3-bit tag (its packets may then name it by tag). */
+  tagUnique(sessionId: number): boolean {
+    const tag = sessionTagOf(sessionId);
+    for (const id of this.sessions.keys()) if (id !== sessionId && sessionTagOf(id) === tag) return false;
+    return true;
+  }
+
   isOurs(sessionId: number): boolean {
     return (sessionId % 2 === 1) === this.dials;
   }
@@ -253,9 +268,10 @@ export class PeerLink {
     classifyPacket(packet, this.counters.bitsIn);
     this.counters.bitsIn.overhead += PROTECTION_OVERHEAD_BYTES * 8;
     this.counters.packetsIn++;
-    const id = peekSessionId(packet);
-    if (id === undefined) return;
-    let s = this.sessions.get(id);
+    const route = resolveRoute(packetRoute(packet), this.sessions);
+    if (!route) return;
+    const id = route.id;
+    let s = route.session;
     if (!s && !this.isOurs(id)) {
       s = this.o.onIncomingSession(id);
       if (s) this.addSession(id, s);
@@ -320,15 +336,5 @@ export class PeerLink {
     this.conn?.close();
     this.conn = undefined;
     this.setState('disconnected');
-  }
-}
-
-function peekSessionId(packet: Uint8Array): number | undefined {
-  try {
-    const p = readItemHeader(packet, 0);
-    if (!p || p.headerBytes + p.length > packet.length) return undefined;
-    return decodeItemBody(p, packet.subarray(p.headerBytes, p.headerBytes + p.length), newFrameContext()).sessionId;
-  } catch {
-    return undefined;
   }
 }

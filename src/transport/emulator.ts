@@ -1,4 +1,5 @@
 import { mulberry32 } from './prng.ts';
+import type { PacketCostModel } from './links/types.ts';
 
 export interface LinkOptions {
   /** Link rate, bits per second (token bucket: packets serialize one after another). */
@@ -13,6 +14,17 @@ export interface LinkOptions {
   jitterMs: number;
   /** Link-layer bytes added to every packet (e.g. a radio modem's own framing). Default 0. */
   packetOverheadBytes: number;
+  /**
+   * The link kind's packet cost model (src/transport/links/cost.ts): wire bytes with its headers,
+   * and on a radio (`channelBitsPerSecond`) the airtime incl. key-up at the modem rate, which then
+   * replaces `bitsPerSecond`. Replaces `packetOverheadBytes` when given.
+   */
+  cost: PacketCostModel | undefined;
+  /**
+   * A channel shared with the reverse direction (half duplex: one side transmits at a time, carrier
+   * sense waits for the other). Pass the same object to both directions' emulators.
+   */
+  sharedChannel: { busyUntilMs: number } | undefined;
   /** Largest queue in front of the link, ms of transmission time; later packets are tail-dropped. */
   queueLimitMs: number;
   /** Periods when nothing gets through. */
@@ -27,6 +39,8 @@ export const DEFAULT_LINK_OPTIONS: Readonly<LinkOptions> = Object.freeze({
   delayMs: 0,
   jitterMs: 0,
   packetOverheadBytes: 0,
+  cost: undefined,
+  sharedChannel: undefined,
   queueLimitMs: 60_000,
   outages: [],
   seed: 1,
@@ -39,6 +53,8 @@ export interface LinkStats {
   packetsOutage: number;
   /** Bits put on the link (sent packets incl. overhead; lost ones count too: they used the channel). */
   bitsOnLink: number;
+  /** Channel time of everything sent, ms (key-up included on a radio). */
+  airtimeMs: number;
 }
 
 /** What happened to one packet. */
@@ -51,7 +67,7 @@ export type LinkVerdict = { delivered: true; arriveAtMs: number } | { delivered:
  */
 export class LinkEmulator {
   readonly options: Readonly<LinkOptions>;
-  readonly stats: LinkStats = { packetsIn: 0, packetsLost: 0, packetsTailDropped: 0, packetsOutage: 0, bitsOnLink: 0 };
+  readonly stats: LinkStats = { packetsIn: 0, packetsLost: 0, packetsTailDropped: 0, packetsOutage: 0, bitsOnLink: 0, airtimeMs: 0 };
   private readonly random: () => number;
   private busyUntilMs = 0;
   private bad = false;
@@ -73,22 +89,25 @@ export class LinkEmulator {
 
   /** Earliest time the link could start sending a new packet. */
   get busyUntil(): number {
-    return this.busyUntilMs;
+    return this.options.sharedChannel ? this.options.sharedChannel.busyUntilMs : this.busyUntilMs;
   }
 
   /** Offers a packet of `bytes` at `nowMs`; returns its fate. */
   send(bytes: number, nowMs: number): LinkVerdict {
     const o = this.options;
     this.stats.packetsIn++;
-    const bits = (bytes + o.packetOverheadBytes) * 8;
-    const start = Math.max(nowMs, this.busyUntilMs);
+    const c = o.cost?.packetCost(bytes);
+    const bits = (c ? c.wireBytes : bytes + o.packetOverheadBytes) * 8;
+    const start = Math.max(nowMs, this.busyUntil);
     if (start - nowMs > o.queueLimitMs) {
       this.stats.packetsTailDropped++;
       return { delivered: false, reason: 'queue' };
     }
-    const txMs = (bits / o.bitsPerSecond) * 1000;
+    const txMs = c && o.cost?.channelBitsPerSecond ? c.airtimeMs : (bits / o.bitsPerSecond) * 1000;
     this.busyUntilMs = start + txMs;
+    if (o.sharedChannel) o.sharedChannel.busyUntilMs = this.busyUntilMs;
     this.stats.bitsOnLink += bits;
+    this.stats.airtimeMs += txMs;
     if (o.outages.some((w) => start < w.startMs + w.durationMs && start + txMs > w.startMs)) {
       this.stats.packetsOutage++;
       return { delivered: false, reason: 'outage' };

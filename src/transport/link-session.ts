@@ -1,8 +1,8 @@
-import type { Frame } from '../codec/frame/index.ts';
+import type { AckPayload, Frame } from '../codec/frame/index.ts';
 import { BoundedQueue } from '../core/queue.ts';
 import { InvalidStateError } from '../core/errors.ts';
-import { decodePacket, PacketBuilder } from './packet.ts';
-import { ReliableReceiver, ReliableSender, type ReliableSenderOptions } from './reliability/index.ts';
+import { ackPacket, decodeForSession } from './link-packet.ts';
+import { ReliableReceiver, ReliableSender, type ReliableReceiverOptions, type ReliableSenderOptions } from './reliability/index.ts';
 
 /** A datagram-like carrier for link packets (a WebSocket, the emulator, a radio modem). */
 export interface PacketPort {
@@ -14,6 +14,7 @@ export interface PacketPort {
 
 export interface LinkSessionOptions {
   sender: Partial<ReliableSenderOptions>;
+  receiver: Partial<ReliableReceiverOptions>;
   /** Capacity of the delivered-frames queue (the application reads from it). */
   deliverCapacity: number;
   now: () => number;
@@ -27,7 +28,9 @@ export interface LinkSessionOptions {
  */
 export class LinkSession {
   readonly sender: ReliableSender;
-  readonly receiver = new ReliableReceiver();
+  readonly receiver: ReliableReceiver;
+  /** Packets that could not be used: malformed, or a compact packet whose implied time we lack (the peer resends in full). */
+  readonly rejects = { malformed: 0, unresolved: 0 };
   private readonly delivered: BoundedQueue<Frame>;
   private timer: NodeJS.Timeout | undefined;
   private port: PacketPort | undefined;
@@ -38,6 +41,7 @@ export class LinkSession {
 
   constructor(private readonly sessionId: number, options: Partial<LinkSessionOptions> = {}) {
     this.sender = new ReliableSender(sessionId, options.sender);
+    this.receiver = new ReliableReceiver(options.receiver);
     this.delivered = new BoundedQueue<Frame>({ capacity: options.deliverCapacity ?? 4096, overflow: 'block' });
     this.now = options.now ?? (() => performance.now());
   }
@@ -81,7 +85,9 @@ export class LinkSession {
     if (this.closed) return;
     this.bitsIn += wireBytes * 8;
     const now = this.now();
-    const { frames } = decodePacket(bytes);
+    const { frames, ack, reject } = decodeForSession(bytes, this.sessionId, (seq) => this.receiver.timeOf(seq));
+    if (reject) this.rejects[reject]++;
+    if (ack) this.sender.onAck(ack, now);
     // Ack frames with seq 0 acknowledge our frames; an Ack with seq > 0 inside a data packet is the
     // peer sender's forward notice and goes to our receiver.
     for (const f of frames) if (f.payload.type === 'ack' && f.seq === 0) this.sender.onAck(f.payload, now);
@@ -102,20 +108,20 @@ export class LinkSession {
     const now = this.now();
     const port = this.port;
     if (port?.connected) {
+      let ack = this.receiver.takeAck(now);
       for (let i = 0; i < 64; i++) {
-        const p = this.sender.nextPacket(now);
+        // Our acknowledgement rides in the first data packet that goes (piggybacked).
+        const p = this.sender.nextPacket(now, ack);
         if (!p) break;
+        ack = undefined;
         const wire = port.send(p);
         this.bitsOut += (typeof wire === 'number' ? wire : p.length) * 8;
       }
-      const ack = this.receiver.takeAck(now);
       if (ack) {
-        const b = new PacketBuilder(64);
-        b.tryAdd({ version: 1, sessionId: this.sessionId, seq: 0, time: 0, payload: ack });
-        const bytes = b.finish();
+        const bytes = ackPacket(this.sessionId, ack, !this.sender.options.tagUnique());
         const wire = port.send(bytes);
         this.bitsOut += (typeof wire === 'number' ? wire : bytes.length) * 8;
-        this.sender.pacer.charge(bytes.length * 8, now); // acks take link time too
+        this.sender.pacer.chargePacket(bytes.length, now); // acks take link time too
       }
     }
     const wake = [this.sender.nextWakeMs(now), this.receiver.ackDueMs].filter((t): t is number => t !== undefined);

@@ -1,7 +1,7 @@
 import type { Frame } from '../codec/frame/index.ts';
 import { LinkEmulator, type LinkOptions } from './emulator.ts';
-import { decodePacket, PacketBuilder } from './packet.ts';
-import { ReliableReceiver, ReliableSender, streamOf, type ReliableSenderOptions, type StreamClass } from './reliability/index.ts';
+import { ackPacket, decodeForSession } from './link-packet.ts';
+import { LinkPacer, ReliableReceiver, ReliableSender, streamOf, type ReliableReceiverOptions, type ReliableSenderOptions, type StreamClass } from './reliability/index.ts';
 
 export interface SimInput {
   frame: Frame;
@@ -16,8 +16,9 @@ export interface SimResult {
   duplicates: number;
   /** Reliable frames delivered in seq order. */
   inOrder: boolean;
-  /** Median over text frames of (delivery − availability − the delivering packet's own link time), ms. */
+  /** Median over text frames of (delivery − availability − the delivering packet's own link time): the protocol's wait, ms. */
   addedLatencyMsMedian: number;
+  /** 95th percentile of the same, ms. */
   addedLatencyMsP95: number;
   /** Median of delivery − availability including the link's own serialization and delay, ms. */
   linkLatencyMsMedian: number;
@@ -29,6 +30,12 @@ export interface SimResult {
   ackBits: number;
   prosodyDeliveredRatio: number;
   retransmissions: number;
+  /** Packets the receiver could not use (malformed; compact packets whose implied time it lacked). */
+  rejectedPackets: { malformed: number; unresolved: number };
+  /** Channel time of both directions' transmissions, s (key-up included on a radio). */
+  airtimeSeconds: number;
+  /** Both directions' channel time ÷ the simulated span (a half-duplex channel's occupancy). */
+  occupancy: number;
   /** First delivery after the last outage ended, s after its end (undefined without outages). */
   recoverySeconds?: number;
   /** When everything said before the outage ended had arrived, s after its end. */
@@ -46,12 +53,16 @@ export function simulateLink(
   link: Partial<LinkOptions>,
   sender: Partial<ReliableSenderOptions> = {},
   limits: { maxSimMs?: number } = {},
+  receiver: Partial<ReliableReceiverOptions> = {},
 ): SimResult {
-  const fwd = new LinkEmulator(link);
-  const rev = new LinkEmulator({ ...link, seed: (link.seed ?? 1) * 7919 + 13 });
+  // A half-duplex link (a simplex radio) is one channel for both directions.
+  const channel = link.cost?.halfDuplex ? { busyUntilMs: 0 } : undefined;
+  const fwd = new LinkEmulator({ ...link, sharedChannel: channel });
+  const rev = new LinkEmulator({ ...link, sharedChannel: channel, seed: (link.seed ?? 1) * 7919 + 13 });
   const sessionId = inputs[0]?.frame.sessionId ?? 1;
-  const tx = new ReliableSender(sessionId, { bitsPerSecond: fwd.options.bitsPerSecond, ...sender });
-  const rx = new ReliableReceiver();
+  const tx = new ReliableSender(sessionId, { pacer: new LinkPacer(fwd.options.bitsPerSecond, link.cost), ...sender });
+  const rx = new ReliableReceiver(receiver);
+  const revPacer = new LinkPacer(rev.options.bitsPerSecond, link.cost);
   const pending = [...inputs].sort((a, b) => a.atMs - b.atMs);
   const inflight: Array<{ atMs: number; bytes: Uint8Array; toReceiver: boolean; linkMs: number }> = [];
   const delivered: Array<{ frame: Frame; atMs: number; linkMs: number }> = [];
@@ -59,12 +70,12 @@ export function simulateLink(
   let reverseBits = 0;
   let ackBits = 0;
   let now = 0;
-  let revPaceFree = 0;
+  const rejected = { malformed: 0, unresolved: 0 };
   const maxSimMs = limits.maxSimMs ?? (pending.at(-1)?.atMs ?? 0) + 30 * 60_000;
 
   for (let steps = 0; steps < 5_000_000; steps++) {
     // Next event time.
-    const ackAt = rx.ackDueMs === undefined ? undefined : Math.max(rx.ackDueMs, revPaceFree);
+    const ackAt = rx.ackDueMs === undefined ? undefined : Math.max(rx.ackDueMs, revPacer.freeAtMs);
     const candidates = [pending[0]?.atMs, tx.nextWakeMs(now), ackAt, ...inflight.map((p) => p.atMs)].filter((t): t is number => t !== undefined);
     if (candidates.length === 0) break;
     now = Math.max(now, Math.min(...candidates));
@@ -78,23 +89,24 @@ export function simulateLink(
       const p = inflight[i]!;
       if (p.atMs > now) continue;
       inflight.splice(i, 1);
-      const { frames } = decodePacket(p.bytes);
       if (p.toReceiver) {
+        const { frames, reject } = decodeForSession(p.bytes, sessionId, (seq) => rx.timeOf(seq));
+        if (reject) rejected[reject]++;
         for (const f of rx.accept(frames, now)) delivered.push({ frame: f, atMs: now, linkMs: p.linkMs });
       } else {
-        for (const f of frames) if (f.payload.type === 'ack') tx.onAck(f.payload, now);
+        const { ack } = decodeForSession(p.bytes, sessionId, () => undefined);
+        if (ack) tx.onAck(ack, now);
       }
     }
     // Acks wait while the reverse link is still busy with the previous one.
-    const ack = now >= revPaceFree ? rx.takeAck(now) : undefined;
+    const ack = now >= revPacer.freeAtMs ? rx.takeAck(now) : undefined;
     if (ack) {
-      const b = new PacketBuilder(64);
-      b.tryAdd({ version: 1, sessionId, seq: 0, time: 0, payload: ack });
-      const bytes = b.finish();
-      reverseBits += bytes.length * 8;
-      ackBits += bytes.length * 8;
-      revPaceFree = now + ((bytes.length * 8) / rev.options.bitsPerSecond) * 1000;
+      const bytes = ackPacket(sessionId, ack, false);
+      const before = rev.stats.bitsOnLink;
+      revPacer.chargePacket(bytes.length, now);
       const v = rev.send(bytes.length, now);
+      reverseBits += rev.stats.bitsOnLink - before;
+      ackBits += rev.stats.bitsOnLink - before;
       if (v.delivered) inflight.push({ atMs: v.arriveAtMs, bytes, toReceiver: false, linkMs: v.arriveAtMs - now });
     }
     for (let guard = 0; guard < 64; guard++) {
@@ -140,6 +152,9 @@ export function simulateLink(
     ackBits,
     prosodyDeliveredRatio: prosodySent ? delivered.filter((d) => streamOf(d.frame) === 'prosody').length / prosodySent : 1,
     retransmissions: tx.stats.retransmissions,
+    rejectedPackets: rejected,
+    airtimeSeconds: (fwd.stats.airtimeMs + rev.stats.airtimeMs) / 1000,
+    occupancy: (fwd.stats.airtimeMs + rev.stats.airtimeMs) / 1000 / spanSeconds,
     spanSeconds,
     delivered,
   };

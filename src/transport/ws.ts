@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TransportError } from '../core/errors.ts';
-import { decodePacket, MAX_PACKET_BYTES } from './packet.ts';
+import { MAX_PACKET_BYTES } from './packet.ts';
+import { packetRoute, resolveRoute } from './link-packet.ts';
 import type { LinkSession, PacketPort } from './link-session.ts';
 import { acceptSecure, CLOSE_AUTH_FAILED, connectSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
 
@@ -68,10 +69,11 @@ export async function listenLink(options: ServerOptions): Promise<{ close(): Pro
     let session: LinkSession | undefined;
     const onPacket = (bytes: Uint8Array, port: PacketPort, wireBytes = bytes.length) => {
       if (!session) {
-        const id = peekSessionId(bytes);
-        if (id === undefined) return;
-        session = sessions.get(id) ?? options.sessionFor(id);
-        sessions.set(id, session);
+        // A new connection names its session in full (a resume after a reconnect may name it by tag).
+        const r = resolveRoute(packetRoute(bytes), sessions);
+        if (!r) return;
+        session = r.session ?? options.sessionFor(r.id);
+        sessions.set(r.id, session);
         session.attach(port);
       }
       void session.onPacket(bytes, wireBytes);
@@ -111,10 +113,6 @@ export async function listenLink(options: ServerOptions): Promise<{ close(): Pro
   };
 }
 
-
-function peekSessionId(bytes: Uint8Array): number | undefined {
-  return decodePacket(bytes).frames[0]?.sessionId;
-}
 
 /** Options of {@link connectLink}. */
 export interface ConnectOptions {

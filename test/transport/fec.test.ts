@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/codec/frame/index.ts';
 import { UsageError } from '../../src/core/errors.ts';
-import { decodePacket } from '../../src/transport/packet.ts';
+import { decodeForSession } from '../../src/transport/link-packet.ts';
 import { ReliableReceiver, ReliableSender } from '../../src/transport/reliability/index.ts';
 import { simulateLink } from '../../src/transport/index.ts';
 import { syntheticCall } from '../sim/fixtures.ts';
@@ -18,7 +18,7 @@ function packets(tx: ReliableSender): number[][] {
     if (wake === undefined || wake > 2000) break;
     now = Math.max(now, wake);
     const p = tx.nextPacket(now);
-    if (p) out.push(decodePacket(p).frames.map((f) => f.seq));
+    if (p) out.push(decodeForSession(p, 9, () => undefined).frames.map((f) => f.seq));
   }
   return out;
 }

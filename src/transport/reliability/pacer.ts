@@ -5,6 +5,8 @@
  * Turns: when the link frees up, the waiting sender with the most urgent packet goes first (lower
  * priority number: text and control before speaker before prosody), the longest waiter among equals.
  */
+import type { PacketCostModel } from '../links/types.ts';
+
 /** How long after the link frees up a waiting sender keeps its place without asking again, ms. */
 const STALE_AFTER_FREE_MS = 100;
 
@@ -13,8 +15,28 @@ export class LinkPacer {
   /** Senders refused a turn: since when they wait, when they last asked, how urgent their packet is. */
   private readonly waiting = new Map<object, { since: number; seen: number; priority: number }>();
 
-  constructor(readonly bitsPerSecond: number) {
+  /**
+   * `cost`: the link's packet cost model (src/transport/links): a packet then occupies the link for
+   * its airtime on a radio (key-up, headers and tail at the modem rate) or for its wire bytes
+   * (link headers included) at `bitsPerSecond` on an IP link. Without it, for its payload bits.
+   */
+  constructor(readonly bitsPerSecond: number, readonly cost?: PacketCostModel) {
     if (!(bitsPerSecond > 0)) throw new RangeError(`link rate must be positive, got ${bitsPerSecond}`);
+  }
+
+  /** How long a packet of `payloadBytes` occupies the link, ms. */
+  packetMs(payloadBytes: number): number {
+    if (!this.cost) return (payloadBytes * 8 * 1000) / this.bitsPerSecond;
+    const c = this.cost.packetCost(payloadBytes);
+    return this.cost.channelBitsPerSecond ? c.airtimeMs : (c.wireBytes * 8 * 1000) / this.bitsPerSecond;
+  }
+
+  /** Records a packet of `payloadBytes` put on the link at `nowMs` (see {@link charge}); returns its link time, ms. */
+  chargePacket(payloadBytes: number, nowMs: number, who?: object): number {
+    const ms = this.packetMs(payloadBytes);
+    this.freeAt = Math.max(this.freeAt, nowMs) + ms;
+    if (who) this.waiting.delete(who);
+    return ms;
   }
 
   /** When the link can take the next packet, ms (same clock as the callers'). */

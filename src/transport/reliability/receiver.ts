@@ -6,12 +6,25 @@ export interface ReliableReceiverOptions {
   maxReorderFrames: number;
   /** Delay before acknowledging in-order data (acks are batched), ms. */
   ackDelayMs: number;
+  /** Acknowledge at once when this many packets with new data arrived since the last ack. */
+  ackEveryPackets: number;
+  /**
+   * Half-duplex courtesy: never ack sooner than this long after the last packet arrived (the peer
+   * may still be mid-burst; the ack then goes after its transmission, one for the whole burst), ms.
+   * 0 on full-duplex links.
+   */
+  quietMs: number;
 }
 
 export const DEFAULT_RELIABLE_RECEIVER_OPTIONS: Readonly<ReliableReceiverOptions> = Object.freeze({
   maxReorderFrames: 1024,
-  ackDelayMs: 300,
+  ackDelayMs: 100,
+  ackEveryPackets: 4,
+  quietMs: 0,
 });
+
+/** How many recent seqs' times the receiver remembers (a compact packet's implied time, src/transport/link-packet.ts). */
+const TIMES_KEPT = 256;
 
 export interface ReceiverStats {
   framesIn: number;
@@ -36,6 +49,10 @@ export class ReliableReceiver {
   private forwardTo = 0;
   private ackDueAtMs: number | undefined;
   private highestSeen = -1;
+  private lastArrivalMs = -Infinity;
+  private packetsSinceAck = 0;
+  /** Time of each recently received frame by seq. */
+  private readonly times = new Map<number, number>();
 
   constructor(options: Partial<ReliableReceiverOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RELIABLE_RECEIVER_OPTIONS, ...options });
@@ -48,6 +65,7 @@ export class ReliableReceiver {
 
   /** Takes the frames of one packet; returns the frames now deliverable, in order. */
   accept(frames: readonly Frame[], nowMs: number): Frame[] {
+    this.lastArrivalMs = nowMs;
     const out: Frame[] = [];
     let gap = false;
     let news = 0; // frames that were not duplicates
@@ -72,6 +90,7 @@ export class ReliableReceiver {
         continue;
       }
       this.highestSeen = Math.max(this.highestSeen, f.seq);
+      this.times.set(f.seq, f.time);
       if (f.seq > this.nextSeq) gap = true;
       if (isReliable(f)) this.held.set(f.seq, f);
       else {
@@ -85,8 +104,22 @@ export class ReliableReceiver {
       this.held.delete(this.nextSeq);
       this.nextSeq++;
     }
-    if (news > 0) this.scheduleAck(nowMs, gap ? 0 : this.options.ackDelayMs);
+    for (const k of this.times.keys()) {
+      if (k >= this.nextSeq - TIMES_KEPT) break; // (insertion order ~ seq order)
+      this.times.delete(k);
+    }
+    if (news > 0) {
+      this.packetsSinceAck++;
+      this.scheduleAck(nowMs, gap || this.packetsSinceAck >= this.options.ackEveryPackets ? 0 : this.options.ackDelayMs);
+    }
+    // Half duplex: an ack already due waits until the peer has been quiet for a while.
+    if (this.ackDueAtMs !== undefined && this.options.quietMs > 0) this.ackDueAtMs = Math.max(this.ackDueAtMs, nowMs + this.options.quietMs);
     return out;
+  }
+
+  /** The time of frame `seq` if it was received recently (a compact packet's implied time). */
+  timeOf(seq: number): number | undefined {
+    return this.times.get(seq);
   }
 
   /** Asks for an ack now (e.g. after a reconnect, so the peer learns what to resend). */
@@ -95,7 +128,7 @@ export class ReliableReceiver {
   }
 
   private scheduleAck(nowMs: number, delayMs: number): void {
-    const at = nowMs + delayMs;
+    const at = Math.max(nowMs + delayMs, this.lastArrivalMs + this.options.quietMs);
     this.ackDueAtMs = this.ackDueAtMs === undefined ? at : Math.min(this.ackDueAtMs, at);
   }
 
@@ -108,6 +141,7 @@ export class ReliableReceiver {
   takeAck(nowMs: number): AckPayload | undefined {
     if (this.ackDueAtMs === undefined || nowMs < this.ackDueAtMs) return undefined;
     this.ackDueAtMs = undefined;
+    this.packetsSinceAck = 0;
     let sack = 0n;
     const nack: number[] = [];
     for (let i = 0; i < 64; i++) if (this.held.has(this.nextSeq + 1 + i)) sack |= 1n << BigInt(i);

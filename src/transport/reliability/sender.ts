@@ -1,6 +1,6 @@
 import type { AckPayload, Frame } from '../../codec/frame/index.ts';
 import { InvalidStateError, UsageError } from '../../core/errors.ts';
-import { PacketBuilder } from '../packet.ts';
+import { CompactPacketBuilder } from '../link-packet.ts';
 import { isReliable, priorityOf, streamOf, type StreamClass } from './classes.ts';
 import { LinkPacer } from './pacer.ts';
 
@@ -17,7 +17,25 @@ export interface ReliableSenderOptions {
   /** Wait this long for more frames before sending a packet that is not full, ms. Default 0. */
   batchDelayMs: number;
   initialRtoMs: number;
+  /**
+   * Floor of the retransmission timeout beyond the packet's own link time, ms. On a half-duplex
+   * radio it must cover the peer's turnaround (its key-up, the ack, our carrier sense): the link
+   * adapter's cost model sets it (src/cli/link-url.ts).
+   */
   minRtoMs: number;
+  /**
+   * Retransmissions of a frame at the plain RTO before exponential back-off starts. A burst loss
+   * takes the retransmissions with it; backing off at once made one burst cost a phrase tens of
+   * seconds (issue #14), while the pacer already keeps the link from congestion.
+   */
+  fastRetransmits: number;
+  /** The longest the peer waits before acknowledging (its ReliableReceiver ackDelayMs / quietMs), ms: part of every RTO. */
+  peerAckDelayMs: number;
+  /**
+   * May packets name this session by its 3-bit tag (src/transport/link-packet.ts)? False when another
+   * session on the same link shares the tag. Default: always.
+   */
+  tagUnique: () => boolean;
   /** Cap of the exponential back-off: during an outage the link is probed at least this often, ms. */
   maxRtoMs: number;
   /** Prosody detail older than this when the link gets to it is dropped (stale), ms. */
@@ -39,7 +57,10 @@ export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = 
   maxPacketBytes: 96,
   batchDelayMs: 0,
   initialRtoMs: 3000,
-  minRtoMs: 1500,
+  minRtoMs: 400,
+  fastRetransmits: 3,
+  peerAckDelayMs: 100,
+  tagUnique: () => true,
   maxRtoMs: 8000,
   maxProsodyAgeMs: 4000,
   maxOutstanding: 4096,
@@ -57,12 +78,17 @@ export interface SenderStats {
   prosodyCopiesSent: number;
 }
 
+/** Least variance margin of the RTO, ms. */
+const RTO_GRANULARITY_MS = 100;
+
 interface Outstanding {
   frame: Frame;
   submittedMs: number;
   sentMs: number;
   sends: number;
   nacked: boolean;
+  /** Link time of the packet it last went in (serialization, key-up), ms: part of its RTT. */
+  txMs: number;
   /** An FEC copy of a best-effort frame already sent. */
   copy?: boolean;
 }
@@ -90,6 +116,10 @@ export class ReliableSender {
   /** An ack showed a best-effort frame missing at the receiver: a forward notice is worth sending. */
   private forwardPending = false;
   private closed = false;
+  /** The peer acknowledged something of this session: it knows the session id. */
+  private peerKnowsSession = false;
+  /** Times of recently acknowledged reliable frames by seq (the peer has them: a compact packet may imply them). */
+  private readonly ackedTimes = new Map<number, number>();
 
   constructor(private readonly sessionId: number, options: Partial<ReliableSenderOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RELIABLE_SENDER_OPTIONS, ...options });
@@ -101,7 +131,8 @@ export class ReliableSender {
   get rtoMs(): number {
     const o = this.options;
     if (this.srttMs === undefined) return o.initialRtoMs;
-    return Math.min(o.maxRtoMs, Math.max(o.minRtoMs, this.srttMs + 4 * this.rttvarMs));
+    // As QUIC's probe timeout: smoothed RTT + variance (at least a timer granularity) + the peer's ack delay.
+    return Math.min(o.maxRtoMs, Math.max(o.minRtoMs, this.srttMs + Math.max(4 * this.rttvarMs, RTO_GRANULARITY_MS)) + o.peerAckDelayMs);
   }
 
   /** Frames not yet acknowledged or still queued. */
@@ -124,16 +155,19 @@ export class ReliableSender {
   submit(frame: Frame, nowMs: number): void {
     if (this.closed) throw new InvalidStateError('ReliableSender used after close()');
     if (this.outstanding >= this.options.maxOutstanding) throw new InvalidStateError(`more than ${this.options.maxOutstanding} frames outstanding: the link is down or too slow`);
-    this.queue.push({ frame, submittedMs: nowMs, sentMs: -Infinity, sends: 0, nacked: false });
+    this.queue.push({ frame, submittedMs: nowMs, sentMs: -Infinity, sends: 0, nacked: false, txMs: 0 });
   }
 
   onAck(ack: AckPayload, nowMs: number): void {
     this.peerCumulative = Math.max(this.peerCumulative, ack.cumulative);
+    this.peerKnowsSession = true;
     const acked = (seq: number) => {
       const o = this.unacked.get(seq);
       if (!o) return;
-      if (o.sends === 1) this.rttSample(nowMs - o.sentMs);
+      if (o.sends === 1) this.rttSample(Math.max(0, nowMs - o.sentMs - o.txMs));
       this.unacked.delete(seq);
+      this.ackedTimes.set(seq, o.frame.time);
+      if (this.ackedTimes.size > 64) this.ackedTimes.delete(this.ackedTimes.keys().next().value!);
     };
     for (const seq of [...this.unacked.keys()]) if (seq < ack.cumulative) acked(seq);
     for (let i = 0; i < 64; i++) if ((ack.sack >> BigInt(i)) & 1n) acked(ack.cumulative + 1 + i);
@@ -170,9 +204,9 @@ export class ReliableSender {
     return this.needsForward() ? Math.min(p, 0) : p;
   }
 
-  /** When `o` is due for retransmission (RTO with capped exponential back-off). */
+  /** When `o` is due for retransmission: its packet's link time + RTO, backing off (capped) after the fast retransmissions. */
   private dueAtMs(o: Outstanding): number {
-    return o.sentMs + Math.min(this.options.maxRtoMs, this.rtoMs * 2 ** Math.max(0, o.sends - 1));
+    return o.sentMs + o.txMs + Math.min(this.options.maxRtoMs, this.rtoMs * 2 ** Math.max(0, o.sends - 1 - this.options.fastRetransmits));
   }
 
   private retransmitDue(o: Outstanding, nowMs: number): boolean {
@@ -208,10 +242,12 @@ export class ReliableSender {
     return fp > this.peerCumulative && [...this.bestEffortSent].some((s) => s >= this.peerCumulative && s < fp);
   }
 
-  /** Builds the next packet if one is due at `nowMs` (pacing, batching, RTO), else undefined. */
-  nextPacket(nowMs: number): Uint8Array | undefined {
+  /**
+   * Builds the next packet if one is due at `nowMs` (pacing, batching, RTO), else undefined. `ack`:
+   * our receiver's acknowledgement for the peer, piggybacked in the packet's header when one goes.
+   */
+  nextPacket(nowMs: number, ack?: AckPayload): Uint8Array | undefined {
     if (this.closed || !this.pacer.mayStart(this, nowMs, this.urgency(nowMs))) return undefined;
-    const builder = new PacketBuilder(this.options.maxPacketBytes);
     const retransmits = [...this.unacked.values()].filter((o) => this.retransmitDue(o, nowMs)).sort((a, b) => a.frame.seq - b.frame.seq);
     const batchReady = this.queue.some((q) => nowMs >= q.submittedMs + this.options.batchDelayMs);
     // Drop stale prosody before it wastes the link.
@@ -220,13 +256,23 @@ export class ReliableSender {
       if (!isReliable(q.frame) && nowMs - q.submittedMs > this.options.maxProsodyAgeMs) {
         this.queue.splice(i, 1);
         this.stats.prosodyDropped++;
+        // Never sent: the receiver waits for its seq until a forward notice says it is not coming.
+        this.bestEffortSent.add(q.frame.seq);
+        this.forwardPending = true;
       }
     }
     const fresh = batchReady ? [...this.queue].sort((a, b) => priorityOf(a.frame) - priorityOf(b.frame) || a.frame.seq - b.frame.seq) : [];
+    const candidates = [...retransmits, ...fresh];
+    // Name the session in full until the peer has acknowledged it, when its tag is shared, and on a
+    // frame's second retransmission (the peer may have lost its state: a restart).
+    const explicitSession = !this.peerKnowsSession || !this.options.tagUnique() || candidates.some((o) => o.sends >= 2);
+    const builder = new CompactPacketBuilder(this.sessionId, this.options.maxPacketBytes, { explicitSession, ...(ack ? { ack } : {}) });
     const chosen: Outstanding[] = [];
     const sizes: number[] = [];
-    for (const o of [...retransmits, ...fresh]) {
-      const n = builder.tryAdd(o.frame);
+    for (const o of candidates) {
+      // The first frame's time is implied when the peer has acknowledged the frame before it with the same time.
+      const implied = chosen.length === 0 && o.sends < 2 ? this.ackedTimes.get(o.frame.seq - 1) : undefined;
+      const n = builder.tryAdd(o.frame, implied);
       if (n === 0) break;
       chosen.push(o);
       sizes.push(n);
@@ -247,6 +293,7 @@ export class ReliableSender {
       return undefined;
     }
     const bytes = builder.finish();
+    const txMs = this.pacer.chargePacket(bytes.length, nowMs, this);
     const copies: Outstanding[] = [];
     for (const o of chosen) {
       const i = this.queue.indexOf(o);
@@ -255,6 +302,7 @@ export class ReliableSender {
       else if (o.sends > 0) this.stats.retransmissions++;
       o.sends++;
       o.sentMs = nowMs;
+      o.txMs = txMs;
       o.nacked = false;
       if (isReliable(o.frame)) this.unacked.set(o.frame.seq, o);
       else {
@@ -265,7 +313,7 @@ export class ReliableSender {
     }
     this.queue.push(...copies);
     // Every bit of the packet is charged: each frame (with its framing) to its stream, the rest
-    // (forward notices) to control.
+    // (packet header, piggybacked ack, forward notices) to control.
     let framed = 0;
     chosen.forEach((o, i) => {
       this.stats.bitsByStream[streamOf(o.frame)] += sizes[i]! * 8;
@@ -273,7 +321,6 @@ export class ReliableSender {
     });
     this.stats.bitsByStream.control += bytes.length * 8 - framed;
     this.stats.packets++;
-    this.pacer.charge(bytes.length * 8, nowMs, this);
     return bytes;
   }
 
