@@ -1,11 +1,9 @@
 import { expect, it } from 'vitest';
-import { describeWith } from '../fixtures/components.ts';
+import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
 import { InvalidStateError, TransportError, UsageError } from '../../src/core/errors.ts';
-import { codec2AddonBuilt, CODEC2_REMEDY, FreedvModem, type FreedvDataModeName } from '../../src/transport/links/freedv/index.ts';
+import { FreedvModem, type FreedvDataModeName } from '../../src/transport/links/freedv/index.ts';
 import { runBurstTrial } from '../../src/transport/links/freedv/trial.ts';
 import { mulberry32 } from '../../src/transport/prng.ts';
-
-const addon = { name: 'libcodec2 FreeDV addon (Debian libcodec2-dev)', available: codec2AddonBuilt(), fix: CODEC2_REMEDY };
 
 /** Expected sizes (links.md, libcodec2 1.0.5): payload bytes per frame and samples per frame at 8 kHz. */
 const MODES: Record<FreedvDataModeName, { payload: number; frameSamples: number }> = {
@@ -20,7 +18,7 @@ const randomBytes = (n: number, seed: number) => {
   return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
 };
 
-describeWith('FreeDV raw data modems (libcodec2)', [addon], () => {
+describeWith('FreeDV raw data modems (libcodec2)', [CODEC2_ADDON], () => {
   for (const [mode, want] of Object.entries(MODES) as Array<[FreedvDataModeName, (typeof MODES)[FreedvDataModeName]]>) {
     for (const framesPerBurst of mode === 'fsk_ldpc' ? [1] : [1, 2]) {
       it(`${mode}, ${framesPerBurst} frame(s) per burst: separate bursts and multi-frame bursts round-trip byte-exact on a clean channel`, async () => {

@@ -1,10 +1,8 @@
 import { expect, it } from 'vitest';
-import { describeWith } from '../fixtures/components.ts';
+import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
 import { InvalidStateError, UsageError } from '../../src/core/errors.ts';
-import { codec2AddonBuilt, CODEC2_REMEDY, FreedvVoice, type FreedvVoiceModeName } from '../../src/transport/links/freedv/index.ts';
+import { FreedvVoice, type FreedvVoiceModeName } from '../../src/transport/links/freedv/index.ts';
 import { runVoiceBerTrial } from '../../src/transport/links/freedv/trial.ts';
-
-const addon = { name: 'libcodec2 FreeDV addon (Debian libcodec2-dev)', available: codec2AddonBuilt(), fix: CODEC2_REMEDY };
 
 /** A voiced, speech-like test signal: 150 Hz harmonics under a 3 Hz syllable envelope, 8 kHz. */
 function speechLike(seconds: number): Int16Array {
@@ -19,7 +17,7 @@ function speechLike(seconds: number): Int16Array {
 
 const rms = (x: Int16Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / Math.max(1, x.length));
 
-describeWith('FreeDV voice modes (libcodec2)', [addon], () => {
+describeWith('FreeDV voice modes (libcodec2)', [CODEC2_ADDON], () => {
   for (const mode of ['1600', '700d', '700e'] as FreedvVoiceModeName[]) {
     it(`${mode}: speech → modem audio → speech keeps the length and carries the speech`, async () => {
       const voice = new FreedvVoice({ mode });

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
+import { EncodeError, InvalidStateError, TransportError } from '../../src/core/errors.ts';
+import { meanPower } from '../../src/transport/hf/index.ts';
+import { DatagramReassembler, fragmentDatagram, FreedvLink, FreedvModem, maxDatagramBytes, SimulatedHfAudio, type FreedvLinkOptions } from '../../src/transport/links/freedv/index.ts';
+import { mulberry32 } from '../../src/transport/prng.ts';
+
+const bytes = (n: number, seed: number) => {
+  const r = mulberry32(seed);
+  return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+};
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('FreeDV datagram fragments', () => {
+  it('round-trips datagrams of 0 … max bytes through 14-byte frames', () => {
+    const r = new DatagramReassembler();
+    for (const n of [0, 1, 11, 12, 13, 47, maxDatagramBytes(14)]) {
+      const d = bytes(n, n);
+      const frames = fragmentDatagram(d, 14);
+      expect(frames.every((f) => f.length === 14)).toBe(true);
+      const out = frames.map((f) => r.push(f));
+      expect(out.slice(0, -1).every((o) => o === undefined)).toBe(true);
+      expect(hex(out.at(-1)!)).toBe(hex(d));
+    }
+    expect(() => fragmentDatagram(new Uint8Array(maxDatagramBytes(14) + 1), 14)).toThrow(EncodeError);
+  });
+
+  it('a lost middle fragment drops its datagram only; fillers are skipped', () => {
+    const r = new DatagramReassembler();
+    const a = fragmentDatagram(bytes(30, 1), 14); // 3 frames
+    const b = fragmentDatagram(bytes(20, 2), 14); // 2 frames
+    const got = [a[0]!, a[2]!, new Uint8Array(14), b[0]!, b[1]!].map((f) => r.push(f)).filter((d) => d !== undefined);
+    expect(got.map(hex)).toEqual([hex(bytes(20, 2))]);
+    expect(r.dropped.incomplete).toBeGreaterThan(0);
+    expect(r.fillers).toBe(1);
+  });
+});
+
+async function pair(o: Partial<FreedvLinkOptions>, snrDb: number, seed = 3) {
+  const probe = new FreedvModem({ mode: o.mode ?? 'datac0' });
+  const signalPower = meanPower(await probe.modulate(new Uint8Array(0)));
+  await probe.close();
+  const audio = new SimulatedHfAudio({ channel: { kind: 'awgn', snrDb, seed, signalPower } });
+  const a = new FreedvLink(audio.a, o);
+  const b = new FreedvLink(audio.b, o);
+  return { audio, a, b };
+}
+
+describeWith('FreeDV link over a simulated HF channel', [CODEC2_ADDON], () => {
+  it('DATAC0 at +10 dB: datagrams both ways, batched into turns, half duplex without collisions', async () => {
+    const { audio, a, b } = await pair({ mode: 'datac0' }, 10);
+    try {
+      const atB: string[] = [];
+      const atA: string[] = [];
+      const sent = [1, 12, 40, 5].map((n, i) => bytes(n, 10 + i));
+      b.onDatagram((d) => {
+        atB.push(hex(d));
+        b.send(Uint8Array.of(0xac, d.length)); // an "ack" for each
+      });
+      a.onDatagram((d) => atA.push(hex(d)));
+      for (const d of sent) a.send(d);
+      await audio.run(40, () => atA.length === sent.length);
+      expect(atB).toEqual(sent.map(hex));
+      expect(atA).toEqual(sent.map((d) => hex(Uint8Array.of(0xac, d.length))));
+      // 1 + 1 + 4 + 1 = 7 frames ≤ 8 per turn: A's four datagrams went out in one turn, B's acks in one or two.
+      expect(a.stats.turns).toBe(1);
+      expect(b.stats.turns).toBeLessThanOrEqual(2);
+      expect(audio.collisions).toBe(0);
+      expect(a.stats.datagramsOut).toBe(4);
+      expect(b.stats.datagramsIn).toBe(4);
+      expect(b.stats.lastSnrDb).toBeGreaterThan(3);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('the cost model is the airtime really keyed for one datagram', async () => {
+    const { audio, a, b } = await pair({ mode: 'datac0', txDelayMs: 150, txTailMs: 50 }, 10);
+    try {
+      let got = 0;
+      b.onDatagram(() => got++);
+      a.send(bytes(20, 1)); // 2 frames
+      await audio.run(10, () => got === 1);
+      expect(got).toBe(1);
+      expect(a.stats.airtimeMsOut).toBeCloseTo(a.cost.packetCost(20).airtimeMs, 6);
+      expect(a.cost.packetCost(20).airtimeMs).toBeCloseTo(150 + 2 * (110 + 440 + 110) + 50, 0); // two 1-frame bursts
+      expect(a.cost.halfDuplex).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('MTU, close() idempotent, send after close throws', async () => {
+    const { a, b } = await pair({ mode: 'datac0', maxFramesPerTurn: 4 }, 10);
+    expect(a.mtu).toBe(4 * 12);
+    expect(() => a.send(new Uint8Array(a.mtu + 1))).toThrow(TransportError);
+    await a.close();
+    await a.close();
+    await b.close();
+    expect(a.state).toBe('closed');
+    expect(() => a.send(new Uint8Array(1))).toThrow(InvalidStateError);
+  });
+});
