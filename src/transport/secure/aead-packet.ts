@@ -49,6 +49,12 @@ export interface AeadOptions {
   reconnectAfterFailures: number;
   /** Clock, ms. Default Date.now. */
   now: () => number;
+  /**
+   * false: authenticate only, the payload travels in the clear (amateur radio, where encoding to
+   * obscure meaning is not allowed, e.g. FCC §97.113(a)(4); a tag proving who sent it is not
+   * encryption). The same 10 bytes; both ends must agree (the keys differ per mode). Default true.
+   */
+  encrypt: boolean;
 }
 
 export const DEFAULT_AEAD_OPTIONS: Readonly<AeadOptions> = Object.freeze({
@@ -59,6 +65,7 @@ export const DEFAULT_AEAD_OPTIONS: Readonly<AeadOptions> = Object.freeze({
   resyncIntervalMs: 1000,
   reconnectAfterFailures: 64,
   now: () => Date.now(),
+  encrypt: true,
 });
 
 function merge(o: Partial<AeadOptions>): AeadOptions {
@@ -99,9 +106,27 @@ function nonceOf(iv: Buffer, pn: number): Buffer {
   return n;
 }
 
-function trafficSecret(secret: Uint8Array): Buffer {
+function trafficSecret(secret: Uint8Array, encrypt: boolean): Buffer {
   if (secret.length !== 32) throw new TransportError('protocol', 'a traffic secret is 32 bytes');
-  return expand(secret, 'traffic', 32);
+  return expand(secret, encrypt ? 'traffic' : 'traffic/auth-only', 32);
+}
+
+/**
+ * CCM over one packet: encrypt-and-tag, or (auth-only) tag over header ‖ payload with the payload
+ * left in the clear (CCM with an empty plaintext is its CBC-MAC).
+ */
+function ccmSeal(k: EpochKeys, pn: number, header: Uint8Array, packet: Uint8Array, encrypt: boolean): { body: Uint8Array; tag: Uint8Array } {
+  const c = createCipheriv('aes-128-ccm', k.key, nonceOf(k.iv, pn), { authTagLength: AEAD_TAG_BYTES });
+  if (encrypt) {
+    c.setAAD(header, { plaintextLength: packet.length });
+    const body = c.update(packet);
+    c.final();
+    return { body, tag: c.getAuthTag() };
+  }
+  c.setAAD(Buffer.concat([header, packet]), { plaintextLength: 0 });
+  c.update(new Uint8Array(0)); // OpenSSL computes the CCM tag only in an update call
+  c.final();
+  return { body: packet, tag: c.getAuthTag() };
 }
 
 /** Seals outgoing packets of one direction. */
@@ -113,7 +138,7 @@ export class AeadPacketSealer {
 
   constructor(secret: Uint8Array, options: Partial<AeadOptions> = {}) {
     this.o = merge(options);
-    this.keys = epochKeys(trafficSecret(secret), 0);
+    this.keys = epochKeys(trafficSecret(secret, this.o.encrypt), 0);
     this.startedMs = this.o.now();
   }
 
@@ -143,11 +168,9 @@ export class AeadPacketSealer {
     const out = new Uint8Array(AEAD_SEQ_BYTES + packet.length + AEAD_TAG_BYTES);
     out[0] = (pn >>> 8) & 0xff;
     out[1] = pn & 0xff;
-    const c = createCipheriv('aes-128-ccm', this.keys.key, nonceOf(this.keys.iv, pn), { authTagLength: AEAD_TAG_BYTES });
-    c.setAAD(out.subarray(0, AEAD_SEQ_BYTES), { plaintextLength: packet.length });
-    out.set(c.update(packet), AEAD_SEQ_BYTES);
-    c.final();
-    out.set(c.getAuthTag(), AEAD_SEQ_BYTES + packet.length);
+    const { body, tag } = ccmSeal(this.keys, pn, out.subarray(0, AEAD_SEQ_BYTES), packet, this.o.encrypt);
+    out.set(body, AEAD_SEQ_BYTES);
+    out.set(tag, AEAD_SEQ_BYTES + packet.length);
     return out;
   }
 }
@@ -183,7 +206,7 @@ export class AeadPacketOpener {
 
   constructor(secret: Uint8Array, options: Partial<AeadOptions> = {}) {
     this.o = merge(options);
-    this.current = epochKeys(trafficSecret(secret), 0);
+    this.current = epochKeys(trafficSecret(secret, this.o.encrypt), 0);
   }
 
   /**
@@ -231,8 +254,14 @@ export class AeadPacketOpener {
     const ctLen = bytes.length - AEAD_SEQ_BYTES - AEAD_TAG_BYTES;
     const d = createDecipheriv('aes-128-ccm', keys.key, nonceOf(keys.iv, pn), { authTagLength: AEAD_TAG_BYTES });
     d.setAuthTag(bytes.subarray(bytes.length - AEAD_TAG_BYTES));
-    d.setAAD(bytes.subarray(0, AEAD_SEQ_BYTES), { plaintextLength: ctLen });
     try {
+      if (!this.o.encrypt) {
+        d.setAAD(bytes.subarray(0, AEAD_SEQ_BYTES + ctLen), { plaintextLength: 0 });
+        d.update(new Uint8Array(0));
+        d.final();
+        return bytes.slice(AEAD_SEQ_BYTES, AEAD_SEQ_BYTES + ctLen);
+      }
+      d.setAAD(bytes.subarray(0, AEAD_SEQ_BYTES), { plaintextLength: ctLen });
       const out = d.update(bytes.subarray(AEAD_SEQ_BYTES, AEAD_SEQ_BYTES + ctLen));
       d.final();
       return new Uint8Array(out);

@@ -122,4 +122,21 @@ describe('AES-128-CCM packet protection', () => {
     n.advance(MAX_PACKET_NUMBER - 100 + 1);
     expect(() => n.seal(packet(4))).toThrow(TransportError);
   });
+
+  it('auth-only mode (amateur radio): payload in the clear, still 10 bytes, still tamper- and replay-proof', () => {
+    const o = { encrypt: false };
+    const { sealer, opener } = pair(o);
+    const p = new TextEncoder().encode('DE N0CALL QTH FN42');
+    const s = sealer.seal(p);
+    expect(s.length - p.length).toBe(10);
+    expect(Buffer.from(s.subarray(2, 2 + p.length)).equals(Buffer.from(p))).toBe(true); // readable on air
+    for (let i = 0; i < s.length; i++) {
+      const t = s.slice();
+      t[i]! ^= 0x20;
+      expect(opened(opener.open(t))).not.toBeInstanceOf(Array);
+    }
+    expect(opened(opener.open(s))).toEqual(Array.from(p));
+    expect(opened(opener.open(s))).toBe('replay');
+    expect(opened(new AeadPacketOpener(SECRET).open(new AeadPacketSealer(SECRET, o).seal(p)))).toBe('tamper'); // modes do not mix
+  });
 });
