@@ -17,8 +17,9 @@ export interface TncConnection {
   /** Bytes queued in the stream and not yet written. */
   readonly pendingBytes: number;
   onData(handler: (chunk: Uint8Array) => void): void;
-  /** Called once when the stream ends, with the error that ended it if any. */
+  /** Called once when the stream ends (not after destroy()), with the error that ended it if any. */
   onEnd(handler: (error: TransportError | undefined) => void): void;
+  /** Flushes what is queued (≤ 500 ms) and closes. */
   destroy(): void;
 }
 
@@ -47,7 +48,9 @@ function wrap(socket: Socket, what: string): TncConnection {
     },
     destroy: () => {
       ended = true;
-      socket.destroy();
+      // Let queued bytes (e.g. TNC parameters just written) reach the TNC, but never wait long.
+      socket.end();
+      setTimeout(() => socket.destroy(), 500).unref();
     },
   };
 }

@@ -155,6 +155,7 @@ describeWith('KISS link through two real direwolf instances, 1200 bd', [program(
       await b.link.close();
       // Back to CSMA for the next tests (direwolf keeps KISS parameters across clients).
       for (const url of [chain.a.kissUrl, chain.b.kissUrl]) await (await attach(url, { tnc: { fullDuplex: false } })).link.close();
+      await sleep(300);
     }
   }, 30_000);
 
