@@ -1,11 +1,12 @@
 import type { Frame } from '../../codec/frame/index.ts';
 import { startImpairProxy, type ImpairProxyStats } from '../impair-proxy.ts';
 import type { ImpairmentOptions } from '../impair-channel.ts';
-import { LinkSession, type PacketPort } from '../link-session.ts';
+import { LinkSession } from '../link-session.ts';
 import { mulberry32 } from '../prng.ts';
 import type { ReliableSenderOptions } from '../reliability/index.ts';
 import { formatUdpUrl } from './udp-url.ts';
-import { openUdpLink, type UdpLink, type UdpLinkStats } from './udp.ts';
+import { openUdpLink, type UdpLinkStats } from './udp.ts';
+import { bindSession } from './udp-session.ts';
 
 /**
  * A real-time one-way call over two UDP links on loopback with the impairment proxy between them
@@ -63,16 +64,6 @@ export interface UdpLoopbackCallResult {
 
 const SESSION_ID = 4343;
 
-const portOf = (link: UdpLink): PacketPort => ({
-  get connected() {
-    return link.state === 'up';
-  },
-  send: (p) => {
-    link.send(p);
-    return link.cost.packetCost(p.length).wireBytes;
-  },
-});
-
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
@@ -93,16 +84,14 @@ export async function runUdpLoopbackCall(options: Partial<UdpLoopbackCallOptions
   const senderLink = await openUdpLink(formatUdpUrl({ host: o.host, port: proxy.port }), { role: 'dial' });
   const sender = new LinkSession(SESSION_ID, { sender: o.sender });
   const receiver = new LinkSession(SESSION_ID, { sender: o.sender });
-  senderLink.onDatagram((d) => void sender.onPacket(d, senderLink.cost.packetCost(d.length).wireBytes));
-  receiverLink.onDatagram((d) => void receiver.onPacket(d, receiverLink.cost.packetCost(d.length).wireBytes));
   const submittedAt = new Map<number, number>();
   const delivered: number[] = [];
   const latencies: number[] = [];
   const t0 = performance.now();
   const timers: NodeJS.Timeout[] = [];
   try {
-    receiver.attach(portOf(receiverLink));
-    sender.attach(portOf(senderLink));
+    bindSession(receiverLink, receiver);
+    bindSession(senderLink, sender);
     const reading = (async () => {
       for await (const f of receiver.frames()) {
         if (f.payload.type !== 'text') continue;

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { InvalidStateError, TransportError, UsageError } from '../../core/errors.ts';
-import { decodePacket } from '../packet.ts';
+import { packetRoute } from '../link-packet.ts';
 import { udpCost } from './cost.ts';
 import { chargeIn, chargeOut, newDatagramLinkStats, type DatagramLink, type DatagramLinkStats, type LinkState, type PacketCostModel } from './types.ts';
 import { formatUdpUrl, parseUdpUrl } from './udp-url.ts';
@@ -17,7 +17,7 @@ import { formatUdpUrl, parseUdpUrl } from './udp-url.ts';
  *   peer first would deadlock). Lost datagrams are the ARQ's business.
  * - **listen** (`stcts receive --listen udp://HOST:PORT`): a bound socket, `connecting` until a
  *   peer is pinned, then `up`. By default the first source whose datagram is a valid link packet
- *   (decodes with {@link decodePacket}, ≥ 1 frame) is pinned; with `pinning: 'manual'` a handshake
+ *   ({@link isLinkPacket}) is pinned; with `pinning: 'manual'` a handshake
  *   layer (issue #20) sees datagrams through {@link UdpLink.onCandidate} and calls
  *   {@link UdpLink.pin} once the peer is authenticated. Datagrams from anyone else are dropped and
  *   counted (`foreign_source`). The pinned peer moves (NAT rebinding) only when the caller says so:
@@ -30,7 +30,7 @@ import { formatUdpUrl, parseUdpUrl } from './udp-url.ts';
  * that are not link packets (`malformed`).
  *
  * NAT keepalive: after `keepaliveMs` without sending, the link sends a 0-byte datagram. A real
- * link packet is never empty (a packet holds ≥ 1 frame item, and no 1-byte item decodes either),
+ * link packet is never empty (a full packet holds ≥ 1 frame item, a compact one its header byte),
  * so the receiver recognises it, never delivers it, and counts it ({@link UdpLinkStats.keepalivesIn}).
  * It costs only the 28 (IPv6: 48) header bytes, counted in `controlPacketsOut` and `wireBytesOut`.
  */
@@ -67,12 +67,11 @@ export interface UdpLinkOptions {
   budgetBitsPerSecond: number | undefined;
 }
 
-/** A valid link packet: decodes without error and holds at least one frame (which names the session). */
-export const isLinkPacket = (datagram: Uint8Array): boolean => {
-  if (datagram.length === 0) return false;
-  const { frames, error } = decodePacket(datagram);
-  return !error && frames.length > 0;
-};
+/**
+ * A valid link packet, judged without session state: a full packet whose first frame decodes, or
+ * a compact packet whose header parses and that carries an ack or data (src/transport/link-packet.ts).
+ */
+export const isLinkPacket = (datagram: Uint8Array): boolean => datagram.length > 0 && packetRoute(datagram) !== undefined;
 
 export const DEFAULT_UDP_LINK_OPTIONS: Readonly<UdpLinkOptions> = Object.freeze({
   role: 'dial',

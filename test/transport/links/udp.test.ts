@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../src/codec/frame/index.ts';
 import { InvalidStateError, TransportError, UsageError } from '../../../src/core/errors.ts';
 import { decodePacket, LinkSession, PacketBuilder } from '../../../src/transport/index.ts';
+import { ackPacket } from '../../../src/transport/link-packet.ts';
 import { isLinkPacket, openUdpLink, UDP_MTU_BYTES } from '../../../src/transport/links/udp.ts';
 import { parseUdpUrl } from '../../../src/transport/links/udp-url.ts';
 import { errorCodeOf } from '../../fixtures/errors.ts';
@@ -63,11 +64,13 @@ describe('parseUdpUrl', () => {
 describe('link packets and keepalives', () => {
   it('no link packet is 0 or 1 byte long, so a 0-byte keepalive cannot be mistaken for one', () => {
     expect(isLinkPacket(new Uint8Array(0))).toBe(false);
-    for (let b = 0; b < 256; b++) expect(decodePacket(new Uint8Array([b])).frames).toHaveLength(0);
-    // The smallest real packet: one ack frame (what LinkSession sends alone).
-    const ack = packet({ version: 1, sessionId: 1, seq: 0, time: 0, payload: { type: 'ack', cumulative: 0, sack: 0n, nack: [] } });
-    expect(ack.length).toBeGreaterThan(1);
-    expect(isLinkPacket(ack)).toBe(true);
+    for (let b = 0; b < 256; b++) expect(isLinkPacket(new Uint8Array([b]))).toBe(false);
+    // The smallest real packets: a compact ack (2 bytes) and a full packet with one ack frame.
+    const compact = ackPacket(31, { type: 'ack', cumulative: 0, sack: 0n, nack: [] }, false);
+    expect(compact.length).toBe(2);
+    expect(isLinkPacket(compact)).toBe(true);
+    const full = packet({ version: 1, sessionId: 1, seq: 0, time: 0, payload: { type: 'ack', cumulative: 0, sack: 0n, nack: [] } });
+    expect(isLinkPacket(full)).toBe(true);
   });
 });
 
@@ -151,6 +154,24 @@ describe('UdpLink on loopback', () => {
     expect(atListener).toHaveLength(3);
   });
 
+  it('followPeer: the pin follows any source with a valid packet (for links authenticated per packet)', async () => {
+    const listener = await openUdpLink('udp://127.0.0.1:0', { role: 'listen', followPeer: true });
+    open.push(listener);
+    const got: Uint8Array[] = [];
+    listener.onDatagram((d) => got.push(d));
+    const url = `udp://127.0.0.1:${listener.localAddress.port}`;
+    const a = await openUdpLink(url, { role: 'dial' });
+    const b = await openUdpLink(url, { role: 'dial' });
+    open.push(a, b);
+    a.send(packet(frame(0)));
+    await until(() => got.length === 1);
+    b.send(new Uint8Array([0x09, 0xff])); // garbage never moves it
+    b.send(packet(frame(1)));
+    await until(() => got.length === 2);
+    expect(listener.peer?.port).toBe(b.localAddress.port);
+    expect(listener.stats.dropped.foreign_source).toBe(1);
+  });
+
   it('manual pinning: nothing is delivered until pin(); candidates arrive with their source', async () => {
     const listener = await openUdpLink('udp://127.0.0.1:0', { role: 'listen', pinning: 'manual' });
     open.push(listener);
@@ -178,7 +199,7 @@ describe('UdpLink on loopback', () => {
     listener.onDatagram((d) => got.push(d));
     const port = listener.localAddress.port;
     const raw = await rawSocket();
-    await sendRaw(raw, new Uint8Array([0x03, 0x99, 0x42]), port); // truncated item: not a packet
+    await sendRaw(raw, new Uint8Array([0x09, 0xff]), port); // compact header cut inside its session id: not a packet
     await sendRaw(raw, new Uint8Array(0), port); // keepalive before any peer
     await sendRaw(raw, new Uint8Array(1500), port); // above the MTU
     await until(() => listener.stats.dropped.malformed + listener.stats.dropped.foreign_source + listener.stats.dropped.too_large === 3);
@@ -187,7 +208,7 @@ describe('UdpLink on loopback', () => {
     // Once pinned, the link hands on whatever its peer sends (up to the MTU); the session layer judges.
     await sendRaw(raw, packet(frame(0)), port);
     await until(() => got.length === 1);
-    await sendRaw(raw, new Uint8Array([0x03, 0x99, 0x42]), port);
+    await sendRaw(raw, new Uint8Array([0x09, 0xff]), port);
     await sendRaw(raw, new Uint8Array(1201), port);
     await until(() => got.length === 2 && listener.stats.dropped.too_large === 2);
     const session = new LinkSession(31);
