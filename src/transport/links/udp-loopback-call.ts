@@ -3,9 +3,9 @@ import { startImpairProxy, type ImpairProxyStats } from '../impair-proxy.ts';
 import type { ImpairmentOptions } from '../impair-channel.ts';
 import { LinkSession } from '../link-session.ts';
 import { mulberry32 } from '../prng.ts';
-import type { ReliableSenderOptions } from '../reliability/index.ts';
+import { DEFAULT_RELIABLE_SENDER_OPTIONS, LinkPacer, type ReliableSenderOptions } from '../reliability/index.ts';
 import { formatUdpUrl } from './udp-url.ts';
-import { openUdpLink, type UdpLinkStats } from './udp.ts';
+import { openUdpLink, type UdpLink, type UdpLinkStats } from './udp.ts';
 import { bindSession } from './udp-session.ts';
 
 /**
@@ -24,6 +24,11 @@ export interface UdpLoopbackCallOptions {
   /** Impairment of both directions (reverse seed derived as in `stcts relay`). */
   link: Partial<ImpairmentOptions>;
   sender: Partial<ReliableSenderOptions>;
+  /**
+   * Pace each side by its link's cost model (payload + 28/48 header bytes per datagram at the
+   * sender's `bitsPerSecond`), as the proxy's rate limit counts; false: payload bits only. Default true.
+   */
+  paceWireBytes: boolean;
   /** Give up waiting for delivery after this long, ms. */
   timeoutMs: number;
   seed: number;
@@ -37,6 +42,7 @@ export const DEFAULT_UDP_LOOPBACK_CALL_OPTIONS: Readonly<Omit<UdpLoopbackCallOpt
   phraseIntervalMs: 4600,
   link: {},
   sender: {},
+  paceWireBytes: true,
   timeoutMs: 600_000,
   seed: 1,
   host: '127.0.0.1',
@@ -82,8 +88,10 @@ export async function runUdpLoopbackCall(options: Partial<UdpLoopbackCallOptions
   const receiverLink = await openUdpLink(formatUdpUrl({ host: o.host, port: 0 }), { role: 'listen' });
   const proxy = await startImpairProxy({ listen: { host: o.host, port: 0 }, target: { host: o.host, port: receiverLink.localAddress.port }, link: o.link });
   const senderLink = await openUdpLink(formatUdpUrl({ host: o.host, port: proxy.port }), { role: 'dial' });
-  const sender = new LinkSession(SESSION_ID, { sender: o.sender });
-  const receiver = new LinkSession(SESSION_ID, { sender: o.sender });
+  const rate = o.sender.bitsPerSecond ?? DEFAULT_RELIABLE_SENDER_OPTIONS.bitsPerSecond;
+  const paced = (link: UdpLink): Partial<ReliableSenderOptions> => (o.paceWireBytes && !o.sender.pacer ? { ...o.sender, pacer: new LinkPacer(rate, link.cost) } : o.sender);
+  const sender = new LinkSession(SESSION_ID, { sender: paced(senderLink) });
+  const receiver = new LinkSession(SESSION_ID, { sender: paced(receiverLink) });
   const submittedAt = new Map<number, number>();
   const delivered: number[] = [];
   const latencies: number[] = [];
