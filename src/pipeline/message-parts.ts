@@ -1,5 +1,5 @@
 import { appendFile, readFile, stat } from 'node:fs/promises';
-import { decodePart, profileHash16, smsToPart, splitSmsText, SMS_ALPHABET, MAX_SMS_INPUT_CHARS, type MessagePart } from '../codec/message/index.ts';
+import { decodePart, MessageIncompleteError, profileHash16, reassembleMessage, smsToPart, splitSmsText, SMS_ALPHABET, MAX_SMS_INPUT_CHARS, type MessagePart } from '../codec/message/index.ts';
 import { SPEAKER_PROFILE_BYTES } from '../codec/speaker/index.ts';
 import { DecodeError, StctsError } from '../core/errors.ts';
 
@@ -41,9 +41,25 @@ export function looksLikeSmsText(bytes: Uint8Array): boolean {
   return letters > 0;
 }
 
-/** Parses SMS text into parts; a part that does not decode is reported with its line. */
+/**
+ * Parses SMS text into parts; a part that does not decode is reported with its line. One part per
+ * line is tried first and kept when those parts fit together (so a short part received twice is not
+ * joined to its copy); otherwise lines a phone broke are joined (splitSmsText `join`).
+ */
 export function partsFromSmsText(text: string, source: string): ReceivedPart[] {
-  return splitSmsText(text).map((t, i) => {
+  let lines: ReceivedPart[] | undefined;
+  try {
+    lines = smsParts(splitSmsText(text, 'lines'), source);
+    reassembleMessage(lines.map((r) => r.part));
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    if (!(err instanceof MessageIncompleteError)) lines = undefined;
+  }
+  return lines ?? smsParts(splitSmsText(text, 'join'), source);
+}
+
+function smsParts(texts: string[], source: string): ReceivedPart[] {
+  return texts.map((t, i) => {
     let bytes: Uint8Array;
     try {
       bytes = smsToPart(t);

@@ -55,13 +55,14 @@ export const MAX_SMS_INPUT_CHARS = 64 * 1024;
 
 /**
  * Pasted SMS text → the parts' texts. Whitespace anywhere is ignored (phones add spaces, fold lines
- * and pad). A line break or a blank line ends a part, except that a part a phone broke over several
- * lines is joined again: non-final parts are always exactly {@link SMS_PART_CHARS} characters, so
- * consecutive short lines are joined while they fit in one part, and text longer than a part is cut
- * every {@link SMS_PART_CHARS} characters. (Separate the parts by blank lines when a short final
- * part is followed by a broken one.)
+ * and pad). `lines`: every non-empty line is a part. `join` (default): a line break or a blank line
+ * ends a part, except that a part a phone broke over several lines is joined again — non-final
+ * parts are always exactly {@link SMS_PART_CHARS} characters, so consecutive short lines are joined
+ * while they fit in one part, and text longer than a part is cut every {@link SMS_PART_CHARS}
+ * characters; a blank line always ends a part. src/pipeline/message-parts.ts tries `lines` first
+ * and keeps it when its parts fit together.
  */
-export function splitSmsText(text: string): string[] {
+export function splitSmsText(text: string, mode: 'join' | 'lines' = 'join'): string[] {
   if (text.length > MAX_SMS_INPUT_CHARS) throw new DecodeError('too_large', `pasted text of ${text.length} characters exceeds ${MAX_SMS_INPUT_CHARS}`);
   const parts: string[] = [];
   let buf = '';
@@ -71,9 +72,9 @@ export function splitSmsText(text: string): string[] {
   };
   for (const line of text.split(/\r\n|[\n\r\u2028\u2029\u0085]/u)) {
     const l = line.replace(INVISIBLE, '');
-    if (l === '') {
+    if (l === '' || mode === 'lines') {
       flush();
-      continue;
+      if (l === '') continue;
     }
     if (buf && buf.length + l.length > SMS_PART_CHARS) flush();
     buf += l;
