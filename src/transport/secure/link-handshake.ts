@@ -77,11 +77,24 @@ export interface LinkHandshakeOptions {
   maxRetransmitMs: number;
   /** Give up this long after the start, ms. Default 60000. */
   deadlineMs: number;
+  /**
+   * Unauthenticated messages 2/3 tolerated before the handshake fails (the state is kept across a
+   * bad one, so a forged message injected on a datagram link cannot kill a genuine handshake).
+   * Default 1: fail at the first (a WebSocket, where nobody can inject). Datagram links: 3.
+   */
+  maxBadMessages: number;
   /** Ephemeral key pair to use: only tests of forward secrecy set it (default: fresh per handshake). */
   ephemeralKey?: KeyPair;
 }
 
-export const DEFAULT_LINK_HANDSHAKE_OPTIONS: Readonly<LinkHandshakeOptions> = Object.freeze({ retransmitMs: 4000, maxRetransmitMs: 16000, deadlineMs: 60000 });
+export const DEFAULT_LINK_HANDSHAKE_OPTIONS: Readonly<LinkHandshakeOptions> = Object.freeze({ retransmitMs: 4000, maxRetransmitMs: 16000, deadlineMs: 60000, maxBadMessages: 1 });
+
+/** Reads a message on a copy of the state; a failed read leaves the state as it was. */
+function tryRead(hs: XXpsk3Handshake, body: Uint8Array): { hs: XXpsk3Handshake; payload: Uint8Array } {
+  const trial = hs.clone();
+  const payload = trial.readMessage(body);
+  return { hs: trial, payload };
+}
 
 /** What a finished handshake gives the packet layer (`aead-packet.ts`). */
 export interface EstablishedLink {
@@ -187,8 +200,9 @@ class Retransmitter {
 /** The dialing side. */
 export class LinkHandshakeInitiator {
   private readonly o: LinkHandshakeOptions;
-  private readonly hs: XXpsk3Handshake;
+  private hs: XXpsk3Handshake;
   private readonly timer: Retransmitter;
+  private badMessages = 0;
   private last: Uint8Array | undefined;
   private lastMsg2: Uint8Array | undefined;
   private pending: ReturnType<typeof secrets> | undefined;
@@ -237,7 +251,12 @@ export class LinkHandshakeInitiator {
     try {
       if (d[0] === HS_MSG2) {
         if (this.pending) return { send: same(this.lastMsg2, d) ? [this.last!] : [] }; // our message 3 was lost
-        this.hs.readMessage(d.subarray(1));
+        try {
+          this.hs = tryRead(this.hs, d.subarray(1)).hs;
+        } catch (err) {
+          if (err instanceof TransportError && err.code === 'auth_failed' && ++this.badMessages < this.o.maxBadMessages) return { send: [] };
+          throw err;
+        }
         this.lastMsg2 = d.slice();
         const to = nameBytes(this.peer.name);
         const from = nameBytes(this.me.name);
@@ -288,8 +307,9 @@ export class LinkHandshakeInitiator {
  */
 export class LinkHandshakeResponder {
   private readonly o: LinkHandshakeOptions;
-  private readonly hs: XXpsk3Handshake;
+  private hs: XXpsk3Handshake;
   private readonly timer: Retransmitter;
+  private badMessages = 0;
   private msg1: Uint8Array | undefined;
   private msg3: Uint8Array | undefined;
   private reply: Uint8Array | undefined;
@@ -342,7 +362,13 @@ export class LinkHandshakeResponder {
       }
       if (d[0] === HS_MSG3 && this.msg1) {
         if (this.finished) return { send: same(this.msg3, d) ? [this.reply!] : [] }; // our message 4 was lost
-        const p = this.hs.readMessage(d.subarray(1));
+        let p: Uint8Array;
+        try {
+          ({ hs: this.hs, payload: p } = tryRead(this.hs, d.subarray(1)));
+        } catch (err) {
+          if (err instanceof TransportError && err.code === 'auth_failed' && ++this.badMessages < this.o.maxBadMessages) return { send: [] };
+          throw err;
+        }
         const peer = this.candidatesCache[this.hs.pskIndex]!;
         const [from, at1] = readName(p, 0);
         const [to, at2] = readName(p, at1);

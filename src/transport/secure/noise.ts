@@ -264,6 +264,14 @@ export class XXpsk3Handshake {
     return this.o.initiator;
   }
 
+  /** An independent copy (to try a message that may be forged without losing this state). */
+  clone(): XXpsk3Handshake {
+    const c = Object.create(XXpsk3Handshake.prototype) as XXpsk3Handshake;
+    Object.assign(c, this);
+    c.ss = this.ss.clone();
+    return c;
+  }
+
   /** True once all three messages went through. */
   get finished(): boolean {
     return this.step === 3;

@@ -60,6 +60,8 @@ export class SecureDatagramLink implements DatagramLink {
     private readonly events: SecureDatagramEvents = {},
   ) {
     this.o = { handshake: {}, aead: {}, retryMs: 5000, now: () => Date.now(), setTimer: (f, ms) => setTimeout(f, ms), clearTimer: (t) => clearTimeout(t as NodeJS.Timeout), ...options };
+    // Anyone on a radio channel or a UDP path can inject: a forged message 2/3 must not end a handshake.
+    this.o.handshake = { maxBadMessages: 3, ...this.o.handshake };
     this.kind = inner.kind;
     this.mtu = inner.mtu - AEAD_OVERHEAD_BYTES;
     this.cost = {

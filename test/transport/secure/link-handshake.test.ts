@@ -161,4 +161,24 @@ describe('stcts link handshake (XXpsk3 + confirmation) over a datagram link', ()
     const second = aToC();
     expect('packet' in new AeadPacketOpener(second.responder!.receiveSecret).open(pkt)).toBe(false);
   });
+
+  it('a forged message 3 injected before the genuine one does not kill the handshake on a datagram link', () => {
+    for (const maxBadMessages of [1, 3]) {
+      const i = new LinkHandshakeInitiator(A, cred('shore', 1), 0);
+      const r = new LinkHandshakeResponder(C, [cred('ship-a', 1)], 0, { maxBadMessages });
+      const m2 = r.receive(i.start(0).send[0]!, 1).send[0]!;
+      const m3 = i.receive(m2, 2).send[0]!;
+      const forged = m3.slice();
+      forged[forged.length - 1]! ^= 1;
+      const bad = r.receive(forged, 3);
+      if (maxBadMessages === 1) {
+        expect(bad.failed).toMatchObject({ code: 'auth_failed' });
+        continue;
+      }
+      expect(bad).toEqual({ send: [] });
+      const good = r.receive(m3, 4);
+      expect(good.established?.remoteName).toBe('ship-a');
+      expect(i.receive(good.send[0]!, 5).established?.remoteName).toBe('shore');
+    }
+  });
 });
