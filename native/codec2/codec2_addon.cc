@@ -14,6 +14,7 @@ int ldpc_codes_find(char* name);
 // From codec2/fsk.h, which cannot be included (it needs kiss_fft.h, not installed): 0 peak, 1 mask.
 void fsk_set_freq_est_alg(struct FSK* fsk, int est_type);
 }
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>

@@ -58,6 +58,24 @@ describeWith('FreeDV raw data modems (libcodec2)', [CODEC2_ADDON], () => {
     }
   }
 
+  it('frames() pulls a stream of chunks and yields the decoded frames', async () => {
+    const modem = new FreedvModem({ mode: 'datac0' });
+    try {
+      const p = randomBytes(14, 9);
+      const burst = await modem.modulate(p);
+      async function* chunks() {
+        const all = new Int16Array(burst.length + 8000);
+        all.set(burst, 2000);
+        for (let i = 0; i < all.length; i += 500) yield all.subarray(i, i + 500);
+      }
+      const got: string[] = [];
+      for await (const f of modem.createDemodulator().frames(chunks())) got.push(Buffer.from(f.payload).toString('hex'));
+      expect(got).toEqual([Buffer.from(p).toString('hex')]);
+    } finally {
+      await modem.close();
+    }
+  });
+
   it('refuses oversize payloads and unknown modes; close() is idempotent and use after close throws', async () => {
     const modem = new FreedvModem({ mode: 'datac0' });
     expect(() => modem.modulate(new Uint8Array(15))).toThrow(TransportError);

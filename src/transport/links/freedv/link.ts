@@ -30,7 +30,11 @@ export interface FreedvLinkOptions {
   txTailMs: number;
   /** Most frames in one turn. Default 8. */
   maxFramesPerTurn: number;
-  /** Quiet channel time needed before transmitting, ms. Default 600. */
+  /**
+   * Quiet channel time needed before transmitting, ms. Default 600. FSK_LDPC reports no sync
+   * while a burst is on the air, only its frames (one per 1.44 s), so there at least 1.5 frame
+   * times + 200 ms are used.
+   */
   holdoffMs: number;
   /** Datagrams waiting for a turn; more are dropped (`queue_full`). Default 64. */
   queueCapacity: number;
@@ -76,6 +80,7 @@ export class FreedvLink implements DatagramLink {
   private nowSamples = 0;
   private lastBusySamples = Number.NEGATIVE_INFINITY;
   private closing: Promise<void> | undefined;
+  private readonly holdoffMs: number;
 
   /** `EngineUnavailableError` when the libcodec2 addon is not built. */
   constructor(
@@ -90,6 +95,8 @@ export class FreedvLink implements DatagramLink {
     // A datagram must fit one turn and the fragment index (MAX_FRAGMENTS frames).
     const frames = Math.min(MAX_FRAGMENTS, o.maxFramesPerTurn);
     this.mtu = Math.min(o.mtu ?? 1200, (frames * maxDatagramBytes(this.modem.info.payloadBytesPerFrame)) / MAX_FRAGMENTS);
+    const frameMs = (this.modem.info.frameSamples * 1000) / this.modem.info.sampleRateHz;
+    this.holdoffMs = o.mode === 'fsk_ldpc' ? Math.max(o.holdoffMs, 1.5 * frameMs + 200) : o.holdoffMs;
     this.cost = freedvCost(this.modem.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst });
     port.onReceive((samples) => this.receive(samples));
   }
@@ -163,7 +170,7 @@ export class FreedvLink implements DatagramLink {
     }
     if (this.closing || this.queue.length === 0 || this.port.transmitting) return;
     const quietMs = ((this.nowSamples - this.lastBusySamples) * 1000) / this.modem.info.sampleRateHz;
-    if (quietMs < this.options.holdoffMs) return;
+    if (quietMs < this.holdoffMs) return;
     await this.transmitTurn();
   }
 
