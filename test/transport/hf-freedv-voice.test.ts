@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
 import { InvalidStateError, UsageError } from '../../src/core/errors.ts';
 import { FreedvVoice, type FreedvVoiceModeName } from '../../src/transport/links/freedv/index.ts';
-import { runVoiceBerTrial } from '../../src/transport/links/freedv/trial.ts';
+import { runVoiceBerTrial, transmitSpeech } from '../../src/transport/links/freedv/trial.ts';
 
 /** A voiced, speech-like test signal: 150 Hz harmonics under a 3 Hz syllable envelope, 8 kHz. */
 function speechLike(seconds: number): Int16Array {
@@ -57,6 +57,16 @@ describeWith('FreeDV voice modes (libcodec2)', [CODEC2_ADDON], () => {
       expect(Number.isNaN(noisy.codedBer) || noisy.codedBer > 0.05 || noisy.syncRatio < 0.5).toBe(true);
     });
   }
+
+  it('transmitSpeech: 700D speech through CCIR poor at +15 dB stays in sync and keeps its length; at −8 dB it does not', async () => {
+    const speech = speechLike(4);
+    const good = await transmitSpeech(speech, { mode: '700d', channel: 'poor', snrDb: 15, seed: 2 });
+    expect(good.syncRatio).toBeGreaterThan(0.8);
+    expect(good.speech.length).toBeGreaterThan(speech.length);
+    expect(good.speech.length).toBeLessThan(speech.length + 8000);
+    const bad = await transmitSpeech(speech, { mode: '700d', channel: 'poor', snrDb: -8, seed: 2 });
+    expect(bad.syncRatio).toBeLessThan(good.syncRatio - 0.2);
+  });
 
   it('refuses unknown modes; close() is idempotent; use after close throws', async () => {
     expect(() => new FreedvVoice({ mode: '2020' as FreedvVoiceModeName })).toThrow(UsageError);

@@ -119,3 +119,53 @@ export async function runVoiceBerTrial(o: VoiceBerTrialOptions): Promise<FreedvB
     await voice.close();
   }
 }
+
+export interface VoiceChannelOptions {
+  mode: FreedvVoiceModeName;
+  channel: HfChannelKind;
+  snrDb: number;
+  seed: number;
+  /** Silence appended so the receiver's delay flushes the end of the speech, s. Default 0.5. */
+  tailS?: number;
+}
+
+export interface VoiceChannelResult {
+  /** Decoded 8 kHz speech (as long as the modem audio pushed, minus what the receiver keeps). */
+  speech: Int16Array;
+  /** Share of demodulator steps in sync. */
+  syncRatio: number;
+}
+
+/**
+ * FreeDV voice as the baseline of `hf-sim` (issue #15): 8 kHz speech → the real modem → the HF
+ * channel → the real demodulator → 8 kHz speech, as one continuous transmission.
+ */
+export async function transmitSpeech(speech: Int16Array, o: VoiceChannelOptions): Promise<VoiceChannelResult> {
+  const voice = new FreedvVoice({ mode: o.mode });
+  try {
+    const rx = voice.createReceiver();
+    const tail = new Int16Array(Math.round((o.tailS ?? 0.5) * voice.info.speechSampleRateHz));
+    const input = new Int16Array(speech.length + tail.length);
+    input.set(speech);
+    const modem = await voice.modulate(input);
+    const channel = new HfChannel({ kind: o.channel, snrDb: o.snrDb, seed: o.seed, signalPower: meanPower(modem) });
+    const parts: Int16Array[] = [];
+    let steps = 0;
+    let synced = 0;
+    for (let i = 0; i < modem.length; i += 1600) {
+      const r = await rx.push(channel.processInt16(modem.subarray(i, i + 1600)));
+      parts.push(r.speech);
+      steps += r.modemSteps;
+      synced += r.syncSteps;
+    }
+    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return { speech: out, syncRatio: steps ? synced / steps : 0 };
+  } finally {
+    await voice.close();
+  }
+}
