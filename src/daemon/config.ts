@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -45,6 +46,11 @@ export interface PeerConfig {
   psk: string;
   /** Budget of the link to this peer, bit/s (the sender paces itself to it). */
   bitsPerSecond: number;
+  /**
+   * The peer's static X25519 public key, hex (64 digits), to pin: the handshake then stops before
+   * sending anything PSK-dependent to a server with another key (issue #20). Optional.
+   */
+  publicKey?: string;
 }
 
 export interface DaemonLimits {
@@ -69,7 +75,11 @@ export interface DaemonConfig {
   codec: { mode: CodecMode; text: 'lm' | 'utf8' };
   engines: { asr: string; tts: string };
   /** End-to-end key for the frames; absent = each peer's psk. */
-  security: { key?: string };
+  security: {
+    key?: string;
+    /** This node's static X25519 private key, hex (from `security.static_key_file`); absent = a fresh key per start (no pinning possible). */
+    staticKey?: string;
+  };
   limits: DaemonLimits;
   /** Emulated thin link applied to everything this daemon sends (tests and soak runs). */
   emulator?: Partial<LinkOptions>;
@@ -137,7 +147,7 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
   const engines = obj(root.engines ?? {}, 'engines');
   keys(engines, 'engines', ['asr', 'tts']);
   const security = obj(root.security ?? {}, 'security');
-  keys(security, 'security', ['key', 'key_file']);
+  keys(security, 'security', ['key', 'key_file', 'static_key_file']);
   const limits = obj(root.limits ?? {}, 'limits');
   keys(limits, 'limits', ['http_body_bytes', 'ws_message_bytes', 'wav_bytes', 'max_calls']);
   const logCfg = obj(root.log ?? {}, 'log');
@@ -176,17 +186,23 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
     if (shared) throw new ConfigError('invalid_value', `security.key equals the psk of peer '${shared.name}'; the end-to-end key must be a separate key`, { key: 'security.key', reason: 'duplicate' });
     config.security.key = key;
   }
+  if (security.static_key_file !== undefined) config.security.staticKey = staticKeyFile(resolve(baseDir, str(security.static_key_file, 'security.static_key_file')));
   if (root.emulator !== undefined) config.emulator = emulator(obj(root.emulator, 'emulator'));
   return config;
 }
 
 function peer(p: Obj, at: string, baseDir: string): PeerConfig {
-  keys(p, at, ['name', 'url', 'psk', 'psk_file', 'bits_per_second']);
+  keys(p, at, ['name', 'url', 'psk', 'psk_file', 'bits_per_second', 'public_key']);
   const out: PeerConfig = {
     name: name(req(p, 'name', at), `${at}.name`),
     psk: secret(p, at, 'psk', baseDir, true)!,
     bitsPerSecond: num(p.bits_per_second ?? 300, `${at}.bits_per_second`, 10, 10_000_000),
   };
+  if (p.public_key !== undefined) {
+    const k = str(p.public_key, `${at}.public_key`).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(k)) throw new ConfigError('invalid_value', `${at}.public_key must be the peer's X25519 public key as 64 hex digits`);
+    out.publicKey = k;
+  }
   if (p.url !== undefined) {
     const url = str(p.url, `${at}.url`);
     if (!/^wss?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(url)) throw new ConfigError('invalid_value', `${at}.url must be ws://HOST:PORT, got '${url}'`);
@@ -258,6 +274,33 @@ function secret(o: Obj, at: string, key: string, baseDir: string, required: bool
     throw new ConfigError('invalid_value', `${where} carries ${bits} bits of key material; at least ${MIN_KEY_BITS} are needed, written as hex or base64 (openssl rand -hex 32)`, { key: where, reason: 'weak', bits });
   }
   return value;
+}
+
+/**
+ * This node's static X25519 private key from a file: 64 hex digits, or the PEM of
+ * `openssl genpkey -algorithm X25519 -out node.key`; mode 0600 like the PSK files. Returns hex.
+ */
+function staticKeyFile(path: string): string {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (st.size > 4096) throw new ConfigError('too_large', `security.static_key_file ${path} is larger than 4096 bytes`);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      throw new ConfigError('invalid_value', `security.static_key_file ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`, { key: 'security.static_key_file', reason: 'permissions' });
+    }
+    text = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('not_found', `security.static_key_file ${path} cannot be read`);
+  }
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
+  try {
+    const key = createPrivateKey(text);
+    if (key.asymmetricKeyType !== 'x25519') throw new Error(`a ${key.asymmetricKeyType} key`);
+    return key.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
+  } catch (err) {
+    throw new ConfigError('invalid_value', `security.static_key_file ${path} is not an X25519 private key (openssl genpkey -algorithm X25519): ${(err as Error).message}`);
+  }
 }
 
 function obj(v: unknown, at: string): Obj {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,5 +62,27 @@ describe('daemon config: key strength, placeholders, shared keys, key-file permi
       chmodSync(keyFile, mode);
       expect(refusal(() => loadConfig(join(dir, 'stcts.yaml')))).toEqual({ code: 'invalid_value', reason: 'permissions' });
     }
+  });
+
+  it.skipIf(process.platform === 'win32')('reads the node static key (PEM from openssl genpkey, or hex) and per-peer pinned public keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stcts-static-'));
+    const { privateKey } = generateKeyPairSync('x25519');
+    const raw = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
+    writeFileSync(join(dir, 'node.key'), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    writeFileSync(join(dir, 'hex.key'), `${raw}\n`, { mode: 0o600 });
+    const pub = 'ab'.repeat(16) + '0123456789abcdef'.repeat(2);
+    const text = (file: string) => cfg(HEX_A, HEX_B, `security: { static_key_file: ${file} }\n`).replace('psk: "' + HEX_A + '" }', `psk: "${HEX_A}", public_key: "${pub.toUpperCase()}" }`);
+    writeFileSync(join(dir, 'a.yaml'), text('node.key'));
+    writeFileSync(join(dir, 'b.yaml'), text('hex.key'));
+    const a = loadConfig(join(dir, 'a.yaml'));
+    expect(a.security.staticKey).toBe(raw);
+    expect(a.peers[0]!.publicKey).toBe(pub);
+    expect(loadConfig(join(dir, 'b.yaml')).security.staticKey).toBe(raw);
+    chmodSync(join(dir, 'node.key'), 0o644);
+    expect(refusal(() => loadConfig(join(dir, 'a.yaml')))).toEqual({ code: 'invalid_value', reason: 'permissions' });
+    writeFileSync(join(dir, 'ed.key'), generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    writeFileSync(join(dir, 'c.yaml'), text('ed.key'));
+    expect(refusal(() => loadConfig(join(dir, 'c.yaml'))).code).toBe('invalid_value');
+    expect(refusal(() => parseConfig(text('x').replace(pub.toUpperCase(), 'abc'))).code).toBe('invalid_value');
   });
 });
