@@ -1,6 +1,7 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
-import { InvalidStateError, TransportError, UsageError } from '../../src/core/errors.ts';
+import { EngineUnavailableError, InvalidStateError, TransportError, UsageError } from '../../src/core/errors.ts';
+import { loadCodec2Addon } from '../../src/transport/links/freedv/addon.ts';
 import { FreedvModem, type FreedvDataModeName } from '../../src/transport/links/freedv/index.ts';
 import { runBurstTrial } from '../../src/transport/links/freedv/trial.ts';
 import { mulberry32 } from '../../src/transport/prng.ts';
@@ -17,6 +18,19 @@ const randomBytes = (n: number, seed: number) => {
   const r = mulberry32(seed);
   return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
 };
+
+describe('FreeDV addon loading', () => {
+  it('a missing addon is an EngineUnavailableError naming the Debian package', () => {
+    try {
+      loadCodec2Addon('/nonexistent/stcts_codec2.node');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(EngineUnavailableError);
+      expect((e as EngineUnavailableError).code).toBe('engine_unavailable');
+      expect((e as EngineUnavailableError).remedy).toContain('libcodec2-dev');
+    }
+  });
+});
 
 describeWith('FreeDV raw data modems (libcodec2)', [CODEC2_ADDON], () => {
   for (const [mode, want] of Object.entries(MODES) as Array<[FreedvDataModeName, (typeof MODES)[FreedvDataModeName]]>) {

@@ -92,11 +92,11 @@ export const CODEC2_REMEDY = 'apt-get install libcodec2-dev pkg-config build-ess
 /** True when the addon has been built (tests gate on this). */
 export const codec2AddonBuilt = (): boolean => existsSync(CODEC2_ADDON_PATH);
 
-/** Loads the addon; `EngineUnavailableError` (engine `freedv`) naming the Debian package when it is not built. */
-export function loadCodec2Addon(): Codec2Addon {
-  if (!codec2AddonBuilt()) throw new EngineUnavailableError('freedv', 'the libcodec2 FreeDV addon is not built', CODEC2_REMEDY);
+/** Loads the addon (`path`: for tests); `EngineUnavailableError` (engine `freedv`) naming the Debian package when it is not built. */
+export function loadCodec2Addon(path = CODEC2_ADDON_PATH): Codec2Addon {
+  if (!existsSync(path)) throw new EngineUnavailableError('freedv', 'the libcodec2 FreeDV addon is not built', CODEC2_REMEDY);
   try {
-    return createRequire(import.meta.url)(CODEC2_ADDON_PATH) as Codec2Addon;
+    return createRequire(import.meta.url)(path) as Codec2Addon;
   } catch (cause) {
     throw new EngineUnavailableError('freedv', 'the libcodec2 FreeDV addon does not load (libcodec2 missing or a different version?)', CODEC2_REMEDY, { cause });
   }
