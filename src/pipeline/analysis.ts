@@ -6,20 +6,24 @@ import { encodeSpeakerProfile, encoderHashOf, quantizeEmbedding, speakerContentH
 import { AudioError } from '../core/errors.ts';
 import type { AsrResult } from '../engines/asr/types.ts';
 import { trackF0, type F0Track } from '../engines/prosody/index.ts';
-import { isDifferentSpeaker, SpeakerProfileAccumulator } from '../engines/speaker/index.ts';
+import { SpeakerProfileAccumulator } from '../engines/speaker/index.ts';
 import type { SpeakerEncoder } from '../engines/speaker/neural/types.ts';
 import type { PhraseAnalyzer } from './sender.ts';
+import { SpeakerTurnDetector, type SpeakerTurnOptions, type TurnDecision } from './speaker-turns.ts';
 
 /** Options of {@link SenderAnalysis}. */
 export interface SenderAnalysisOptions {
   /** Voiced speech needed before the first profile is announced (and in a phrase to test it for a speaker change), ms. Default 800. */
   minProfileVoicedMs: number;
   /**
-   * DSP profile distance that counts as a new speaker for a single phrase (no neural encoder).
-   * Default 2: one phrase is a noisy estimate (same-speaker phrases reach 1.5 on the dev corpus),
-   * and a false change costs 32 bytes.
+   * DSP profile distance under which two profiles are the same speaker (voice messages match a
+   * known profile with it, src/pipeline/message-encode.ts). Default 2: one phrase is a noisy
+   * estimate (same-speaker phrases reach 1.5 on the dev corpus). The sender's own speaker turns
+   * use the cepstral BIC test instead ({@link turns}).
    */
   dspChangeDistance: number;
+  /** Speaker-turn test without a neural encoder (issue #17): BIC penalty weight, minimum frames, speakers remembered. */
+  turns: Partial<SpeakerTurnOptions>;
   /**
    * With a neural speaker encoder: cosine distance (1 − cos) between a phrase's embedding and the
    * announced one above which the phrase is a new speaker. Default 0.6, i.e. cosine similarity
@@ -38,6 +42,7 @@ export interface SenderAnalysisOptions {
 export const DEFAULT_SENDER_ANALYSIS_OPTIONS: Readonly<SenderAnalysisOptions> = Object.freeze({
   minProfileVoicedMs: 800,
   dspChangeDistance: 2,
+  turns: Object.freeze({}),
   embeddingChangeDistance: 0.6,
   maxProfileAudioMs: 30_000,
   maxRememberedSpeakers: 16,
@@ -67,8 +72,11 @@ export function cosineDistance(a: Float32Array, b: Float32Array): number {
 /**
  * Sender analysis: phrase prosody (F0 track + ASR word times → quantized phrase values, coded
  * in-band by the shared {@link PhraseProsodyCoder}; word detail for `high`) and the speaker
- * profile (accumulated over the first phrases, then frozen; a new one only when a phrase's voice
- * is clearly different). With a neural {@link SpeakerEncoder} (issue #9) the profile also carries
+ * profile (accumulated over the first phrases, then frozen). Speaker turns (issue #17): every
+ * later phrase is tested against the current speaker's cepstral model and the other speakers
+ * heard ({@link SpeakerTurnDetector}, BIC); a new speaker gets a new profile made from that
+ * phrase's speech alone, a return re-announces the earlier profile (a SpeakerRef on the wire).
+ * With a neural {@link SpeakerEncoder} (issue #9) the profile also carries
  * the quantized embedding of the same speech, and speaker changes are decided by embedding cosine
  * distance instead of the DSP profile distance; a return to an earlier speaker reuses that
  * speaker's announcement (a SpeakerRef on the wire).
@@ -81,6 +89,9 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
   private announced: Announced | undefined;
   private readonly known: Announced[] = [];
   private readonly encoderHash: number | undefined;
+  private readonly turns: SpeakerTurnDetector<Announced>;
+  /** The last phrase's turn decision (for benchmarks and inspection). */
+  lastTurn: TurnDecision<AnnouncedSpeaker> | undefined;
 
   constructor(
     readonly prosodyCoder: PhraseProsodyCoder,
@@ -89,6 +100,7 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
   ) {
     this.options = Object.freeze({ ...DEFAULT_SENDER_ANALYSIS_OPTIONS, ...options });
     this.encoderHash = speakerEncoder && encoderHashOf(speakerEncoder.id);
+    this.turns = new SpeakerTurnDetector({ ...this.options.turns, maxSpeakers: this.options.maxRememberedSpeakers });
   }
 
   // The phrase's F0 track, computed once for the speaker and the prosody analysis (latency, issue #7).
@@ -158,14 +170,20 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
         probe = new SpeakerProfileAccumulator();
         probe.add(audio, f0);
       }
-      if (probe.voicedMs < min) return;
       if (!this.speakerEncoder || !this.announced.vector) {
-        if (isDifferentSpeaker(this.announced.profile, probe.profile(), this.options.dspChangeDistance)) {
+        const turn = this.turns.classify(probe.turnModel);
+        this.lastTurn = turn;
+        if (turn.kind === 'same' || turn.kind === 'return') {
+          this.turns.accept(turn.speaker, probe.turnModel);
+          this.announced = turn.speaker;
+        } else if (turn.kind === 'new') {
           this.acc = probe;
-          this.announced = this.remember(this.describe(probe.profile(), undefined));
+          this.announced = this.describe(probe.profile(), undefined);
+          this.turns.add(this.announced, probe.turnModel);
         }
         return;
       }
+      if (probe.voicedMs < min) return;
       const vector = await this.embed([audio]);
       if (!vector || cosineDistance(vector, this.announced.vector) <= this.options.embeddingChangeDistance) return;
       // Someone else: an earlier speaker if one is close enough (cheapest on the wire), else a new one.
@@ -184,6 +202,7 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
     this.pending = [];
     this.pendingSamples = 0;
     this.announced = this.remember(this.describe(this.acc.profile(), vector));
+    this.turns.add(this.announced, this.acc.turnModel);
   }
 
   /** The current announcement (undefined until enough speech was heard); same object until a change. */

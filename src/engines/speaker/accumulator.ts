@@ -1,6 +1,7 @@
 import type { MonoAudio } from '../../audio/pcm.ts';
 import { mfcc, nextPowerOfTwo, powerSpectrum, hannWindow } from '../../audio/spectrum/index.ts';
-import { InvalidStateError } from '../../core/errors.ts';
+import { InvalidStateError, UsageError } from '../../core/errors.ts';
+import { CepstralGaussian } from './cepstral-gaussian.ts';
 import type { SpeakerProfile } from '../../codec/speaker/profile.ts';
 import { detectPauses, frameEnergyDb, percentile, syllableNuclei, trackF0 } from '../prosody/index.ts';
 import { formantsFromLpc, lpc, NEUTRAL_FORMANTS_HZ } from './formants.ts';
@@ -13,9 +14,13 @@ export interface SpeakerAnalysisOptions {
   maxF0Frames: number;
   /** Analyse formants on every n-th voiced frame (LPC is the costly part). Default 4. */
   formantFrameStride: number;
+  /** Cepstra (c1..cN) of the speaker-turn model {@link SpeakerProfileAccumulator.turnModel}; at most numCepstra. Default 8. */
+  turnCepstra: number;
+  /** Frames of the turn model: those within this many dB of the chunk's loudest (speech, not the pauses' noise floor). Default 25. */
+  turnFloorDb: number;
 }
 
-export const DEFAULT_SPEAKER_ANALYSIS_OPTIONS: Readonly<SpeakerAnalysisOptions> = Object.freeze({ numCepstra: 12, maxF0Frames: 6000, formantFrameStride: 4 });
+export const DEFAULT_SPEAKER_ANALYSIS_OPTIONS: Readonly<SpeakerAnalysisOptions> = Object.freeze({ numCepstra: 12, maxF0Frames: 6000, formantFrameStride: 4, turnCepstra: 8, turnFloorDb: 25 });
 
 const TILT_LO_HZ = 200;
 const TILT_HI_HZ = 4000;
@@ -38,10 +43,18 @@ export class SpeakerProfileAccumulator {
   private nuclei = 0;
   private speechMs = 0;
   private closed = false;
+  /**
+   * Full-covariance Gaussian statistics of the speech frames' c1..c{turnCepstra} (all frames within
+   * turnFloorDb of each chunk's loudest, voiced or not): the speaker model of the BIC turn test
+   * (issue #17, src/pipeline/speaker-turns.ts).
+   */
+  readonly turnModel: CepstralGaussian;
 
   constructor(options: Partial<SpeakerAnalysisOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_SPEAKER_ANALYSIS_OPTIONS, ...options });
+    if (!(this.options.turnCepstra >= 1 && this.options.turnCepstra <= this.options.numCepstra)) throw new UsageError(`turnCepstra ${this.options.turnCepstra} must be 1..numCepstra (${this.options.numCepstra})`);
     this.cepSum = new Float64Array(this.options.numCepstra);
+    this.turnModel = new CepstralGaussian(this.options.turnCepstra);
   }
 
   /** Voiced speech seen so far, ms. */
@@ -64,6 +77,7 @@ export class SpeakerProfileAccumulator {
     const n = nextPowerOfTwo(win);
     const w = hannWindow(win);
     if (!this.ltas || this.ltasRateHz !== sr) { this.ltas = new Float64Array(n / 2 + 1); this.ltasRateHz = sr; this.ltasFrames = 0; }
+    this.addTurnFrames(ceps);
     let voicedIdx = 0;
     for (let f = 0; f < track.f0Hz.length; f++) {
       const hz = track.f0Hz[f]!;
@@ -88,6 +102,14 @@ export class SpeakerProfileAccumulator {
     this.nuclei += syllableNuclei(energy, track.f0Hz).length;
     const pauseMs = detectPauses(energy).reduce((s, p) => s + (p.endMs - p.startMs), 0);
     this.speechMs += Math.max(0, energy.length * 10 - pauseMs);
+  }
+
+  private addTurnFrames(ceps: Float32Array[]): void {
+    // c0 of the orthonormal DCT is √M × the mean natural-log mel energy (M = 26 filters).
+    const floor = (this.options.turnFloorDb * Math.LN10) / 10 * Math.sqrt(26);
+    let max = -Infinity;
+    for (const c of ceps) max = Math.max(max, c[0]!);
+    for (const c of ceps) if (c[0]! >= max - floor) this.turnModel.add(c.subarray(1));
   }
 
   private addFormants(x: Float32Array, start: number, win: number, sr: number): void {
