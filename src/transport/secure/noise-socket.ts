@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import { TransportError } from '../../core/errors.ts';
 import { AeadPacketOpener, AeadPacketSealer, type AeadOptions } from './aead-packet.ts';
 import type { AdmissionTicket, HandshakeAdmission } from './admission.ts';
-import { ANY_PEER, type EstablishedLink, type HandshakeStep, LinkHandshakeInitiator, LinkHandshakeResponder, MAX_HANDSHAKE_DATAGRAM_BYTES, noisePskOf, type PeerCredentials } from './link-handshake.ts';
+import { ANY_PEER, type EstablishedLink, type HandshakeStep, HS_MSG1, LinkHandshakeInitiator, LinkHandshakeResponder, MAX_HANDSHAKE_DATAGRAM_BYTES, noisePskOf, type PeerCredentials } from './link-handshake.ts';
 import { generateKeyPair, type KeyPair } from './noise.ts';
 import { CLOSE_AUTH_FAILED, SecureConnection } from './secure-socket.ts';
 
@@ -53,9 +53,10 @@ interface Machine {
  * the connection is built synchronously inside the message handler, so a data packet that arrives
  * in the same TCP segment as the last handshake message reaches the connection's listener.
  */
-function drive(ws: WebSocket, m: Machine, first: HandshakeStep | undefined, o: NoiseSocketOptions, onDone: (outcome: 'authenticated' | 'failed' | 'timeout') => void): Promise<SecureConnection> {
+function drive(ws: WebSocket, m: Machine, start: HandshakeStep | undefined, o: NoiseSocketOptions, onDone: (outcome: 'authenticated' | 'failed' | 'timeout') => void): Promise<SecureConnection> {
   const now = o.now ?? (() => Date.now());
   const timeoutMs = o.timeoutMs ?? 5000;
+  const responder = start === undefined;
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err: TransportError | undefined, conn?: SecureConnection) => {
@@ -66,7 +67,8 @@ function drive(ws: WebSocket, m: Machine, first: HandshakeStep | undefined, o: N
       ws.off('close', onClose);
       onDone(err === undefined ? 'authenticated' : err.code === 'timeout' ? 'timeout' : 'failed');
       if (err) {
-        if (err.code === 'auth_failed' && ws.readyState === WebSocket.OPEN) ws.close(CLOSE_AUTH_FAILED, 'authentication failed');
+        const refuse = err.code === 'auth_failed' || (responder && err.code === 'protocol');
+        if (refuse && ws.readyState === WebSocket.OPEN) ws.close(CLOSE_AUTH_FAILED, 'authentication failed');
         else ws.terminate();
         reject(err);
       } else resolve(conn!);
@@ -76,8 +78,13 @@ function drive(ws: WebSocket, m: Machine, first: HandshakeStep | undefined, o: N
       if (step.failed) finish(step.failed);
       else if (step.established) finish(undefined, connectionOf(ws, step.established, o.aead));
     };
+    let first = true;
     const onMessage = (data: Buffer, isBinary: boolean) => {
       if (!isBinary || data.length > MAX_HANDSHAKE_DATAGRAM_BYTES) return finish(new TransportError('protocol', 'the peer is not an stcts link (bad handshake message)'));
+      // A WebSocket is reliable and ordered: a caller whose first message is not message 1 is
+      // refused (close 4401) like the legacy handshake refused a malformed one.
+      if (first && responder && data[0] !== HS_MSG1) return finish(new TransportError('auth_failed', 'not an stcts handshake (expected message 1)'));
+      first = false;
       apply(m.receive(new Uint8Array(data), now()));
     };
     const onClose = (code: number) =>
@@ -85,7 +92,7 @@ function drive(ws: WebSocket, m: Machine, first: HandshakeStep | undefined, o: N
     const timer = setTimeout(() => finish(new TransportError('timeout', `no handshake within ${timeoutMs} ms`)), timeoutMs);
     ws.on('message', onMessage);
     ws.on('close', onClose);
-    if (first) apply(first);
+    if (start) apply(start);
   });
 }
 

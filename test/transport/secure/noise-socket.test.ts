@@ -105,4 +105,23 @@ describe('Noise handshake + AES-CCM packets on a WebSocket (loopback)', () => {
       wss.close();
     }
   });
+
+  it('the listener refuses garbage first messages with close 4401 and survives', async () => {
+    const s = await server([{ name: 'ship', psk: SHIP }]);
+    try {
+      const closeCode = async (payload: Buffer) => {
+        const ws = new WebSocket(s.url);
+        await new Promise((r) => ws.once('open', r));
+        ws.send(payload);
+        return new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      };
+      expect(await closeCode(Buffer.from([0x53, 2, 1, 2, 3]))).toBe(4401);
+      expect(await closeCode(Buffer.from([0x51, 1, 2]))).toBe(4401); // message 1 too short
+      const client = await connectSecureNoise(new WebSocket(s.url), 'ship', { name: 'shore', psk: SHIP }, { instanceId: instance(1) });
+      expect(client.remoteName).toBe('shore');
+      client.close();
+    } finally {
+      s.wss.close();
+    }
+  });
 });
