@@ -52,7 +52,11 @@ export interface FreedvModemInfo {
 export interface FreedvRxFrame {
   /** `payloadBytesPerFrame` bytes (padding included). */
   payload: Uint8Array;
-  /** The demodulator's SNR estimate at the frame, dB in 3 kHz (FreeDV convention). */
+  /**
+   * The demodulator's SNR estimate at the frame, dB. OFDM modes: in 3 kHz (FreeDV convention),
+   * within ~1.5 dB of the channel's SNR from +2 to −4 dB AWGN (measured, DATAC0/DATAC3). FSK_LDPC:
+   * libcodec2's FSK estimate, on another scale: it read +11 … +7 dB at −4 … −10 dB AWGN.
+   */
   snrDb: number;
   /** Stream position just after the frame, samples since the demodulator opened or was reset. */
   endSample: number;
