@@ -366,7 +366,12 @@ export class LinkHandshakeResponder {
         try {
           ({ hs: this.hs, payload: p } = tryRead(this.hs, d.subarray(1)));
         } catch (err) {
-          if (err instanceof TransportError && err.code === 'auth_failed' && ++this.badMessages < this.o.maxBadMessages) return { send: [] };
+          if (err instanceof TransportError && err.code === 'auth_failed') {
+            if (++this.badMessages < this.o.maxBadMessages) return { send: [] };
+            // Only a pinned static key says who failed; otherwise the caller stays anonymous.
+            const pinned = this.candidatesCache.length === 1 && this.candidatesCache[0]!.staticKey ? this.candidatesCache[0]!.name : undefined;
+            if (pinned) throw new TransportError('auth_failed', `peer '${pinned}' (pinned static key) used a wrong key`, { peer: pinned });
+          }
           throw err;
         }
         const peer = this.candidatesCache[this.hs.pskIndex]!;

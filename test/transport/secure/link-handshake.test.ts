@@ -181,4 +181,17 @@ describe('stcts link handshake (XXpsk3 + confirmation) over a datagram link', ()
       expect(i.receive(good.send[0]!, 5).established?.remoteName).toBe('shore');
     }
   });
+
+  it('a wrong key from a pinned static key is attributed to that peer; unpinned callers stay anonymous', () => {
+    const pinnedA = { ...cred('ship-a', 1), staticKey: A.staticKey.publicKey };
+    const run = runHandshake(new LinkHandshakeInitiator(A, cred('shore', 7), 0), new LinkHandshakeResponder(C, [pinnedA, cred('ship-b', 3)], 0));
+    expect(run.responderError).toMatchObject({ code: 'auth_failed', details: { peer: 'ship-a' } });
+    const anon = runHandshake(new LinkHandshakeInitiator(A, cred('shore', 7), 0), new LinkHandshakeResponder(C, [cred('ship-a', 1)], 0));
+    expect((anon.responderError as { details?: unknown }).details).toBeUndefined();
+    // Pinning on the dialer: a responder with another static key gets no message 3 (nothing to guess the PSK from).
+    const i = new LinkHandshakeInitiator(A, { ...cred('shore', 1), staticKey: B.staticKey.publicKey }, 0);
+    const r = new LinkHandshakeResponder(C, [cred('ship-a', 1)], 0);
+    const m2 = r.receive(i.start(0).send[0]!, 1).send[0]!;
+    expect(i.receive(m2, 2)).toMatchObject({ send: [], failed: { code: 'auth_failed' } });
+  });
 });
