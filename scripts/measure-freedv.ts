@@ -2,7 +2,8 @@
 // per SNR for the data modes, coded BER on test frames for the voice modes. Seeded, so a rerun gives
 // the same table. Usage:
 //   npx tsx scripts/measure-freedv.ts [--channel awgn|good|poor] [--bursts 30] [--voice-s 30]
-//       [--modes datac0,datac3,datac1,fsk_ldpc,700d,700e,1600] [--json out.json]
+//       [--modes datac0,datac3,datac1,fsk_ldpc,700d,700e,1600] [--snr 0,-2] [--frames-per-burst 1]
+//       [--seed 1] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { HfChannelKind } from '../src/transport/hf/index.ts';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     snr: { type: 'string' },
     json: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    'frames-per-burst': { type: 'string', default: '1' },
   },
 });
 
@@ -42,9 +44,9 @@ for (const mode of values.modes!.split(',')) {
       rows.push({ mode, channel, snrDb, codedBer: r.codedBer, rawBer: r.rawBer, syncRatio: r.syncRatio, codedBits: r.codedBits });
       console.log(`${mode.padEnd(8)} ${channel} ${String(snrDb).padStart(4)} dB  coded BER ${(100 * r.codedBer).toFixed(2)} %  raw BER ${(100 * r.rawBer).toFixed(2)} %  sync ${(100 * r.syncRatio).toFixed(0)} %  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     } else {
-      const r = await runBurstTrial({ mode: mode as FreedvDataModeName, channel, snrDb, bursts: Number(values.bursts), seed });
+      const r = await runBurstTrial({ mode: mode as FreedvDataModeName, channel, snrDb, bursts: Number(values.bursts), framesPerBurst: Number(values['frames-per-burst']), seed });
       rows.push({ mode, channel, snrDb, framesSent: r.framesSent, framesDecoded: r.framesDecoded, ratio: r.ratio, snrEstMedianDb: r.snrEstMedianDb });
-      console.log(`${mode.padEnd(8)} ${channel} ${String(snrDb).padStart(4)} dB  bursts ok ${r.framesDecoded}/${r.framesSent} (${(100 * r.ratio).toFixed(0)} %)  modem SNR est ${r.snrEstMedianDb.toFixed(1)} dB  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      console.log(`${mode.padEnd(8)} ${channel} ${String(snrDb).padStart(4)} dB  frames ok ${r.framesDecoded}/${r.framesSent} (${(100 * r.ratio).toFixed(0)} %)  modem SNR est ${r.snrEstMedianDb.toFixed(1)} dB  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
   }
 }
