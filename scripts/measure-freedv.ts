@@ -2,7 +2,7 @@
 // per SNR for the data modes, coded BER on test frames for the voice modes. Seeded, so a rerun gives
 // the same table. Usage:
 //   npx tsx scripts/measure-freedv.ts [--channel awgn|good|poor] [--bursts 30] [--voice-s 30]
-//       [--modes datac0,datac3,datac1,fsk_ldpc,700d,700e,1600] [--snr 0,-2] [--frames-per-burst 1]
+//       [--modes datac0,datac3,datac1,fsk_ldpc,700d,700e,1600] [--snr=0,-2] [--frames-per-burst 1]
 //       [--seed 1] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
