@@ -118,6 +118,69 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   },
 };
 
+/** `--device PATH [--baud N]`: the SBD modem (a pty needs no --baud). */
+async function openModem(p: ParsedArgs) {
+  const device = stringFlag(p, 'device');
+  if (!device) throw new UsageError('give the modem with --device /dev/ttyUSB0');
+  const baudRate = numberFlag(p, 'baud', { min: 1200, max: 460800 });
+  const { openSerialDevice, SbdModem } = await import('../transport/links/sbd/index.ts');
+  return SbdModem.open(await openSerialDevice(device, baudRate !== undefined ? { baudRate } : {}));
+}
+
+SUBCOMMANDS['send-sbd'] = async (args) => {
+  const p = parseArgs(args, { values: ['device', 'baud'] });
+  if (p.positionals.length === 0) throw new UsageError('give the binary parts to send (from message encode --for sbd)');
+  const { readFile } = await import('node:fs/promises');
+  const parts = await Promise.all(p.positionals.map(async (f) => ({ f, bytes: new Uint8Array(await readFile(f)) })));
+  const modem = await openModem(p);
+  try {
+    process.stderr.write(`signal: ${await modem.signalQuality()} of 5 bars\n`);
+    for (const { f, bytes } of parts) {
+      const r = await modem.send(bytes);
+      process.stdout.write(`${f}: ${bytes.length} bytes sent as MOMSN ${r.momsn} after ${r.attempts} session(s)${r.failures.length ? ` (failed: ${r.failures.join(', ')})` : ''}\n`);
+    }
+  } finally {
+    modem.close();
+  }
+  return 0;
+};
+
+SUBCOMMANDS['receive-sbd'] = async (args) => {
+  const p = parseArgs(args, { values: ['device', 'baud', 'o', 'timeout-s'], aliases: { output: 'o' } });
+  const prefix = stringFlag(p, 'o');
+  if (!prefix) throw new UsageError('give where to write the parts with -o PREFIX (PREFIX.1, PREFIX.2, …)');
+  const timeoutS = numberFlag(p, 'timeout-s', { min: 1 }) ?? 3600;
+  const { decodePart, reassembleMessage, MessageIncompleteError } = await import('../codec/message/index.ts');
+  const modem = await openModem(p);
+  const got: Array<ReturnType<typeof decodePart>> = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new UsageError(`no complete message within ${timeoutS} s`)), timeoutS * 1000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      modem.onError = (err) => process.stderr.write(`warning: ${err.message}\n`);
+      modem.onMessage = (bytes) => {
+        const file = `${prefix}.${got.length + 1}`;
+        void writeFile(file, bytes).then(() => process.stdout.write(`${file}: ${bytes.length} bytes\n`));
+        try {
+          got.push(decodePart(bytes));
+          reassembleMessage(got);
+          done();
+        } catch (err) {
+          if (!(err instanceof MessageIncompleteError)) process.stderr.write(`warning: ${(err as Error).message}\n`);
+        }
+      };
+      modem.checkMailbox().catch((err: Error) => process.stderr.write(`warning: mailbox check: ${err.message}\n`));
+    });
+  } finally {
+    modem.close();
+  }
+  await new Promise((r) => setImmediate(r));
+  return 0;
+};
+
 export const command: CliCommand = {
   summary: 'voice messages for SMS, Iridium SBD, Meshtastic: encode a WAV to parts, decode or inspect parts',
   usage: `Usage: stcts message encode IN.wav --for ${MESSAGE_CHANNEL_IDS.join('|')} [-o OUT] [--known-profiles FILE] [--save-profile FILE]
@@ -125,6 +188,8 @@ export const command: CliCommand = {
        stcts message decode [PARTS…|-] -o OUT.wav [--known-profiles FILE [--remember]] [--partial] [--format auto|sms|binary]
                              [--tts ID] [--rate-hz N] [--no-prosody] [--no-speaker] [--quiet]
        stcts message inspect [PARTS…|-] [--json] [--known-profiles FILE] [--partial] [--format auto|sms|binary]
+       stcts message send-sbd PARTS… --device /dev/ttyUSB0 [--baud 19200]
+       stcts message receive-sbd --device /dev/ttyUSB0 -o PREFIX [--baud 19200] [--timeout-s 3600]
 
 A voice message is one recording as a self-contained message: a 3-byte header, the speaker profile
 (or only its hash), the phrases (LM-coded text with in-band prosody and times), an end; split into
@@ -140,7 +205,10 @@ encode: sms parts are lines of text (to -o OUT, else stdout); binary parts are w
 decode / inspect: parts in any order, duplicates ignored; files (SMS text or binary parts) or text on
   stdin as pasted from a phone (whitespace and line breaks ignored). A missing part is an error naming
   it; --partial decodes the phrases before the gap. decode --remember adds profiles received in full
-  to the --known-profiles file. inspect --json: transcript, parts, bytes, speechSeconds, phrases, …`,
+  to the --known-profiles file. inspect --json: transcript, parts, bytes, speechSeconds, phrases, …
+send-sbd / receive-sbd: an Iridium 9602/9603 on a serial port (AT+SBDWB, AT+SBDIX with back-off on
+  failed sessions, ring alerts, AT+SBDRB); receive-sbd writes PREFIX.1, … until a message is complete.
+  Tested against a modem emulator only (no real modem was available).`,
   async run(args) {
     const [sub, ...rest] = args;
     const run = sub ? SUBCOMMANDS[sub] : undefined;
