@@ -132,6 +132,8 @@ const report = {
   speechSeconds: Number(speechSeconds.toFixed(2)),
   messageSeconds: Number(messageSeconds.toFixed(2)),
   smsSecondsPer160Chars: { profile: Number(sms('profile').toFixed(2)), knownProfile: Number(sms('known').toFixed(2)) },
+  /** The same over the messages' audio including the inserted 1 s gaps (for comparison only). */
+  smsSecondsPer160CharsWithGaps: { profile: Number(((messageSeconds * SMS_PART_CHARS) / totals['sms/profile']!.chars).toFixed(2)), knownProfile: Number(((messageSeconds * SMS_PART_CHARS) / totals['sms/known']!.chars).toFixed(2)) },
   smsChars: { profile: totals['sms/profile']!.chars, knownProfile: totals['sms/known']!.chars },
   smsParts: { profile: totals['sms/profile']!.parts, knownProfile: totals['sms/known']!.parts },
   bytesPerSecond: Object.fromEntries(channels.map((c) => [c, { profile: Number(bps(c, 'profile').toFixed(3)), knownProfile: Number(bps(c, 'known').toFixed(3)) }])),

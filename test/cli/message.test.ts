@@ -136,6 +136,17 @@ describeWith('voice messages on synthesized speech', [FESTIVAL, POCKETSPHINX_ADD
     expect(before.length).toBeLessThan(r.transcript.length);
   });
 
+  for (const mode of ['minimal', 'high'] as const) {
+    it(`mode ${mode} round-trips (high: word-level detail in the message too)`, async () => {
+      const r = await encodeMessageAudio(audio, replay(results), { channel: 'sbd', mode }, model);
+      const m = readMessage(received(r), model);
+      expect(m.decoded.header.mode).toBe(mode);
+      const phrases = m.decoded.items.flatMap((i) => (i.type === 'phrase' ? [i] : []));
+      expect(phrases.map((p) => p.text).join(' ')).toBe(r.transcript);
+      if (mode === 'high') expect(phrases.every((p) => p.detail && p.detail.length > 0)).toBe(true);
+    });
+  }
+
   it('sms base64 fallback round-trips', async () => {
     const r = await encodeMessageAudio(audio, replay(results), { channel: 'sms', smsAlphabet: 'base64' }, model);
     for (const p of r.parts) expect(p.text!).toMatch(/^![A-Za-z0-9+/]+$/);
