@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../../src/core/errors.ts';
+import { DecodeError, EncodeError } from '../../../src/core/errors.ts';
 import {
   base77BytesForChars, base77CharsForBytes, decodeBase64NoPad, decodeBase77, encodeBase64NoPad, encodeBase77, partBytesFor, partToSms, smsToPart, SMS_ALPHABET, SMS_PART_CHARS,
 } from '../../../src/codec/message/index.ts';
@@ -24,7 +24,7 @@ describe('SMS alphabet', () => {
     expect(partBytesFor('sms', 'base64')).toBe(119);
     expect(partToSms(new Uint8Array(125).fill(255))).toHaveLength(160);
     expect(partToSms(new Uint8Array(119).fill(255), 'base64')).toHaveLength(160);
-    expect(errorCodeOf(() => partToSms(new Uint8Array(126)), Error)).toBe('too_large');
+    expect(errorCodeOf(() => partToSms(new Uint8Array(126)), EncodeError)).toBe('too_large');
   });
 
   it('round-trips every length 0..125 (leading zero bytes kept), never starting with "!"', () => {
