@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LinkOptions } from '../../src/transport/emulator.ts';
 import { ImpairmentChannel } from '../../src/transport/impair-channel.ts';
 import { startImpairProxy, type ImpairProxy } from '../../src/transport/impair-proxy.ts';
 import { until } from '../fixtures/wait.ts';
@@ -199,5 +200,17 @@ describe('startImpairProxy (real UDP on loopback)', () => {
     expect(target.got).toEqual([1, 2]);
     await proxy.close();
     await proxy.close();
+  });
+
+  it("takes `stcts relay`'s link options as they are (Partial<LinkOptions>), rate limit included", async () => {
+    const target = await echoTarget();
+    const link: Partial<LinkOptions> = { bitsPerSecond: 8000, lossRate: 0, meanBurstPackets: 1, delayMs: 0, jitterMs: 0, packetOverheadBytes: 2, outages: [], seed: 1 };
+    const proxy = await proxyTo(target.s, link);
+    const client = await socket();
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) client.send(numbered(i, 70), proxy.port, '127.0.0.1'); // 70 + 28 + 2 = 100 wire bytes: 100 ms each
+    await until(() => target.got.length === 5);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(480);
+    expect(proxy.stats.forward.bitsOnLink).toBe(5 * 800);
   });
 });
