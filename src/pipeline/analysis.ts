@@ -2,7 +2,7 @@ import type { MonoAudio } from '../audio/pcm.ts';
 import { resample } from '../audio/index.ts';
 import type { CodecMode, CodedSpeakerEmbedding } from '../codec/frame/index.ts';
 import { PhraseProsodyCoder, encodeProsodyDetail, quantizePhraseProsody, type PhraseProsody } from '../codec/prosody/index.ts';
-import { encodeSpeakerProfile, encoderHashOf, quantizeEmbedding, speakerContentHash, type SpeakerProfile } from '../codec/speaker/index.ts';
+import { encodeCompactSpeakerProfile, encodeSpeakerProfile, encoderHashOf, quantizeEmbedding, speakerContentHash, type SpeakerProfile } from '../codec/speaker/index.ts';
 import { AudioError } from '../core/errors.ts';
 import type { AsrResult } from '../engines/asr/types.ts';
 import { trackF0, type F0Track } from '../engines/prosody/index.ts';
@@ -37,6 +37,11 @@ export interface SenderAnalysisOptions {
   maxProfileAudioMs: number;
   /** Speakers remembered for a return (answered with a SpeakerRef instead of a new profile). Default 16. */
   maxRememberedSpeakers: number;
+  /**
+   * Profile bytes: `full` (32 bytes, version 1: what voice messages carry) or `compact` (12 bytes,
+   * version 2, issue #17: what sessions send, see lmSenderPipeline). Default `full`.
+   */
+  profileLayout: 'full' | 'compact';
 }
 
 export const DEFAULT_SENDER_ANALYSIS_OPTIONS: Readonly<SenderAnalysisOptions> = Object.freeze({
@@ -46,6 +51,7 @@ export const DEFAULT_SENDER_ANALYSIS_OPTIONS: Readonly<SenderAnalysisOptions> = 
   embeddingChangeDistance: 0.6,
   maxProfileAudioMs: 30_000,
   maxRememberedSpeakers: 16,
+  profileLayout: 'full',
 });
 
 /** What the sender announces for one speaker. `hash` covers profile and embedding. */
@@ -212,7 +218,7 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
   }
 
   private describe(profile: SpeakerProfile, vector: Float32Array | undefined): Announced {
-    const bytes = encodeSpeakerProfile(profile);
+    const bytes = this.options.profileLayout === 'compact' ? encodeCompactSpeakerProfile(profile) : encodeSpeakerProfile(profile);
     const embedding: CodedSpeakerEmbedding | undefined = vector && { coded: quantizeEmbedding(vector), dim: vector.length, encoderHash: this.encoderHash! };
     return { profile, bytes, hash: speakerContentHash(bytes, embedding), ...(embedding ? { embedding, vector } : {}) };
   }

@@ -61,7 +61,8 @@ export function lmSenderPipeline(model: TextModel, mode: CodecMode, options: Sen
   // Both ends start the prediction from the session's mode (the receiver reads it from the header)
   // and re-anchor it at each speaker profile's median F0, exactly as phraseCodecFactory does.
   const coder = new PhraseProsodyCoder(initialProsodyState(150, mode), true, medianF0OfProfile);
-  return { codec: new LmPhraseCodec(model, coder), analyzer: new SenderAnalysis(coder, options.speakerEncoder, options.analysis) };
+  // Sessions announce every speaker of a shared microphone: the 12-byte compact profile (issue #17).
+  return { codec: new LmPhraseCodec(model, coder), analyzer: new SenderAnalysis(coder, options.speakerEncoder, { profileLayout: 'compact', ...options.analysis }) };
 }
 
 /**

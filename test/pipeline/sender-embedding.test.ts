@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeWavFile, type MonoAudio } from '../../src/audio/index.ts';
 import { decodeFrameStream, FrameStreamWriter, type Frame, type SpeakerProfilePayload } from '../../src/codec/frame/index.ts';
 import { SessionDecoder, type SessionEvent, type SpeakerEmbedding } from '../../src/codec/session/index.ts';
-import { encoderHashOf, profileHash, speakerContentHash } from '../../src/codec/speaker/index.ts';
+import { COMPACT_PROFILE_BYTES, encoderHashOf, profileHash, speakerContentHash } from '../../src/codec/speaker/index.ts';
 import type { TextModel } from '../../src/codec/text/index.ts';
 import type { AsrResult } from '../../src/engines/asr/types.ts';
 import { loadManifest, type ModelEntry } from '../../src/engines/models/index.ts';
@@ -116,19 +116,19 @@ describe('sender with a neural speaker encoder (issue #9)', () => {
     const { frames, wire, speakerBits } = await send([A(1.5, 1), A(1.2, 2), A(1.8, 3), A(1.3, 4)], encoder);
     expect(speakerFrames(frames)).toHaveLength(1);
     const p = profiles(frames)[0]!;
-    expect(p.profile).toHaveLength(32);
+    expect(p.profile).toHaveLength(COMPACT_PROFILE_BYTES); // sessions send the compact profile (issue #17)
     expect(p.embedding).toMatchObject({ dim: 256, encoderHash: encoderHashOf('spk-fixture') });
     expect(p.embedding!.coded).toHaveLength(64);
     // The embedding is that of the first phrase (its 1.5 s reach the 800 ms of voiced speech).
     const received = (await receive(frames)).find((e) => e.type === 'speaker')!;
     const emb = (received as { embedding?: SpeakerEmbedding }).embedding!;
     expect(1 - cosineDistance(emb.vector, await encoder.embed(A(1.5, 1).samples))).toBeGreaterThan(0.9);
-    // Wire size: 32 + 64 payload bytes + 18 of framing (item header 2, payload tag+len 2, id 2,
+    // Wire size: 12 + 64 payload bytes + 18 of framing (item header 2, payload tag+len 2, id 2,
     // profile tag+len 2, embedding tag+len 2, encoder hash 5, dimension 3; time delta 0 here).
     const i = frames.findIndex((f) => f.payload.type === 'speakerProfile');
-    expect(wire[i]!.length).toBeLessThanOrEqual(32 + 64 + 20);
-    expect(wire[i]!.length).toBe(114);
-    expect(speakerBits).toBe((32 + 64) * 8);
+    expect(wire[i]!.length).toBeLessThanOrEqual(COMPACT_PROFILE_BYTES + 64 + 20);
+    expect(wire[i]!.length).toBe(94);
+    expect(speakerBits).toBe((COMPACT_PROFILE_BYTES + 64) * 8);
   });
 
   it('a different voice: a second SpeakerProfile; back to the first voice: only a SpeakerRef', async () => {
@@ -161,12 +161,12 @@ describe('sender with a neural speaker encoder (issue #9)', () => {
     expect(profiles(dsp.frames)).toHaveLength(2);
   });
 
-  it('without an encoder nothing changes: no embedding, hash = profileHash(profile), 32 bytes', async () => {
+  it('without an encoder nothing changes: no embedding, hash = profileHash(profile), 12-byte compact profile', async () => {
     const { frames, speakerBits } = await send([A(1.5, 1), A(1.2, 2)]);
     const [p] = profiles(frames);
     expect(p!.embedding).toBeUndefined();
     expect('embedding' in p!).toBe(false);
-    expect(speakerBits).toBe(32 * 8);
+    expect(speakerBits).toBe(COMPACT_PROFILE_BYTES * 8);
     const spk = (await receive(frames)).find((e) => e.type === 'speaker') as Extract<SessionEvent<unknown>, { type: 'speaker' }>;
     expect(spk.profileHash).toBe(profileHash(p!.profile));
     expect(spk.embedding).toBeUndefined();
@@ -202,7 +202,7 @@ describe('sender with a neural speaker encoder (issue #9)', () => {
     expect(c.embedding).toMatchObject({ dim: 256, bytes: 64, encoder: 'unknown' });
     expect(c.embedding.first).toHaveLength(8);
     expect(c.embedding.coded).toMatch(/^[0-9a-f]{128}$/);
-    expect(f.bits.speaker).toBe(96 * 8);
+    expect(f.bits.speaker).toBe((COMPACT_PROFILE_BYTES + 64) * 8);
     expect(formatInspection(report)).toContain('"embedding":{"dim":256');
   });
 });

@@ -1,5 +1,6 @@
 import { DecodeError, EncodeError } from '../../core/errors.ts';
 import type { SpeakerProfile } from './profile.ts';
+import { COMPACT_PROFILE_BYTES, COMPACT_PROFILE_VERSION, decodeCompactSpeakerProfile } from './compact-profile.ts';
 
 /** Layout version carried in the high nibble of byte 0. */
 export const SPEAKER_PROFILE_VERSION = 1;
@@ -55,8 +56,12 @@ export function encodeSpeakerProfile(p: SpeakerProfile): Uint8Array {
   return out;
 }
 
-/** Decodes {@link encodeSpeakerProfile} bytes; DecodeError `truncated`/`too_large`/`unsupported_version`/`malformed`. */
+/**
+ * Decodes {@link encodeSpeakerProfile} bytes, or the 12-byte compact layout (version 2,
+ * encodeCompactSpeakerProfile, issue #17); DecodeError `truncated`/`too_large`/`unsupported_version`/`malformed`.
+ */
 export function decodeSpeakerProfile(bytes: Uint8Array): SpeakerProfile {
+  if (bytes.length === COMPACT_PROFILE_BYTES && bytes[0]! >> 4 === COMPACT_PROFILE_VERSION) return decodeCompactSpeakerProfile(bytes);
   if (bytes.length < SPEAKER_PROFILE_BYTES) throw new DecodeError('truncated', `speaker profile: ${bytes.length} bytes, need ${SPEAKER_PROFILE_BYTES}`);
   if (bytes.length > SPEAKER_PROFILE_BYTES) throw new DecodeError('too_large', `speaker profile: ${bytes.length} bytes, expected ${SPEAKER_PROFILE_BYTES}`);
   const version = bytes[0]! >> 4;
