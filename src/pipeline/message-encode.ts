@@ -7,7 +7,7 @@ import type { TextModel } from '../codec/text/index.ts';
 import type { AsrEngine } from '../engines/asr/types.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { speakerDistance } from '../engines/speaker/index.ts';
-import { DEFAULT_SENDER_ANALYSIS_OPTIONS, SenderAnalysis } from './analysis.ts';
+import { SenderAnalysis } from './analysis.ts';
 import { loadDefaultTextModel } from './codecs.ts';
 
 /** Options of {@link encodeMessageAudio}. */
@@ -19,8 +19,8 @@ export interface MessageEncodeOptions {
   /** 0..127; default random. */
   messageId?: number;
   /**
-   * Profiles the receiver holds (`--known-profiles`): when the speaker's profile is within the
-   * sender's speaker-change distance of one of them, that one is used and only its hash is sent.
+   * Profiles the receiver holds (`--known-profiles`): when the speaker's profile is within
+   * {@link KNOWN_PROFILE_MAX_DISTANCE} of one of them, that one is used and only its hash is sent.
    */
   knownProfiles: readonly Uint8Array[];
   /** ASR engine id (default pocketsphinx) and its options. */
@@ -81,11 +81,19 @@ async function* chunks(pcm: Int16Array, onProgress?: (f: number) => void): Async
   onProgress?.(1);
 }
 
-/** The known profile closest to `bytes`, if within the sender's speaker-change distance. */
+/**
+ * Largest speakerDistance at which a known profile stands for this message's speaker: 1, the
+ * distance's own boundary between "same speaker, another session" and "another speaker" (the
+ * per-phrase change detector uses 2 because one phrase is a noisy estimate; a message's profile
+ * is accumulated like a session's).
+ */
+export const KNOWN_PROFILE_MAX_DISTANCE = 1;
+
+/** The known profile closest to `bytes`, if within {@link KNOWN_PROFILE_MAX_DISTANCE}. */
 function closestKnown(bytes: Uint8Array, known: readonly Uint8Array[]): Uint8Array | undefined {
   const p = decodeSpeakerProfile(bytes);
   let best: Uint8Array | undefined;
-  let bestD = DEFAULT_SENDER_ANALYSIS_OPTIONS.dspChangeDistance;
+  let bestD = KNOWN_PROFILE_MAX_DISTANCE;
   for (const k of known) {
     const d = speakerDistance(p, decodeSpeakerProfile(k));
     if (d <= bestD) [best, bestD] = [k, d];

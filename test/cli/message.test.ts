@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import { decodeWav, encodeWav, type MonoAudio } from '../../src/audio/index.ts';
 import { MESSAGE_CHANNEL_IDS, MessageIncompleteError, type MessageChannelId } from '../../src/codec/message/index.ts';
+import { decodeSpeakerProfile, encodeSpeakerProfile } from '../../src/codec/speaker/index.ts';
 import type { TextModel } from '../../src/codec/text/index.ts';
 import { createAsrEngine } from '../../src/engines/asr/registry.ts';
 import type { AsrEngine, AsrResult } from '../../src/engines/asr/types.ts';
@@ -146,6 +147,20 @@ describeWith('voice messages on synthesized speech', [FESTIVAL, POCKETSPHINX_ADD
       if (mode === 'high') expect(phrases.every((p) => p.detail && p.detail.length > 0)).toBe(true);
     });
   }
+
+  it('--known-profiles: a close profile of the same speaker is named by hash, a distant one is not', async () => {
+    const full = await encodeMessageAudio(audio, replay(results), { channel: 'raw' }, model);
+    const p = decodeSpeakerProfile(full.profile!);
+    const close = encodeSpeakerProfile({ ...p, hnrDb: p.hnrDb + 1, syllablesPerSecond: p.syllablesPerSecond + 0.2 });
+    const far = encodeSpeakerProfile({ ...p, medianF0Hz: p.medianF0Hz * 1.8, formantScale: p.formantScale * 1.2 });
+    const snapped = await encodeMessageAudio(audio, replay(results), { channel: 'raw', knownProfiles: [far, close] }, model);
+    expect(snapped.profileByHash).toBe(true);
+    expect(snapped.profile).toEqual(close);
+    const m = readMessage(received(snapped), model, { knownProfiles: [far, close] });
+    expect(m.decoded.items[0]).toMatchObject({ type: 'profile', byHash: true, profile: close });
+    const notSnapped = await encodeMessageAudio(audio, replay(results), { channel: 'raw', knownProfiles: [far] }, model);
+    expect(notSnapped.profileByHash).toBe(false);
+  });
 
   it('sms base64 fallback round-trips', async () => {
     const r = await encodeMessageAudio(audio, replay(results), { channel: 'sms', smsAlphabet: 'base64' }, model);
