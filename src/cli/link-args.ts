@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
+import { arqTuning, kissCost, udpCost, webSocketCost, type PacketCostModel } from '../transport/links/index.ts';
 import { numberFlag, stringFlag, type ParsedArgs } from './args.ts';
 
 /** Flags shared by `stcts relay` and `stcts sim` that describe the emulated link. */
@@ -59,4 +60,32 @@ export function pskFrom(p: ParsedArgs): string | undefined {
   }
   if (Buffer.byteLength(key) < MIN_PSK_BYTES) throw new UsageError(`--psk-file ${file}: the key must be at least ${MIN_PSK_BYTES} bytes`);
   return key;
+}
+
+/** Link kinds `stcts sim --link` emulates with their cost model (src/transport/links/cost.ts). */
+export const SIM_LINK_KINDS = ['raw', 'ws', 'udp', 'kiss-1200', 'kiss-300'] as const;
+export type SimLinkKind = (typeof SIM_LINK_KINDS)[number];
+
+export const SIM_LINK_USAGE = `  --link K          raw (packets only, default) | ws | udp (their headers on the --bps budget) |
+                    kiss-1200 | kiss-300 (KISS TNC on 1200 bd AFSK / 300 bd HF AFSK: AX.25-size framing,
+                    key-up and tail per packet at the modem rate, half duplex; --bps is then ignored)
+  --txdelay-ms T    KISS transmitter key-up per packet (default 300, direwolf's)   --txtail-ms T (default 100)`;
+
+/**
+ * The emulated link of `stcts sim --link K`: the emulator options with the kind's cost model, and
+ * the ARQ settings that follow from it (arqTuning).
+ */
+export function simLinkFrom(p: ParsedArgs, kind: SimLinkKind): { link: Partial<LinkOptions>; tuning: ReturnType<typeof arqTuning>; cost?: PacketCostModel } {
+  const link = linkOptionsFrom(p);
+  const budget = link.bitsPerSecond ?? 300;
+  let cost: PacketCostModel | undefined;
+  if (kind === 'ws') cost = webSocketCost({ client: true, budgetBitsPerSecond: budget });
+  else if (kind === 'udp') cost = udpCost({ budgetBitsPerSecond: budget });
+  else if (kind === 'kiss-1200' || kind === 'kiss-300') {
+    const baud = kind === 'kiss-1200' ? 1200 : 300;
+    cost = kissCost({ baud, txDelayMs: numberFlag(p, 'txdelay-ms', { min: 0, max: 2550 }) ?? 300, txTailMs: numberFlag(p, 'txtail-ms', { min: 0, max: 2550 }) ?? 100 });
+    link.bitsPerSecond = baud;
+  }
+  if (!cost) return { link, tuning: { sender: {}, receiver: {} } };
+  return { link: { ...link, cost }, tuning: arqTuning(cost), cost };
 }

@@ -12,13 +12,19 @@ import { senderFrames } from './sender.ts';
 import { LIVE_CHUNK_SAMPLES } from './live.ts';
 import { simulateLink, type SimResult } from '../transport/sim.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
-import type { ReliableSenderOptions } from '../transport/reliability/index.ts';
+import type { ReliableReceiverOptions, ReliableSenderOptions } from '../transport/reliability/index.ts';
 
 export interface LiveSimResult extends Omit<SimResult, 'delivered'> {
   /** End of a phrase's last word at the sender → start of its audio at the receiver, minus the emulated link's own time, ms (median). */
   addedLatencyMsMedian: number;
+  /** The same, 95th percentile (end to end like the median). */
+  addedLatencyMsP95: number;
   /** Parts of it (medians): sender (end-of-phrase detection + recognition + coding), protocol wait, receiver synthesis. */
   latencyPartsMs: { sender: number; protocol: number; synthesis: number };
+  /** The parts' 95th percentiles. */
+  latencyPartsP95Ms: { sender: number; protocol: number; synthesis: number };
+  /** The link's own time (serialization / airtime + delay) of the delivering packet, ms: median and p95. */
+  linkTimeMs: { median: number; p95: number };
   phrases: number;
   codecBps: number;
 }
@@ -32,15 +38,19 @@ export interface LiveSimOptions {
   realtime: boolean;
   /** Reliability-layer settings of the sender (e.g. prosodyCopies for prosody FEC). */
   sender?: Partial<ReliableSenderOptions>;
+  /** Reliability-layer settings of the receiver (ack timing; e.g. from arqTuning of the link). */
+  receiver?: Partial<ReliableReceiverOptions>;
   onProgress?: (fraction: number) => void;
 }
 
 export const DEFAULT_LIVE_SIM_OPTIONS: Readonly<LiveSimOptions> = Object.freeze({ mode: 'balanced' as CodecMode, gapMs: 1000, realtime: true });
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : NaN);
+/** Nearest-rank 95th percentile. */
+const p95 = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]! : NaN);
 const CHUNK_SAMPLES = LIVE_CHUNK_SAMPLES; // as `stcts send` feeds the sender
 
-interface SenderPass {
+export interface SenderPass {
   inputs: Array<{ frame: Frame; atMs: number }>;
   /** Text frame seq → the phrase's text and the end of its last word (call time, ms). */
   phrases: Map<number, { text: string; endMs: number }>;
@@ -52,7 +62,7 @@ interface SenderPass {
  * The live sender on the call's audio: 100 ms PCM chunks paced at real time → VAD → ASR → analysis →
  * frames, each frame stamped with the wall time (ms since the call started) at which it existed.
  */
-async function senderPass(utts: Array<{ audio: MonoAudio }>, asr: AsrEngine, o: LiveSimOptions): Promise<SenderPass> {
+export async function senderPass(utts: Array<{ audio: MonoAudio }>, asr: AsrEngine, o: LiveSimOptions): Promise<SenderPass> {
   const parts = utts.map((u) => toPcm16k(u.audio));
   const gap = Math.round((o.gapMs * 16000) / 1000);
   const pcm = new Int16Array(parts.reduce((s, p) => s + p.length + gap, 0));
@@ -102,11 +112,12 @@ export async function simulateLiveCall(utts: Array<{ audio: MonoAudio }>, asr: A
   const o: LiveSimOptions = { ...DEFAULT_LIVE_SIM_OPTIONS, ...options };
   const pass = await senderPass(utts, asr, o);
   const inputs = pass.inputs;
-  const sim = simulateLink(inputs, link, o.sender);
+  const sim = simulateLink(inputs, link, o.sender, {}, o.receiver);
   const protocol: number[] = [];
   const synth: number[] = [];
   const sender: number[] = [];
   const total: number[] = [];
+  const linkMs: number[] = [];
   const avail = new Map(inputs.map((i) => [i.frame.seq, i.atMs]));
   // Synthesis time: measured per delivered phrase with the real TTS (text recovered from the sender side).
   for (const d of sim.delivered) {
@@ -121,12 +132,16 @@ export async function simulateLiveCall(utts: Array<{ audio: MonoAudio }>, asr: A
     synth.push(s);
     sender.push(snd);
     total.push(snd + p + s);
+    linkMs.push(d.linkMs);
   }
   const { delivered: _d, ...rest } = sim;
   return {
     ...rest,
     addedLatencyMsMedian: median(total),
+    addedLatencyMsP95: p95(total),
     latencyPartsMs: { sender: median(sender), protocol: median(protocol), synthesis: median(synth) },
+    latencyPartsP95Ms: { sender: p95(sender), protocol: p95(protocol), synthesis: p95(synth) },
+    linkTimeMs: { median: median(linkMs), p95: p95(linkMs) },
     phrases: pass.phrases.size,
     codecBps: pass.wireBits / (pass.audioMs / 1000),
   };

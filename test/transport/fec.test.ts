@@ -25,7 +25,7 @@ function packets(tx: ReliableSender): number[][] {
 
 describe('prosody FEC (repetition of best-effort detail frames)', () => {
   it('sends each detail frame the configured number of times, each copy in a later packet', () => {
-    const tx = new ReliableSender(9, { bitsPerSecond: 300, prosodyCopies: 3 });
+    const tx = new ReliableSender(9, { bitsPerSecond: 300, prosodyCopies: 3, initialRtoMs: 3000 });
     tx.submit(detail(1), 0);
     tx.submit(text(2), 0);
     const sent = packets(tx);

@@ -1,2 +1,3 @@
 export * from './types.ts';
 export * from './cost.ts';
+export * from './arq-tuning.ts';

@@ -18,7 +18,7 @@ export interface ReliableReceiverOptions {
 
 export const DEFAULT_RELIABLE_RECEIVER_OPTIONS: Readonly<ReliableReceiverOptions> = Object.freeze({
   maxReorderFrames: 1024,
-  ackDelayMs: 100,
+  ackDelayMs: 30,
   ackEveryPackets: 4,
   quietMs: 0,
 });

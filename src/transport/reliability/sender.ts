@@ -56,10 +56,10 @@ export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = 
   pacer: undefined,
   maxPacketBytes: 96,
   batchDelayMs: 0,
-  initialRtoMs: 3000,
-  minRtoMs: 400,
-  fastRetransmits: 3,
-  peerAckDelayMs: 100,
+  initialRtoMs: 1000,
+  minRtoMs: 250,
+  fastRetransmits: 6,
+  peerAckDelayMs: 30,
   tagUnique: () => true,
   maxRtoMs: 8000,
   maxProsodyAgeMs: 4000,
@@ -76,6 +76,14 @@ export interface SenderStats {
   forwardNotices: number;
   /** Extra copies of prosody detail sent (FEC, {@link ReliableSenderOptions.prosodyCopies}). */
   prosodyCopiesSent: number;
+}
+
+/** Size of a frame's content (its coded bytes), for choosing the smallest probe. */
+function payloadBytesOf(frame: Frame): number {
+  const p = frame.payload;
+  if ('coded' in p) return p.coded.length;
+  if (p.type === 'speakerProfile') return p.profile.length + (p.embedding?.coded.length ?? 0);
+  return 4;
 }
 
 /** Least variance margin of the RTO, ms. */
@@ -118,6 +126,15 @@ export class ReliableSender {
   private closed = false;
   /** The peer acknowledged something of this session: it knows the session id. */
   private peerKnowsSession = false;
+  /**
+   * A frame sent after the last ack timed out: like TCP after an RTO (a congestion window of one
+   * segment), retransmit one frame per packet until the peer answers. During a burst loss each try
+   * is then a small packet, not the whole backlog: fewer bits and less link time per try.
+   */
+  private probing = false;
+  /** The one frame retransmitted while probing. */
+  private probeSeq: number | undefined;
+  private lastAckMs = -Infinity;
   /** Times of recently acknowledged reliable frames by seq (the peer has them: a compact packet may imply them). */
   private readonly ackedTimes = new Map<number, number>();
 
@@ -161,16 +178,23 @@ export class ReliableSender {
   onAck(ack: AckPayload, nowMs: number): void {
     this.peerCumulative = Math.max(this.peerCumulative, ack.cumulative);
     this.peerKnowsSession = true;
+    this.probing = false;
+    this.probeSeq = undefined;
+    this.lastAckMs = nowMs;
+    // One RTT sample per ack, from the newest frame it acknowledges that was sent once (Karn): an ack
+    // that follows lost acks also covers frames sent long before, whose waits are not round trips.
+    let sample = Infinity;
     const acked = (seq: number) => {
       const o = this.unacked.get(seq);
       if (!o) return;
-      if (o.sends === 1) this.rttSample(Math.max(0, nowMs - o.sentMs - o.txMs));
+      if (o.sends === 1) sample = Math.min(sample, Math.max(0, nowMs - o.sentMs - o.txMs));
       this.unacked.delete(seq);
       this.ackedTimes.set(seq, o.frame.time);
       if (this.ackedTimes.size > 64) this.ackedTimes.delete(this.ackedTimes.keys().next().value!);
     };
     for (const seq of [...this.unacked.keys()]) if (seq < ack.cumulative) acked(seq);
     for (let i = 0; i < 64; i++) if ((ack.sack >> BigInt(i)) & 1n) acked(ack.cumulative + 1 + i);
+    if (sample < Infinity) this.rttSample(sample);
     for (const s of [...this.bestEffortSent]) if (s < ack.cumulative) this.bestEffortSent.delete(s);
     // A best-effort frame is known missing when NACKed or when a later seq was SACKed.
     let highestSacked = -1;
@@ -210,8 +234,15 @@ export class ReliableSender {
   }
 
   private retransmitDue(o: Outstanding, nowMs: number): boolean {
-    // Same expression as nextWakeMs (sentMs + backoff) so float rounding cannot make them disagree.
-    return o.nacked || nowMs >= this.dueAtMs(o);
+    // Same expression as nextWakeMs (timerOf) so float rounding cannot make them disagree.
+    return nowMs >= this.timerOf(o, nowMs);
+  }
+
+  /** When `o` must go again: now when NACKed, else its RTO; while probing only the probe frame has a timer. */
+  private timerOf(o: Outstanding, nowMs: number): number {
+    const probe = this.probeSeq !== undefined ? this.unacked.get(this.probeSeq) : undefined;
+    if (probe && o !== probe) return Infinity;
+    return o.nacked ? nowMs : this.dueAtMs(o);
   }
 
   /** Lowest seq the receiver may still get from us: everything below it is acked or abandoned. */
@@ -229,9 +260,7 @@ export class ReliableSender {
       return Math.max(this.pacer.freeAtMs, oldest + this.options.batchDelayMs, nowMs);
     }
     let t = Infinity;
-    for (const o of this.unacked.values()) {
-      t = Math.min(t, o.nacked ? nowMs : this.dueAtMs(o));
-    }
+    for (const o of this.unacked.values()) t = Math.min(t, this.timerOf(o, nowMs));
     if (this.needsForward()) t = Math.min(t, Math.max(nowMs, this.forwardSentAtMs + this.rtoMs));
     return t === Infinity ? undefined : Math.max(t, this.pacer.freeAtMs);
   }
@@ -261,17 +290,24 @@ export class ReliableSender {
         this.forwardPending = true;
       }
     }
+    // A frame sent after the last ack timed out (not NACKed): nothing gets through; probe with one frame.
+    if (!this.probing && retransmits.some((o) => !o.nacked && o.sentMs >= this.lastAckMs)) this.probing = true;
+    // (New frames still go: when it is the acks that are lost, the peer delivers them meanwhile.)
     const fresh = batchReady ? [...this.queue].sort((a, b) => priorityOf(a.frame) - priorityOf(b.frame) || a.frame.seq - b.frame.seq) : [];
-    const candidates = [...retransmits, ...fresh];
-    // Name the session in full until the peer has acknowledged it, when its tag is shared, and on a
-    // frame's second retransmission (the peer may have lost its state: a restart).
-    const explicitSession = !this.peerKnowsSession || !this.options.tagUnique() || candidates.some((o) => o.sends >= 2);
+    // The probe is the smallest due frame: its ack (with the SACK) then brings the rest at once.
+    const probe = this.probing ? [...retransmits].sort((a, b) => payloadBytesOf(a.frame) - payloadBytesOf(b.frame))[0] : undefined;
+    if (probe) this.probeSeq = probe.frame.seq;
+    const candidates = [...(this.probing ? (probe ? [probe] : []) : retransmits), ...fresh];
+    // Name the session in full until the peer has acknowledged it, when its tag is shared, and once
+    // the fast retransmissions of a frame failed (the peer may have lost its state: a restart).
+    const lost = (o: Outstanding) => o.sends > this.options.fastRetransmits;
+    const explicitSession = !this.peerKnowsSession || !this.options.tagUnique() || candidates.some(lost);
     const builder = new CompactPacketBuilder(this.sessionId, this.options.maxPacketBytes, { explicitSession, ...(ack ? { ack } : {}) });
     const chosen: Outstanding[] = [];
     const sizes: number[] = [];
     for (const o of candidates) {
       // The first frame's time is implied when the peer has acknowledged the frame before it with the same time.
-      const implied = chosen.length === 0 && o.sends < 2 ? this.ackedTimes.get(o.frame.seq - 1) : undefined;
+      const implied = chosen.length === 0 && !lost(o) ? this.ackedTimes.get(o.frame.seq - 1) : undefined;
       const n = builder.tryAdd(o.frame, implied);
       if (n === 0) break;
       chosen.push(o);
