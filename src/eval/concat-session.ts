@@ -226,3 +226,52 @@ export async function evaluateConcatSession(
     asrResults,
   };
 }
+
+/** JSON summary of {@link evaluateConcatSession} (what `stcts eval --session concat` reports). */
+export interface ConcatSessionReport {
+  session: 'concat';
+  utterances: number;
+  speakers: number;
+  durationSec: number;
+  turns: TurnScores;
+  speakerFrames: { profiles: number; refs: number };
+  bitsPerSecond: number;
+  bytes: number;
+  bits: ConcatSessionResult['bits'];
+  senderWer: number;
+  /** Per phrase: start (s), true speaker, speaker id sent. */
+  phrases: Array<{ startSec: number; speaker: string; label: number | null }>;
+}
+
+/**
+ * Loads a corpus (transcripts.tsv order; LibriSpeech layout: sorted ids), the recognizer and the
+ * text model, and runs {@link evaluateConcatSession}; closes what it opened.
+ */
+export async function runConcatSession(corpusDir: string, options: Partial<ConcatSessionOptions> & { asr?: string; asrOptions?: Record<string, unknown>; limit?: number } = {}): Promise<ConcatSessionReport> {
+  const { readCorpus, loadUtteranceAudio } = await import('./corpus.ts');
+  const { createAsrEngine } = await import('../engines/asr/registry.ts');
+  const { loadDefaultTextModel } = await import('../pipeline/codecs.ts');
+  const all = await readCorpus(corpusDir);
+  const utts = options.limit ? all.slice(0, options.limit) : all;
+  const loaded = await Promise.all(utts.map(async (u) => ({ id: u.id, speaker: u.speaker, transcript: u.transcript, audio: await loadUtteranceAudio(u) })));
+  const model = await loadDefaultTextModel();
+  const asr = options.asrResults ? undefined : await createAsrEngine(options.asr ?? 'pocketsphinx', options.asrOptions ?? {});
+  try {
+    const r = await evaluateConcatSession(loaded, asr, model, options);
+    return {
+      session: 'concat',
+      utterances: utts.length,
+      speakers: new Set(utts.map((u) => u.speaker)).size,
+      durationSec: r.durationSec,
+      turns: r.turns,
+      speakerFrames: r.speakerFrames,
+      bitsPerSecond: r.bitsPerSecond,
+      bytes: r.bytes,
+      bits: r.bits,
+      senderWer: r.senderWer,
+      phrases: r.phrases.map((p) => ({ startSec: Math.round(p.startMs / 100) / 10, speaker: p.speaker, label: p.label ?? null })),
+    };
+  } finally {
+    await asr?.close();
+  }
+}
