@@ -29,7 +29,7 @@ export interface NoiseSocketOptions {
   instanceId: Uint8Array;
   /** This node's static key; default a fresh one per connection (then only the PSK identifies us). */
   staticKey?: KeyPair;
-  /** Whole-handshake deadline, ms. Default 5000 (a WebSocket is reliable: no retransmissions). */
+  /** Whole-handshake deadline, ms. Default 5000 (unanswered messages go again after ≤ 1 s). */
   timeoutMs?: number;
   /** Responder only: caps and rate limits before any work; `address` is the remote address. */
   admission?: { admission: HandshakeAdmission; address: string };
@@ -46,7 +46,15 @@ function connectionOf(ws: WebSocket, est: EstablishedLink, aead: Partial<AeadOpt
 
 interface Machine {
   receive(d: Uint8Array, nowMs: number): HandshakeStep;
+  poll(nowMs: number): HandshakeStep;
+  nextTimerMs(): number;
 }
+
+/**
+ * Handshake timers on a WebSocket: the transport is reliable, but a relay may drop what arrives
+ * before its upstream is open, so a message without an answer goes again after a second.
+ */
+const wsHandshakeOptions = (timeoutMs: number) => ({ retransmitMs: Math.min(1000, timeoutMs / 4), maxRetransmitMs: 2000, deadlineMs: timeoutMs });
 
 /**
  * Runs a handshake machine on a socket: every binary message goes to it until it is established;
@@ -63,6 +71,7 @@ function drive(ws: WebSocket, m: Machine, start: HandshakeStep | undefined, o: N
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(pollTimer);
       ws.off('message', onMessage);
       ws.off('close', onClose);
       onDone(err === undefined ? 'authenticated' : err.code === 'timeout' ? 'timeout' : 'failed');
@@ -73,10 +82,14 @@ function drive(ws: WebSocket, m: Machine, start: HandshakeStep | undefined, o: N
         reject(err);
       } else resolve(conn!);
     };
+    let pollTimer: NodeJS.Timeout | undefined;
     const apply = (step: HandshakeStep) => {
       for (const d of step.send) if (ws.readyState === WebSocket.OPEN) ws.send(d);
-      if (step.failed) finish(step.failed);
-      else if (step.established) finish(undefined, connectionOf(ws, step.established, o.aead));
+      if (step.failed) return finish(step.failed);
+      if (step.established) return finish(undefined, connectionOf(ws, step.established, o.aead));
+      clearTimeout(pollTimer);
+      const next = m.nextTimerMs();
+      if (Number.isFinite(next)) pollTimer = setTimeout(() => !settled && apply(m.poll(now())), Math.max(0, next - now()));
     };
     let first = true;
     const onMessage = (data: Buffer, isBinary: boolean) => {
@@ -108,7 +121,7 @@ export async function connectSecureNoise(ws: WebSocket, name: string, peer: Nois
     });
   }
   const me = { name, staticKey: options.staticKey ?? generateKeyPair(), instanceId: options.instanceId };
-  const hs = new LinkHandshakeInitiator(me, credentials({ ...peer, name: peer.name || ANY_PEER }), now(), { retransmitMs: timeoutMs * 2, deadlineMs: timeoutMs });
+  const hs = new LinkHandshakeInitiator(me, credentials({ ...peer, name: peer.name || ANY_PEER }), now(), wsHandshakeOptions(timeoutMs));
   return drive(ws, hs, hs.start(now()), options, () => {});
 }
 
@@ -131,7 +144,7 @@ export async function acceptSecureNoise(ws: WebSocket, name: string, peers: () =
     ticket = r.ticket;
   }
   const me = { name, staticKey: options.staticKey ?? generateKeyPair(), instanceId: options.instanceId };
-  const hs = new LinkHandshakeResponder(me, peers().slice(0, 64).map(credentials), now(), { retransmitMs: timeoutMs * 2, deadlineMs: timeoutMs });
+  const hs = new LinkHandshakeResponder(me, peers().slice(0, 64).map(credentials), now(), wsHandshakeOptions(timeoutMs));
   return drive(ws, hs, undefined, options, (outcome) => {
     if (ticket && adm) adm.admission.finish(ticket, outcome);
   });
