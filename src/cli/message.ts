@@ -23,7 +23,7 @@ async function readInputs(p: ParsedArgs) {
 
 const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   async encode(args) {
-    const p = parseArgs(args, { values: ['for', 'o', 'mode', 'known-profiles', 'save-profile', 'alphabet', 'id', 'asr'], booleans: ['quiet', 'json'], aliases: { output: 'o' } });
+    const p = parseArgs(args, { values: ['for', 'o', 'mode', 'known-profiles', 'save-profile', 'alphabet', 'id', 'asr', 'profile-layout'], booleans: ['quiet', 'json'], aliases: { output: 'o' } });
     const [input] = p.positionals;
     if (!input || p.positionals.length > 1) throw new UsageError('give exactly one input WAV file');
     const channel = choiceFlag(p, 'for', MESSAGE_CHANNEL_IDS);
@@ -32,13 +32,14 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
     if (!output && channel !== 'sms') throw new UsageError('give the output with -o OUT (binary parts are written as OUT.1, OUT.2, …; raw as OUT)');
     const mode = choiceFlag(p, 'mode', CODEC_MODES) ?? 'balanced';
     const smsAlphabet = choiceFlag(p, 'alphabet', ['base77', 'base64'] as const) ?? 'base77';
+    const profileLayout = choiceFlag(p, 'profile-layout', ['compact', 'full'] as const) ?? 'compact';
     const messageId = numberFlag(p, 'id', { min: 0, max: 127 });
     if (messageId !== undefined && !Number.isInteger(messageId)) throw new UsageError('--id must be an integer 0..127');
     const asr = asrEngineFlag(p);
     const knownProfiles = await knownProfilesFlag(p);
     const { encodeWavToMessage } = await import('../pipeline/message-encode.ts');
     const progress = progressReporter(p.flags.has('quiet'));
-    const r = await encodeWavToMessage(input, { channel, mode, smsAlphabet, knownProfiles, ...(messageId !== undefined ? { messageId } : {}), ...(asr ? { asr } : {}) }, progress);
+    const r = await encodeWavToMessage(input, { channel, mode, smsAlphabet, knownProfiles, profileLayout, ...(messageId !== undefined ? { messageId } : {}), ...(asr ? { asr } : {}) }, progress);
     progress.done();
     const files: string[] = [];
     if (channel === 'sms') {
@@ -184,7 +185,8 @@ SUBCOMMANDS['receive-sbd'] = async (args) => {
 export const command: CliCommand = {
   summary: 'voice messages for SMS, Iridium SBD, Meshtastic: encode a WAV to parts, decode or inspect parts',
   usage: `Usage: stcts message encode IN.wav --for ${MESSAGE_CHANNEL_IDS.join('|')} [-o OUT] [--known-profiles FILE] [--save-profile FILE]
-                             [--mode minimal|balanced|high] [--alphabet base77|base64] [--id N] [--asr ID] [--json] [--quiet]
+                             [--mode minimal|balanced|high] [--alphabet base77|base64] [--profile-layout compact|full]
+                             [--id N] [--asr ID] [--json] [--quiet]
        stcts message decode [PARTS…|-] -o OUT.wav [--known-profiles FILE [--remember]] [--partial] [--format auto|sms|binary]
                              [--tts ID] [--rate-hz N] [--no-prosody] [--no-speaker] [--quiet]
        stcts message inspect [PARTS…|-] [--json] [--known-profiles FILE] [--partial] [--format auto|sms|binary]
@@ -198,10 +200,12 @@ ${MESSAGE_CHANNEL_IDS.map((id) => `  ${id.padEnd(11)} ${MESSAGE_CHANNELS[id].sum
 
 encode: sms parts are lines of text (to -o OUT, else stdout); binary parts are written as OUT.1, OUT.2, …
   (raw: OUT). Prints each part's size and the seconds of speech it carries; progress on stderr.
-  --known-profiles FILE  profiles the receiver holds (64 hex digits per line): a speaker close to one
-                         of them is sent as a 2-byte hash instead of 32 bytes
+  --known-profiles FILE  profiles the receiver holds (24 or 64 hex digits per line): a speaker close to
+                         one of them is sent as a 2-byte hash instead of the ~12-byte profile
   --save-profile FILE    add the profile this message names to FILE (your list of what the receiver holds)
   --alphabet             sms text: base77 (default, 125 bytes per SMS) or base64 (fallback, 119 bytes)
+  --profile-layout       compact (default, 12-byte profile as sessions send) or full (32 bytes, ~23 in a message)
+  --id N                 message id 0..127 carried by the parts of a multi-part message (default random)
 decode / inspect: parts in any order, duplicates ignored; files (SMS text or binary parts) or text on
   stdin as pasted from a phone (whitespace and line breaks ignored). A missing part is an error naming
   it; --partial decodes the phrases before the gap. decode --remember adds profiles received in full

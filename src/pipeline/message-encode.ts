@@ -23,6 +23,11 @@ export interface MessageEncodeOptions {
    * {@link KNOWN_PROFILE_MAX_DISTANCE} of one of them, that one is used and only its hash is sent.
    */
   knownProfiles: readonly Uint8Array[];
+  /**
+   * Speaker profile layout: `compact` (12 bytes, issue #17, the default: what sessions send too) or
+   * `full` (32 bytes, version 1).
+   */
+  profileLayout: 'compact' | 'full';
   /** ASR engine id (default pocketsphinx) and its options. */
   asr?: string;
   asrOptions?: Record<string, unknown>;
@@ -33,6 +38,7 @@ export const DEFAULT_MESSAGE_ENCODE_OPTIONS: Readonly<MessageEncodeOptions> = Ob
   mode: 'balanced',
   smsAlphabet: 'base77',
   knownProfiles: [],
+  profileLayout: 'compact',
 });
 
 /** One part as it goes on the channel. */
@@ -110,7 +116,7 @@ export async function encodeMessageAudio(audio: MonoAudio, asr: AsrEngine, optio
   const o: MessageEncodeOptions = { ...DEFAULT_MESSAGE_ENCODE_OPTIONS, ...options };
   const a16 = audio.sampleRateHz === 16000 ? audio : resample(audio, 16000);
   const coder = messageProsodyCoder(o.mode);
-  const analyzer = new SenderAnalysis(coder);
+  const analyzer = new SenderAnalysis(coder, undefined, { profileLayout: o.profileLayout });
   const writer = new MessageWriter(model, o.mode, coder);
   const texts: string[] = [];
   const ends: Array<{ offset: number; endMs: number }> = [];

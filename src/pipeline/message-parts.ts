@@ -1,6 +1,6 @@
 import { appendFile, readFile, stat } from 'node:fs/promises';
 import { decodePart, MessageIncompleteError, profileHash16, reassembleMessage, smsToPart, splitSmsText, SMS_ALPHABET, MAX_SMS_INPUT_CHARS, type MessagePart } from '../codec/message/index.ts';
-import { SPEAKER_PROFILE_BYTES } from '../codec/speaker/index.ts';
+import { COMPACT_PROFILE_BYTES, SPEAKER_PROFILE_BYTES } from '../codec/speaker/index.ts';
 import { DecodeError, StctsError } from '../core/errors.ts';
 
 /** Largest part file read (a raw message is at most 64 KiB + its header). */
@@ -119,7 +119,7 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 /**
- * Known-profiles file (`--known-profiles`): one speaker profile per line as 64 hex digits, then
+ * Known-profiles file (`--known-profiles`): one speaker profile per line as 24 (compact) or 64 hex digits, then
  * optionally a space and a label; `#` starts a comment. Both ends keep one: the receiver's lists
  * the profiles it holds, the sender's the ones it knows the receiver holds.
  */
@@ -129,8 +129,8 @@ export async function readKnownProfiles(path: string): Promise<Uint8Array[]> {
   text.split(/\r?\n/).forEach((line, i) => {
     const hex = line.replace(/#.*/, '').trim().split(/\s+/)[0] ?? '';
     if (hex === '') return;
-    if (!new RegExp(`^[0-9a-fA-F]{${SPEAKER_PROFILE_BYTES * 2}}$`).test(hex)) {
-      throw new DecodeError('malformed', `${path}:${i + 1}: a known profile is ${SPEAKER_PROFILE_BYTES * 2} hex digits`);
+    if (!/^[0-9a-fA-F]+$/.test(hex) || (hex.length !== SPEAKER_PROFILE_BYTES * 2 && hex.length !== COMPACT_PROFILE_BYTES * 2)) {
+      throw new DecodeError('malformed', `${path}:${i + 1}: a known profile is ${COMPACT_PROFILE_BYTES * 2} or ${SPEAKER_PROFILE_BYTES * 2} hex digits`);
     }
     out.push(Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)));
   });

@@ -4,7 +4,7 @@ import { initialProsodyState, PhraseProsodyCoder, type PhraseProsody } from '../
 import { AdaptiveFrequencyModel, RangeDecoder, RangeEncoder } from '../range/index.ts';
 import { CODEC_VERSION } from '../session/index.ts';
 import { decodePhraseGap, encodePhraseGap, PhraseClock } from '../session/phrase-time.ts';
-import { decodeSpeakerProfile, profileHash, SPEAKER_PROFILE_BYTES } from '../speaker/index.ts';
+import { COMPACT_PROFILE_BYTES, decodeSpeakerProfile, profileHash, SPEAKER_PROFILE_BYTES } from '../speaker/index.ts';
 import { TextCodingSession, type TextModel } from '../text/index.ts';
 import { decodeMessageHeader, encodeMessageHeader, MESSAGE_FORMAT_VERSION, MESSAGE_HEADER_BYTES, shortModelHash, type FirstItem, type MessageHeader } from './header.ts';
 import { decodeProfileInMessage, encodeProfileInMessage } from './profile-coding.ts';
@@ -122,11 +122,11 @@ export class MessageWriter {
   }
 
   /**
-   * The current speaker from here on. `byHash`: the receiver already holds this profile (a
-   * known-profiles list), so only its 16-bit hash goes into the message (2 bytes instead of 32).
+   * The current speaker from here on (a 12-byte compact or 32-byte profile). `byHash`: the receiver
+   * already holds this profile (a known-profiles list), so only its 16-bit hash goes into the message.
    */
   speaker(profile: Uint8Array, byHash: boolean): void {
-    if (profile.length !== SPEAKER_PROFILE_BYTES) throw new EncodeError('invalid_value', `a message carries ${SPEAKER_PROFILE_BYTES}-byte DSP profiles; got ${profile.length} bytes`);
+    if (profile.length !== SPEAKER_PROFILE_BYTES && profile.length !== COMPACT_PROFILE_BYTES) throw new EncodeError('invalid_value', `a message carries ${COMPACT_PROFILE_BYTES}- or ${SPEAKER_PROFILE_BYTES}-byte DSP profiles; got ${profile.length} bytes`);
     this.item(byHash ? ITEM_PROFILE_REF : ITEM_PROFILE);
     this.enc.channel = 'speaker';
     if (byHash) this.enc.encodeBits(profileHash16(profile), 16);

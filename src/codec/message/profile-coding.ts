@@ -1,10 +1,11 @@
 import { DecodeError, EncodeError } from '../../core/errors.ts';
 import type { RangeDecoder, RangeEncoder } from '../range/index.ts';
-import { decodeSpeakerProfile, SPEAKER_CEPSTRA, SPEAKER_PROFILE_BYTES, SPEAKER_PROFILE_VERSION } from '../speaker/index.ts';
+import { COMPACT_PROFILE_BYTES, COMPACT_PROFILE_VERSION, decodeSpeakerProfile, SPEAKER_CEPSTRA, SPEAKER_PROFILE_BYTES, SPEAKER_PROFILE_VERSION } from '../speaker/index.ts';
 
 /*
- * The 32-byte DSP speaker profile (src/codec/speaker, layout there) inside a message, losslessly in
- * ~23 bytes instead of 32: byte 0 (the layout version) and byte 31 (its checksum) are implied —
+ * A DSP speaker profile inside a message, losslessly: one bit names the layout. The 12-byte compact
+ * layout (version 2, issue #17, what the message sender uses by default) goes as its 92 bits after
+ * the implied version nibble. The 32-byte layout (version 1) goes in ~23 bytes instead of 32: byte 0 (the layout version) and byte 31 (its checksum) are implied —
  * the range coder's termination check guards the message instead —, the six scalar fields stay 8
  * raw bits, and each of the twelve int16 mel-cepstrum means (×256) is a zigzag value coded as its
  * bit-length class (a static table: dev-corpus means lie within ±2000, i.e. lengths 8–12) followed
@@ -22,13 +23,20 @@ function checksum(b: Uint8Array): number {
   return s ^ 0xa5;
 }
 
-/** Codes a profile made by encodeSpeakerProfile; anything else is EncodeError `invalid_value`. */
+/** Codes a profile made by encodeSpeakerProfile or encodeCompactSpeakerProfile; anything else is EncodeError `invalid_value`. */
 export function encodeProfileInMessage(enc: RangeEncoder, profile: Uint8Array): void {
   try {
     decodeSpeakerProfile(profile);
   } catch (err) {
     if (err instanceof DecodeError) throw new EncodeError('invalid_value', `not a speaker profile this version writes: ${err.message}`);
     throw err;
+  }
+  const compact = profile.length === COMPACT_PROFILE_BYTES;
+  enc.encodeBits(compact ? 1 : 0, 1);
+  if (compact) {
+    enc.encodeBits(profile[0]! & 15, 4);
+    for (let i = 1; i < COMPACT_PROFILE_BYTES; i++) enc.encodeBits(profile[i]!, 8);
+    return;
   }
   for (let i = 1; i < 7; i++) enc.encodeBits(profile[i]!, 8);
   const view = new DataView(profile.buffer, profile.byteOffset, profile.byteLength);
@@ -41,8 +49,14 @@ export function encodeProfileInMessage(enc: RangeEncoder, profile: Uint8Array): 
   }
 }
 
-/** Decodes {@link encodeProfileInMessage} back to the exact 32 bytes. */
+/** Decodes {@link encodeProfileInMessage} back to the exact bytes. */
 export function decodeProfileInMessage(dec: RangeDecoder): Uint8Array {
+  if (dec.decodeBits(1) === 1) {
+    const compact = new Uint8Array(COMPACT_PROFILE_BYTES);
+    compact[0] = (COMPACT_PROFILE_VERSION << 4) | dec.decodeBits(4);
+    for (let i = 1; i < COMPACT_PROFILE_BYTES; i++) compact[i] = dec.decodeBits(8);
+    return compact;
+  }
   const out = new Uint8Array(SPEAKER_PROFILE_BYTES);
   out[0] = SPEAKER_PROFILE_VERSION << 4;
   for (let i = 1; i < 7; i++) out[i] = dec.decodeBits(8);

@@ -1,8 +1,8 @@
 import { beforeAll, expect, it } from 'vitest';
-import { DecodeError } from '../../../src/core/errors.ts';
+import { DecodeError, EncodeError } from '../../../src/core/errors.ts';
 import { decodeMessage, messageProsodyCoder, MessageWriter, profileHash16, reassembleMessage, splitMessage, MessageIncompleteError, type MessageItem } from '../../../src/codec/message/index.ts';
 import type { PhraseProsody } from '../../../src/codec/prosody/index.ts';
-import { encodeSpeakerProfile } from '../../../src/codec/speaker/index.ts';
+import { encodeCompactSpeakerProfile, encodeSpeakerProfile } from '../../../src/codec/speaker/index.ts';
 import type { TextModel } from '../../../src/codec/text/index.ts';
 import { loadDefaultTextModel } from '../../../src/pipeline/codecs.ts';
 import { describeWith, TEXT_MODEL } from '../../fixtures/components.ts';
@@ -47,6 +47,20 @@ describeWith('voice message container with the real text model', [TEXT_MODEL], (
     expect(got.map((g) => g.prosody?.levelQ)).toEqual([-1, 0, 1]);
     // 3 header bytes + 32 profile bytes + the phrases: far below a .stc session of the same.
     expect(bytes.length).toBeLessThan(3 + 32 + 40);
+  });
+
+  it('carries the 12-byte compact profile (issue #17) in 93 bits, exactly', () => {
+    const compact = encodeCompactSpeakerProfile({ medianF0Hz: 130, f0RangeSemitones: 6, formantScale: 1.05, spectralTiltDbPerOctave: -7, hnrDb: 0, melCepstrumMean: [1.5, -2, 0.75, -1, 0.2, -0.4, 0.2, 0, -0.2, 0.4, -0.6, 0.2], syllablesPerSecond: 0 });
+    const full = writeMessage(model, false).bytes;
+    const w = new MessageWriter(model, 'balanced', messageProsodyCoder('balanced'));
+    w.speaker(compact, false);
+    PHRASES.forEach((ph, i) => w.phrase({ ...ph, prosody: prosody(-1 + i, ph.text.split(' ').length) }));
+    const bytes = w.finish();
+    expect(full.length - bytes.length).toBeGreaterThanOrEqual(8);
+    const m = decodeMessage(bytes, model);
+    expect(m.items[0]).toEqual({ type: 'profile', profile: compact, byHash: false });
+    expect(phrases(m.items).map((g) => g.text)).toEqual(PHRASES.map((x) => x.text));
+    expect(() => new MessageWriter(model, 'balanced', messageProsodyCoder('balanced')).speaker(new Uint8Array(12), false)).toThrow(EncodeError);
   });
 
   it('a known profile costs 2 bytes; the receiver resolves it (or warns without it)', () => {
