@@ -21,8 +21,10 @@ import { formatUdpUrl, parseUdpUrl } from './udp-url.ts';
  *   layer (issue #20) sees datagrams through {@link UdpLink.onCandidate} and calls
  *   {@link UdpLink.pin} once the peer is authenticated. Datagrams from anyone else are dropped and
  *   counted (`foreign_source`). The pinned peer moves (NAT rebinding) only when the caller says so:
- *   {@link UdpLink.pin} with the new address, {@link UdpLink.repin} (the next valid packet from a
- *   new source moves the pin once), or `followPeer: true` (always; only safe on authenticated links).
+ *   {@link UdpLink.pin} with the new address, {@link UdpLink.repin} (the next packet from a new
+ *   source that passes `acceptPeer` moves the pin once), or `followPeer: true` (always; only safe
+ *   on authenticated links). Pinning on a valid packet is no authentication: garbage that happens
+ *   to parse pins too. The handshake (issue #20) is the defence; use `pinning: 'manual'` with it.
  *
  * The link delivers every datagram from its peer up to the MTU; whether it decodes is the session
  * layer's judgement. The link only counts what it can judge itself: oversized datagrams
@@ -68,10 +70,17 @@ export interface UdpLinkOptions {
 }
 
 /**
- * A valid link packet, judged without session state: a full packet whose first frame decodes, or
- * a compact packet whose header parses and that carries an ack or data (src/transport/link-packet.ts).
+ * A link packet that can pin a peer, judged without session state: it parses (src/transport/link-packet.ts
+ * `packetRoute`) and names its session in full — a full packet, or a compact one with the session
+ * id. A sender names its session in full until the peer has acknowledged it, so a new peer's first
+ * packets always qualify; a compact packet naming only the 3-bit tag does not (two random bytes
+ * parse as one about a quarter of the time, too weak to pin on).
  */
-export const isLinkPacket = (datagram: Uint8Array): boolean => datagram.length > 0 && packetRoute(datagram) !== undefined;
+export const isLinkPacket = (datagram: Uint8Array): boolean => {
+  if (datagram.length === 0) return false;
+  const route = packetRoute(datagram);
+  return route !== undefined && 'sessionId' in route;
+};
 
 export const DEFAULT_UDP_LINK_OPTIONS: Readonly<UdpLinkOptions> = Object.freeze({
   role: 'dial',
