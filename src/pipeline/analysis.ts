@@ -180,12 +180,13 @@ export class SenderAnalysis implements PhraseAnalyzer<PhraseProsody> {
         const turn = this.turns.classify(probe.turnModel);
         this.lastTurn = turn;
         if (turn.kind === 'same' || turn.kind === 'return') {
-          this.turns.accept(turn.speaker, probe.turnModel);
+          this.turns.accept(turn.speaker, turn.kind === 'return' ? turn.model : probe.turnModel);
           this.announced = turn.speaker;
         } else if (turn.kind === 'new') {
+          // The profile from this phrase's speech alone; the turn model may also cover the one before (look-back).
           this.acc = probe;
           this.announced = this.describe(probe.profile(), undefined);
-          this.turns.add(this.announced, probe.turnModel);
+          this.turns.add(this.announced, turn.model);
         }
         return;
       }

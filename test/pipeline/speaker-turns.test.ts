@@ -66,12 +66,36 @@ describe('SpeakerTurnDetector', () => {
       const p = gaussian(20 + i, 200, mean, SPREAD);
       const d = det.classify(p);
       decisions.push(d.kind);
-      if (d.kind === 'same' || d.kind === 'return') det.accept(d.speaker, p);
-      else if (d.kind === 'new') det.add(`S${det.speakers + 1}`, p);
+      if (d.kind === 'same') det.accept(d.speaker, p);
+      else if (d.kind === 'return') det.accept(d.speaker, d.model);
+      else if (d.kind === 'new') det.add(`S${det.speakers + 1}`, d.model);
     });
     expect(decisions).toEqual(['same', 'new', 'same', 'return']);
     expect(det.currentSpeaker).toBe('A');
     expect(det.speakers).toBe(2);
+  });
+
+  it('look-back: two phrases that each pass as the current speaker but fail together start a turn one phrase late', () => {
+    const near = MEAN_A.map((m, k) => m + (k % 2 ? 0.6 : -0.6));
+    const run = (lookBack: boolean) => {
+      const det = new SpeakerTurnDetector<string>({ bicPenalty: 1, lookBack });
+      det.add('A', gaussian(10, 400, MEAN_A, SPREAD));
+      const out: string[] = [];
+      for (const seed of [41, 42]) {
+        const p = gaussian(seed, 120, near, SPREAD);
+        const d = det.classify(p);
+        out.push(d.kind);
+        if (d.kind === 'same') det.accept(d.speaker, p);
+        else if (d.kind === 'new') {
+          expect(d.model.n).toBe(240); // both phrases model the new speaker
+          det.add('B', d.model);
+        }
+      }
+      return out;
+    };
+    // Scores (λ units): 0.98 and 0.73 one by one, 1.50 together.
+    expect(run(false)).toEqual(['same', 'same']);
+    expect(run(true)).toEqual(['same', 'new']);
   });
 
   it('leaves short phrases untested and forgets the least recently heard speaker beyond maxSpeakers', () => {
