@@ -275,3 +275,13 @@ export async function runConcatSession(corpusDir: string, options: Partial<Conca
     await asr?.close();
   }
 }
+
+/** Human-readable lines of a {@link ConcatSessionReport} (CLI output). */
+export function formatConcatSession(r: ConcatSessionReport): string {
+  const t = r.turns;
+  return [
+    `concat session: ${r.utterances} utterances, ${r.speakers} speakers, ${r.durationSec.toFixed(1)} s as one session`,
+    `  turns: ${t.changesHit}/${t.trueChanges} changes hit (≤ 1 phrase late), ${t.falseChanges} false, label accuracy ${t.labelAccuracy.toFixed(3)} over ${t.phrases} phrases`,
+    `  speaker frames: ${r.speakerFrames.profiles} profiles, ${r.speakerFrames.refs} SpeakerRefs; call ${r.bitsPerSecond.toFixed(1)} bit/s (${r.bytes} bytes); sender WER ${r.senderWer.toFixed(3)}`,
+  ].join('\n');
+}
