@@ -1,5 +1,6 @@
 import { InvalidStateError, TransportError, UsageError } from '../../../core/errors.ts';
 import { chargeIn, newDatagramLinkStats, type DatagramLink, type DatagramLinkStats, type LinkState, type PacketCostModel } from '../types.ts';
+import type { Ptt } from '../ptt/types.ts';
 import type { ModemAudioPort } from './audio-port.ts';
 import { freedvCost } from './cost.ts';
 import { DatagramReassembler, fragmentDatagram, fragmentsFor, MAX_FRAGMENTS, maxDatagramBytes } from './fragments.ts';
@@ -15,8 +16,8 @@ import type { FreedvDataModeName, FskLdpcOptions } from './modes.ts';
  * talk, so acks are batched into our next turn instead of keying up over the peer's burst.
  * Time is stream time (samples received), so runs through {@link SimulatedHfAudio} are deterministic.
  *
- * Not yet here (see the issue): adaptive mode choice announced in-band, PTT through rigctld,
- * ALSA/stdin audio, the `freedv://` URL.
+ * With a {@link Ptt}, the transmitter is keyed (and confirmed) before a turn's audio (which starts
+ * with `txDelayMs` of silence) and released when the port has sent it all (`txTailMs` included).
  */
 
 export interface FreedvLinkOptions {
@@ -40,6 +41,8 @@ export interface FreedvLinkOptions {
   queueCapacity: number;
   /** Largest datagram. Default: what `maxFramesPerTurn` frames carry, at most 1200. */
   mtu?: number;
+  /** Keys the radio around each turn; owned by the link (closed with it). Default none (VOX). */
+  ptt?: Ptt;
 }
 
 export const DEFAULT_FREEDV_LINK_OPTIONS: Readonly<FreedvLinkOptions> = Object.freeze({
@@ -62,6 +65,9 @@ export interface FreedvLinkStats extends DatagramLinkStats {
   incompleteIn: number;
   /** The demodulator's SNR estimate of the last good frame, dB (NaN before the first). */
   lastSnrDb: number;
+  /** PTT keyings confirmed, and PTT commands that failed (a turn whose keying failed waits and retries). */
+  pttKeyings: number;
+  pttErrors: number;
 }
 
 export class FreedvLink implements DatagramLink {
@@ -69,7 +75,7 @@ export class FreedvLink implements DatagramLink {
   readonly options: Readonly<FreedvLinkOptions>;
   readonly mtu: number;
   readonly cost: PacketCostModel;
-  readonly stats: FreedvLinkStats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN };
+  readonly stats: FreedvLinkStats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0 };
   private readonly modem: FreedvModem;
   private readonly rx: FreedvDemodulator;
   private readonly reassembler = new DatagramReassembler();
@@ -81,6 +87,7 @@ export class FreedvLink implements DatagramLink {
   private lastBusySamples = Number.NEGATIVE_INFINITY;
   private closing: Promise<void> | undefined;
   private readonly holdoffMs: number;
+  private pttKeyed = false;
 
   /** `EngineUnavailableError` when the libcodec2 addon is not built. */
   constructor(
@@ -142,6 +149,7 @@ export class FreedvLink implements DatagramLink {
       this.closing = (async () => {
         this.queue.length = 0;
         await this.modem.close();
+        await this.options.ptt?.close();
         this.linkState = 'closed';
         for (const h of this.stateHandlers) h('closed');
       })();
@@ -168,6 +176,7 @@ export class FreedvLink implements DatagramLink {
       chargeIn(this.stats, this.cost, d.length);
       this.handler?.(d);
     }
+    if (this.pttKeyed && !this.port.transmitting) await this.release();
     if (this.closing || this.queue.length === 0 || this.port.transmitting) return;
     const quietMs = ((this.nowSamples - this.lastBusySamples) * 1000) / this.modem.info.sampleRateHz;
     if (quietMs < this.holdoffMs) return;
@@ -188,6 +197,20 @@ export class FreedvLink implements DatagramLink {
     }
     const audio = await this.modem.modulateBurst(payloads);
     if (this.closing) return;
+    const ptt = this.options.ptt;
+    if (ptt) {
+      try {
+        await ptt.set(true);
+        this.pttKeyed = true;
+        this.stats.pttKeyings++;
+      } catch {
+        // Not keyed: nothing goes out; the datagrams wait a holdoff and try again.
+        this.stats.pttErrors++;
+        this.queue.unshift(...taken);
+        this.lastBusySamples = this.nowSamples;
+        return;
+      }
+    }
     const rate = info.sampleRateHz;
     const lead = Math.round((this.options.txDelayMs * rate) / 1000);
     const tail = Math.round((this.options.txTailMs * rate) / 1000);
@@ -201,6 +224,15 @@ export class FreedvLink implements DatagramLink {
       this.stats.datagramsOut++;
       this.stats.payloadBytesOut += d.length;
       this.stats.wireBytesOut += fragmentsFor(d.length, info.payloadBytesPerFrame) * info.bytesPerFrame;
+    }
+  }
+
+  private async release(): Promise<void> {
+    try {
+      await this.options.ptt!.set(false);
+      this.pttKeyed = false;
+    } catch {
+      this.stats.pttErrors++; // retried with the next chunk of audio
     }
   }
 }
