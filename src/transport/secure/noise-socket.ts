@@ -41,7 +41,7 @@ export interface NoiseSocketOptions {
 const credentials = (p: NoisePeer): PeerCredentials => ({ name: p.name, psk: noisePskOf(p.psk), ...(p.staticKey ? { staticKey: p.staticKey } : {}) });
 
 function connectionOf(ws: WebSocket, est: EstablishedLink, aead: Partial<AeadOptions> | undefined): SecureConnection {
-  return new SecureConnection(ws, est.remoteName, est.remoteInstance, new AeadPacketSealer(est.sendSecret, aead), new AeadPacketOpener(est.receiveSecret, aead));
+  return new SecureConnection(ws, est.remoteName, est.remoteInstance, new AeadPacketSealer(est.sendSecret, aead), new AeadPacketOpener(est.receiveSecret, aead), est.handshakeHash);
 }
 
 interface Machine {

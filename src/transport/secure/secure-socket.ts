@@ -67,6 +67,11 @@ export class SecureConnection {
     readonly remoteInstance: string,
     sealer: LinkPacketSealer,
     opener: LinkPacketOpener,
+    /**
+     * A secret-free value unique to this connection's keys (the Noise handshake hash; empty for the
+     * legacy handshake): bind a session resume to it, or derive a per-session resume secret from it.
+     */
+    readonly channelBinding: Uint8Array = new Uint8Array(0),
   ) {
     this.sealer = sealer;
     this.opener = opener;

@@ -34,6 +34,8 @@ describe('Noise handshake + AES-CCM packets on a WebSocket (loopback)', () => {
       expect(srv.remoteName).toBe('ship');
       expect(srv.remoteInstance).toBe('01'.repeat(8));
       expect(client.remoteInstance).toBe('02'.repeat(8));
+      expect(client.channelBinding).toHaveLength(32);
+      expect(Buffer.from(client.channelBinding)).toEqual(Buffer.from(srv.channelBinding));
       const got = new Promise<Uint8Array>((r) => srv.onPacket(r));
       expect(client.send(packet(30))).toBe(30 + PROTECTION_OVERHEAD_BYTES);
       expect(Array.from(await got)).toEqual(Array.from(packet(30)));
