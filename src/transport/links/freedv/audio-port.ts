@@ -15,6 +15,8 @@ export interface ModemAudioPort {
    * the next chunk (backpressure: the demodulator is never outrun).
    */
   onReceive(handler: (samples: Int16Array) => Promise<void> | void): void;
+  /** Releases the device (a link closes the port it was given). */
+  close?(): void;
 }
 
 export interface SimulatedHfAudioOptions {

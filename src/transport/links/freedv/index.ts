@@ -6,3 +6,5 @@ export * from './fragments.ts';
 export * from './cost.ts';
 export * from './audio-port.ts';
 export * from './link.ts';
+export * from './stream-audio-port.ts';
+export * from './url.ts';

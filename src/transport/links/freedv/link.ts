@@ -150,6 +150,7 @@ export class FreedvLink implements DatagramLink {
         this.queue.length = 0;
         await this.modem.close();
         await this.options.ptt?.close();
+        this.port.close?.();
         this.linkState = 'closed';
         for (const h of this.stateHandlers) h('closed');
       })();
