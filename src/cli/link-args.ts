@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
-import { arqTuning, kissCost, udpCost, webSocketCost, type PacketCostModel } from '../transport/links/index.ts';
+import { arqTuning, kissCost, udpCost, webSocketCost, type LinkUrlOptions, type PacketCostModel } from '../transport/links/index.ts';
 import { numberFlag, stringFlag, type ParsedArgs } from './args.ts';
 
 /** Flags shared by `stcts relay` and `stcts sim` that describe the emulated link. */
@@ -88,4 +88,22 @@ export function simLinkFrom(p: ParsedArgs, kind: SimLinkKind): { link: Partial<L
   }
   if (!cost) return { link, tuning: { sender: {}, receiver: {} } };
   return { link: { ...link, cost }, tuning: arqTuning(cost), cost };
+}
+
+/** Flags of `send`/`receive` that refine a link URL. */
+export const LINK_URL_FLAGS = ['callsign', 'peer-callsign', 'keepalive-ms'];
+
+export const LINK_URL_USAGE = `  --callsign CALL   KISS amateur mode: every packet an AX.25 UI frame from CALL (e.g. N0CALL-1); no encryption
+  --peer-callsign C the far station (frames from others are dropped)
+  --keepalive-ms T  UDP: NAT keepalive after T ms idle (default 20000 when dialing; 0 = off)`;
+
+/** Link options from `--callsign`, `--peer-callsign`, `--keepalive-ms` (merged over the URL's own query). */
+export function linkUrlOptionsFrom(p: ParsedArgs): Pick<LinkUrlOptions, 'kiss' | 'udp'> {
+  const callsign = stringFlag(p, 'callsign');
+  const peer = stringFlag(p, 'peer-callsign');
+  const keepaliveMs = numberFlag(p, 'keepalive-ms', { min: 0 });
+  return {
+    kiss: { ...(callsign ? { callsign } : {}), ...(peer ? { peerCallsign: peer } : {}) },
+    udp: keepaliveMs !== undefined ? { keepaliveMs } : {},
+  };
 }

@@ -6,16 +6,20 @@ import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import type { CodecMode, Frame } from '../codec/frame/index.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
-import { connectLink, listenLink, LinkSession } from '../transport/index.ts';
+import { LinkSession } from '../transport/link-session.ts';
+import { LinkPacer } from '../transport/reliability/pacer.ts';
 import type { TransportError } from '../core/errors.ts';
 import { PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
+import { arqTuning, autoMode, dialSession, linkCapacityBitsPerSecond, listenSessions, type LinkUrlOptions, type PacketCostModel, type SessionCarrier } from '../transport/links/index.ts';
+import { TranscriptLog } from './transcript-log.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from './codecs.ts';
 import { receiveFrames, type ReceivedPhrase } from './receiver.ts';
 import { phraseRenderer, timbrePostProcess } from './render.ts';
 import { senderFrames } from './sender.ts';
 
 export interface SendOptions {
-  mode: CodecMode;
+  /** A codec mode, or `auto`: chosen from the link's capacity (src/transport/links/arq-tuning.ts). */
+  mode: CodecMode | 'auto';
   /** Feed the file at real-time pace (as a microphone would). Default true. */
   realtime: boolean;
   bitsPerSecond: number;
@@ -23,8 +27,20 @@ export interface SendOptions {
   prosodyCopies?: number;
   /** Pre-shared key: authenticate to the receiver and seal every packet (it must use the same key). */
   psk?: string;
+  /** Link options beyond the URL (KISS amateur callsigns, UDP keepalive). */
+  link?: Pick<LinkUrlOptions, 'kiss' | 'udp'>;
+  /** JSON lines `{"seq","text","t"}` per phrase: `t` = wall clock (ms since the epoch) when its last word ended. */
+  transcriptPath?: string;
   onPhrase?: (text: string, atMs: number) => void;
   onState?: (s: string) => void;
+  /** The mode in use (after `auto`) and the link kind, once known. */
+  onStart?: (info: { mode: CodecMode; link: string }) => void;
+}
+
+/** A LinkSession tuned to its link: ARQ timing from the cost model, paced by it at `budgetBitsPerSecond`. */
+export function tunedSession(sessionId: number, cost: PacketCostModel, budgetBitsPerSecond: number, prosodyCopies = 1): LinkSession {
+  const t = arqTuning(cost);
+  return new LinkSession(sessionId, { sender: { ...t.sender, pacer: new LinkPacer(budgetBitsPerSecond, cost), prosodyCopies }, receiver: t.receiver, cost });
 }
 
 /** Most recent audio kept for phrase analysis, samples (30 s at 16 kHz): bounded for endless input. */
@@ -113,8 +129,21 @@ export function livePhrases(
   return { phrases: phrases(), totalMs: () => (total / 16000) * 1000 };
 }
 
-/** `stcts send`: a WAV file, or raw 16 kHz s16le PCM on stdin (`-`), as live speech over the link. */
-export async function sendLive(wavPath: string, url: string, o: SendOptions): Promise<{ frames: number; bitsOut: number; bitsIn: number; seconds: number }> {
+/** What `stcts send` reports at the end. */
+export interface SendReport {
+  frames: number;
+  /** Bits this side put on the link / took in, link headers (and sealing) included. */
+  bitsOut: number;
+  bitsIn: number;
+  seconds: number;
+  mode: CodecMode;
+  retransmissions: number;
+  /** Channel time of what this side transmitted, s (key-up included on a radio). */
+  airtimeSecondsOut: number;
+}
+
+/** `stcts send`: a WAV file, or raw 16 kHz s16le PCM on stdin (`-`), as live speech over the link at `url`. */
+export async function sendLive(wavPath: string, url: string, o: SendOptions): Promise<SendReport> {
   let source: AsyncIterable<Int16Array>;
   if (wavPath === '-') source = pcmFromStream(process.stdin);
   else {
@@ -126,37 +155,67 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   }
   const sessionId = randomInt(1, 2 ** 31);
   // With a key every packet grows by the 10-byte protection: pace so that the sealed packets fit the link.
-  const paced = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
-  const link = new LinkSession(sessionId, { sender: { bitsPerSecond: paced, prosodyCopies: o.prosodyCopies ?? 1 } });
+  const budget = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
   let fatal: TransportError | undefined;
-  const conn = connectLink(url, link, { onState: o.onState, ...(o.psk ? { security: { psk: o.psk, name: 'stcts-send' } } : {}), onFatal: (e) => (fatal = e) });
+  const carrier = await dialSession(url, (cost) => tunedSession(sessionId, cost, budget, o.prosodyCopies ?? 1), {
+    budgetBitsPerSecond: budget,
+    ...o.link,
+    ...(o.onState ? { onState: o.onState } : {}),
+    ...(o.psk ? { security: { psk: o.psk, name: 'stcts-send' } } : {}),
+    onFatal: (e) => (fatal = e),
+  });
+  const link = carrier.session;
+  const mode = o.mode === 'auto' ? autoMode(linkCapacityBitsPerSecond(carrier.cost, budget)) : o.mode;
+  o.onStart?.({ mode, link: carrier.kind });
+  const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath) : undefined;
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();
+  const wallStart = Date.now();
   let frames = 0;
   try {
-    const { codec, analyzer } = await senderPipeline('lm', o.mode);
+    const { codec, analyzer } = await senderPipeline('lm', mode);
     const live = livePhrases(source, asr, { realtime: o.realtime && wavPath !== '-', onPhrase: o.onPhrase, prepare: analyzer?.prepare?.bind(analyzer) });
     const total = () => live.totalMs();
-    for await (const f of senderFrames(live.phrases, codec, analyzer, { sessionId, mode: o.mode, endMs: total })) {
+    let current: AsrResult | undefined;
+    async function* tracked() {
+      for await (const p of live.phrases) {
+        current = p.result;
+        yield p;
+      }
+    }
+    for await (const f of senderFrames(tracked(), codec, analyzer, { sessionId, mode, endMs: total })) {
       if (fatal) throw fatal;
       link.send(f.frame);
       frames++;
+      if (f.frame.payload.type === 'text' && current) {
+        // Stream time of the last word's end → wall clock (input paced at real time, or a live microphone).
+        const endMs = current.words.at(-1)?.endMs ?? current.endMs;
+        await transcript?.write({ seq: f.frame.seq, text: current.text, t: Math.round(wallStart + endMs) });
+      }
     }
     // Wait until everything reliable is acknowledged (survives outages: the ARQ keeps probing).
     while (!link.sender.idle) {
       if (fatal) throw fatal;
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000 };
+    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000 };
   } finally {
+    await transcript?.close();
     await asr.close();
-    conn.close();
+    await carrier.close();
     link.close();
   }
 }
 
 export interface ReceiveOptions {
   outputRateHz: number;
+  /** The link budget, bit/s (acks are paced to it). Default 100 000 (acks are tiny). */
+  bitsPerSecond?: number;
+  link?: Pick<LinkUrlOptions, 'kiss' | 'udp'>;
+  /** JSON lines `{"seq","text","t"}` per phrase: `t` = wall clock (ms since the epoch) when its audio starts being written. */
+  transcriptPath?: string;
+  /** Stops waiting for the session's End (SIGTERM/SIGINT): the report is still written. */
+  signal?: AbortSignal;
   /** Pre-shared key: only senders that prove it are accepted, and every packet is sealed. */
   psk?: string;
   onPhrase?: (p: ReceivedPhrase) => void;
@@ -164,43 +223,107 @@ export interface ReceiveOptions {
   onListening?: (port: number) => void;
 }
 
-/** `stcts receive`: listens, speaks the first session that arrives into a WAV, returns at its End. */
-export async function receiveLive(host: string, port: number, outPath: string, o: ReceiveOptions): Promise<{ phrases: number; durationMs: number; bitsIn: number; bitsOut: number }> {
+/** What `stcts receive` reports (`--stats-json`). */
+export interface ReceiveReport {
+  phrases: number;
+  durationMs: number;
+  bitsIn: number;
+  bitsOut: number;
+  /** Phrases handed to synthesis (each seq once when all is well). */
+  phrasesDelivered: number;
+  /** Phrases delivered more than once (must be 0). */
+  duplicates: number;
+  /** Phrases delivered in seq order. */
+  inOrder: boolean;
+  /** Link headers included. */
+  wireBitsIn: number;
+  wireBitsOut: number;
+  airtimeSecondsOut: number;
+  /** Our own retransmissions (a receiver sends acks, which are never retransmitted: 0 unless it also talks). */
+  retransmissions: number;
+  /** Frames that arrived twice: the sender's retransmissions whose first copy had arrived after all. */
+  duplicateFramesIn: number;
+  link: string;
+}
+
+/** `stcts receive`: listens (or attaches, for KISS), speaks the first session that arrives, returns at its End (or on `signal`). */
+export async function receiveLive(listen: string, outPath: string, o: ReceiveOptions & { onListening?: (where: string) => void }): Promise<ReceiveReport> {
   let resolveSession: (s: LinkSession) => void = () => {};
   const got = new Promise<LinkSession>((r) => (resolveSession = r));
-  const server = await listenLink({ host, port, ...(o.psk ? { security: { psk: o.psk } } : {}), onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`); }, sessionFor: (id) => {
-    const s = new LinkSession(id, { sender: { bitsPerSecond: 100_000 } });
-    resolveSession(s);
+  const budget = o.bitsPerSecond ?? 100_000;
+  let first: LinkSession | undefined;
+  const carrier: SessionCarrier = await listenSessions(listen, (id, cost) => {
+    const s = tunedSession(id, cost, budget);
+    if (!first) {
+      first = s;
+      resolveSession(s);
+    }
     return s;
-  } });
-  o.onListening?.(server.port);
+  }, {
+    budgetBitsPerSecond: budget,
+    ...o.link,
+    ...(o.psk ? { security: { psk: o.psk } } : {}),
+    onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`); },
+    ...(o.onListening ? { onListening: o.onListening } : {}),
+  });
   const tts = await createTtsEngine('auto');
   const sink: AudioSink = outPath === '-' ? stdoutPcmSink() : await WavStreamWriter.create(outPath, o.outputRateHz);
+  const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath) : undefined;
+  const seqs: number[] = [];
+  const aborted = new Promise<undefined>((r) => o.signal?.addEventListener('abort', () => r(undefined), { once: true }));
+  let report = { phrases: [] as ReceivedPhrase[], durationMs: 0 };
+  let session: LinkSession | undefined;
   try {
-    const session = await got;
-    async function* untilEnd(): AsyncIterable<Frame> {
-      for await (const f of session.frames()) {
-        yield f;
-        if (f.payload.type === 'end') return;
+    session = await Promise.race([got, aborted]);
+    if (session) {
+      const s = session;
+      async function* untilEnd(): AsyncIterable<Frame> {
+        for await (const f of s.frames()) {
+          yield f;
+          if (f.payload.type === 'end') return;
+        }
       }
+      report = await receiveFrames(untilEnd(), sink, o.outputRateHz, {
+        codecFor: await phraseCodecFactory(),
+        tts,
+        render: phraseRenderer(tts, { useProsody: true, useSpeaker: true }),
+        postProcess: timbrePostProcess({ useProsody: true, useSpeaker: true }),
+        resample,
+        hashProfile: profileHashOf,
+        onPhrase: (ph) => {
+          seqs.push(ph.seq);
+          // The phrase's audio has just been handed to the sink: its writing starts now.
+          void transcript?.write({ seq: ph.seq, text: ph.text, t: Date.now() });
+          o.onPhrase?.(ph);
+        },
+      }, o.onWarning, o.signal);
+      // Let the final ack reach the sender before closing.
+      if (!o.signal?.aborted) await new Promise((r) => setTimeout(r, 1000));
     }
-    const report = await receiveFrames(untilEnd(), sink, o.outputRateHz, {
-      codecFor: await phraseCodecFactory(),
-      tts,
-      render: phraseRenderer(tts, { useProsody: true, useSpeaker: true }),
-      postProcess: timbrePostProcess({ useProsody: true, useSpeaker: true }),
-      resample,
-      hashProfile: profileHashOf,
-      onPhrase: o.onPhrase,
-    }, o.onWarning);
-    // Let the final ack reach the sender before closing.
-    await new Promise((r) => setTimeout(r, 1000));
-    session.close();
-    return { phrases: report.phrases.length, durationMs: report.durationMs, bitsIn: session.bitsIn, bitsOut: session.bitsOut };
+  } catch (err) {
+    if (!o.signal?.aborted) throw err;
   } finally {
+    session?.close();
+    await transcript?.close();
     await tts.close();
-    await server.close();
+    await carrier.close();
   }
+  const unique = new Set(seqs);
+  return {
+    phrases: report.phrases.length,
+    durationMs: report.durationMs,
+    bitsIn: session?.bitsIn ?? 0,
+    bitsOut: session?.bitsOut ?? 0,
+    phrasesDelivered: unique.size,
+    duplicates: seqs.length - unique.size,
+    inOrder: seqs.every((q, i) => i === 0 || q > seqs[i - 1]!),
+    wireBitsIn: session?.bitsIn ?? 0,
+    wireBitsOut: session?.bitsOut ?? 0,
+    airtimeSecondsOut: (session?.airtimeMsOut ?? 0) / 1000,
+    retransmissions: session?.sender.stats.retransmissions ?? 0,
+    duplicateFramesIn: session?.receiver.stats.duplicates ?? 0,
+    link: carrier.kind,
+  };
 }
 
 /** Raw s16le PCM on stdout, honouring backpressure. */

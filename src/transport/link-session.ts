@@ -2,6 +2,7 @@ import type { AckPayload, Frame } from '../codec/frame/index.ts';
 import { BoundedQueue } from '../core/queue.ts';
 import { InvalidStateError } from '../core/errors.ts';
 import { ackPacket, decodeForSession } from './link-packet.ts';
+import type { PacketCostModel } from './links/types.ts';
 import { ReliableReceiver, ReliableSender, type ReliableReceiverOptions, type ReliableSenderOptions } from './reliability/index.ts';
 
 /** A datagram-like carrier for link packets (a WebSocket, the emulator, a radio modem). */
@@ -15,6 +16,8 @@ export interface PacketPort {
 export interface LinkSessionOptions {
   sender: Partial<ReliableSenderOptions>;
   receiver: Partial<ReliableReceiverOptions>;
+  /** The link's cost model: wire bytes (when the port does not report them) and airtime of what we send. */
+  cost: PacketCostModel | undefined;
   /** Capacity of the delivered-frames queue (the application reads from it). */
   deliverCapacity: number;
   now: () => number;
@@ -36,12 +39,17 @@ export class LinkSession {
   private port: PacketPort | undefined;
   private closed = false;
   private readonly now: () => number;
+  /** Bits we put on the link / took in, as the port or the cost model reports them (link headers included). */
   bitsOut = 0;
   bitsIn = 0;
+  /** Channel time of what we sent, ms (from the cost model; 0 without one). */
+  airtimeMsOut = 0;
+  private readonly cost: PacketCostModel | undefined;
 
   constructor(private readonly sessionId: number, options: Partial<LinkSessionOptions> = {}) {
     this.sender = new ReliableSender(sessionId, options.sender);
     this.receiver = new ReliableReceiver(options.receiver);
+    this.cost = options.cost;
     this.delivered = new BoundedQueue<Frame>({ capacity: options.deliverCapacity ?? 4096, overflow: 'block' });
     this.now = options.now ?? (() => performance.now());
   }
@@ -114,13 +122,11 @@ export class LinkSession {
         const p = this.sender.nextPacket(now, ack);
         if (!p) break;
         ack = undefined;
-        const wire = port.send(p);
-        this.bitsOut += (typeof wire === 'number' ? wire : p.length) * 8;
+        this.account(p, port.send(p));
       }
       if (ack) {
         const bytes = ackPacket(this.sessionId, ack, !this.sender.options.tagUnique());
-        const wire = port.send(bytes);
-        this.bitsOut += (typeof wire === 'number' ? wire : bytes.length) * 8;
+        this.account(bytes, port.send(bytes));
         this.sender.pacer.chargePacket(bytes.length, now); // acks take link time too
       }
     }
@@ -130,6 +136,12 @@ export class LinkSession {
       this.timer = setTimeout(() => this.pump(), Math.min(delay, 10_000));
       this.timer.unref?.();
     }
+  }
+
+  private account(packet: Uint8Array, wire: void | number): void {
+    const c = this.cost?.packetCost(packet.length);
+    this.bitsOut += (typeof wire === 'number' ? wire : (c?.wireBytes ?? packet.length)) * 8;
+    this.airtimeMsOut += c?.airtimeMs ?? 0;
   }
 
   /** Ends the delivered stream; idempotent. */
