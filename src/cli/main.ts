@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   daemon: () => import('./daemon.ts'),
   models: () => import('./models.ts'),
   message: () => import('./message.ts'),
+  gateway: () => import('./gateway.ts'),
 };
 
 async function loadCommand(name: string): Promise<CliCommand | undefined> {

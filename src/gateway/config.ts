@@ -1,0 +1,151 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import { keyStrengthBits, MIN_KEY_BITS } from '../daemon/config.ts';
+import { DEFAULT_JETSTREAM_OPTIONS, type JetStreamOptions } from './jetstream.ts';
+import { DEFAULT_LEASE_OPTIONS, type LeaseOptions } from './lease.ts';
+import { isValidVesselName } from './subjects.ts';
+
+/** One link terminator of the gateway (edge/gateway.yaml `terminators`). */
+export interface TerminatorConfig {
+  kind: 'ws';
+  host: string;
+  port: number;
+}
+
+/** The workers this node runs. */
+export interface WorkersConfig {
+  /** Workers in this process (0: a terminator-only node). Scale out with more processes/machines, one worker each. */
+  count: number;
+  maxSessions: number;
+  /** TTS engine id: auto | hts | flite | tone (tone: plumbing tests). */
+  tts: string;
+  outputRateHz: number;
+}
+
+export interface GatewayConfig {
+  nats: Pick<JetStreamOptions, 'servers' | 'storage' | 'replicas'>;
+  terminators: TerminatorConfig[];
+  /** Vessel name → pre-shared key; empty = plain links (vessel named by the URL path). */
+  vessels: Map<string, string>;
+  workers: WorkersConfig;
+  lease: LeaseOptions;
+}
+
+export const DEFAULT_WORKERS_CONFIG: Readonly<WorkersConfig> = Object.freeze({ count: 1, maxSessions: 8, tts: 'auto', outputRateHz: 16000 });
+
+type Obj = Record<string, unknown>;
+const MAX_CONFIG_BYTES = 64 * 1024;
+
+export function loadGatewayConfig(path: string): GatewayConfig {
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_CONFIG_BYTES) throw new ConfigError('too_large', `${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('not_found', `gateway config ${path} cannot be read`);
+  }
+  return parseGatewayConfig(text, dirname(resolve(path)));
+}
+
+/** Parses edge/gateway.yaml; every key is checked (unknown keys are errors). */
+export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError('invalid_yaml', `gateway config is not valid YAML: ${(err as Error).message}`);
+  }
+  const root = obj(doc ?? {}, '');
+  keys(root, '', ['nats', 'terminators', 'vessels', 'workers', 'lease']);
+  const n = obj(root.nats ?? {}, 'nats');
+  keys(n, 'nats', ['servers', 'storage', 'replicas']);
+  const servers = n.servers === undefined ? [...DEFAULT_JETSTREAM_OPTIONS.servers] : list(n.servers, 'nats.servers').map((s, i) => {
+    const v = str(s, `nats.servers[${i}]`);
+    if (!/^(nats|tls):\/\/[^\s]+$/.test(v)) throw new ConfigError('invalid_value', `nats.servers[${i}] must be a nats:// URL, got '${v}'`);
+    return v;
+  });
+  const storage = n.storage === undefined ? 'file' : choice(n.storage, 'nats.storage', ['file', 'memory'] as const);
+  const replicas = n.replicas === undefined ? 1 : int(n.replicas, 'nats.replicas', 1, 5);
+  const terminators = list(root.terminators ?? [], 'terminators').map((t, i) => {
+    const at = `terminators[${i}]`;
+    const o = obj(t, at);
+    keys(o, at, ['kind', 'listen']);
+    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws'] as const);
+    const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`));
+    if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be HOST:PORT`);
+    return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
+  });
+  const vessels = new Map<string, string>();
+  list(root.vessels ?? [], 'vessels').forEach((v, i) => {
+    const at = `vessels[${i}]`;
+    const o = obj(v, at);
+    keys(o, at, ['name', 'psk', 'psk_file']);
+    const name = str(o.name, `${at}.name`);
+    if (!isValidVesselName(name)) throw new ConfigError('invalid_value', `${at}.name '${name}': letters, digits, - and _ only (it is a NATS subject token)`);
+    if (vessels.has(name)) throw new ConfigError('invalid_value', `${at}.name '${name}' appears twice`);
+    vessels.set(name, psk(o, at, baseDir));
+  });
+  const w = obj(root.workers ?? {}, 'workers');
+  keys(w, 'workers', ['count', 'max_sessions', 'tts', 'output_rate_hz']);
+  const workers: WorkersConfig = {
+    count: w.count === undefined ? DEFAULT_WORKERS_CONFIG.count : int(w.count, 'workers.count', 0, 64),
+    maxSessions: w.max_sessions === undefined ? DEFAULT_WORKERS_CONFIG.maxSessions : int(w.max_sessions, 'workers.max_sessions', 1, 1000),
+    tts: w.tts === undefined ? DEFAULT_WORKERS_CONFIG.tts : str(w.tts, 'workers.tts'),
+    outputRateHz: w.output_rate_hz === undefined ? DEFAULT_WORKERS_CONFIG.outputRateHz : int(w.output_rate_hz, 'workers.output_rate_hz', 8000, 48000),
+  };
+  const l = obj(root.lease ?? {}, 'lease');
+  keys(l, 'lease', ['ttl_ms', 'heartbeat_ms']);
+  const lease: LeaseOptions = {
+    ttlMs: l.ttl_ms === undefined ? DEFAULT_LEASE_OPTIONS.ttlMs : int(l.ttl_ms, 'lease.ttl_ms', 500, 600_000),
+    heartbeatMs: l.heartbeat_ms === undefined ? DEFAULT_LEASE_OPTIONS.heartbeatMs : int(l.heartbeat_ms, 'lease.heartbeat_ms', 100, 300_000),
+  };
+  if (lease.heartbeatMs * 2 > lease.ttlMs) throw new ConfigError('invalid_value', `lease.heartbeat_ms (${lease.heartbeatMs}) must be at most half of lease.ttl_ms (${lease.ttlMs})`);
+  return { nats: { servers, storage, replicas }, terminators, vessels, workers, lease };
+}
+
+function psk(o: Obj, at: string, baseDir: string): string {
+  if ((o.psk === undefined) === (o.psk_file === undefined)) throw new ConfigError('missing', `${at}: give psk or psk_file (exactly one)`);
+  let value: string;
+  if (o.psk !== undefined) value = str(o.psk, `${at}.psk`);
+  else {
+    const path = resolve(baseDir, str(o.psk_file, `${at}.psk_file`));
+    try {
+      const st = statSync(path);
+      if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) throw new ConfigError('invalid_value', `${at}.psk_file ${path} is readable by group or others; run chmod 600 ${path}`);
+      value = readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError('not_found', `${at}.psk_file ${path} cannot be read`);
+    }
+  }
+  const bits = keyStrengthBits(value);
+  if (bits < MIN_KEY_BITS) throw new ConfigError('invalid_value', `${at}: the key carries ${bits} bits; at least ${MIN_KEY_BITS} are needed (openssl rand -hex 32)`);
+  return value;
+}
+
+function obj(v: unknown, at: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('invalid_value', `${at || 'the config'} must be a mapping`);
+  return v as Obj;
+}
+function list(v: unknown, at: string): unknown[] {
+  if (!Array.isArray(v)) throw new ConfigError('invalid_value', `${at} must be a list`);
+  return v;
+}
+function keys(o: Obj, at: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ConfigError('unknown_key', `unknown key ${at ? `${at}.` : ''}${k} (allowed: ${allowed.join(', ')})`, { key: k });
+}
+function str(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(v === undefined ? 'missing' : 'invalid_value', `${at} must be a non-empty string`);
+  return v;
+}
+function int(v: unknown, at: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError('invalid_value', `${at} must be an integer ${min}–${max}`);
+  return v;
+}
+function choice<T extends string>(v: unknown, at: string, choices: readonly T[]): T {
+  if (typeof v !== 'string' || !choices.includes(v as T)) throw new ConfigError('invalid_value', `${at} must be one of ${choices.join(', ')}`);
+  return v as T;
+}

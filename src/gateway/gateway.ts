@@ -1,0 +1,103 @@
+import { hostname } from 'node:os';
+import { resample } from '../audio/index.ts';
+import type { TtsEngine } from '../engines/tts/types.ts';
+import { phraseCodecFactory, profileHashOf } from '../pipeline/codecs.ts';
+import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
+import type { TransportError } from '../core/errors.ts';
+import type { GatewayConfig } from './config.ts';
+import { openJetStream, type GatewayJetStream } from './jetstream.ts';
+import { listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
+import { ToneTts } from './tone-tts.ts';
+import { UplinkHub } from './uplink.ts';
+import { GatewayWorker } from './worker.ts';
+
+/** What this node runs: `all` (terminators and workers), or one of them. */
+export type GatewayRole = 'all' | 'terminator' | 'worker';
+
+export interface GatewayNode {
+  readonly jet: GatewayJetStream;
+  readonly hub: UplinkHub | undefined;
+  readonly terminators: readonly LinkTerminator[];
+  readonly workers: readonly GatewayWorker[];
+  close(): Promise<void>;
+}
+
+/** Loads a TTS engine by id (`tone`: the plumbing-test voice). */
+export async function gatewayTts(id: string): Promise<TtsEngine> {
+  if (id === 'tone') return new ToneTts();
+  const { createTtsEngine } = await import('../engines/tts/registry.ts');
+  return createTtsEngine(id);
+}
+
+/** One mutex per worker: synthesis runs one phrase at a time (one engine, one core). */
+function makeLock(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+/**
+ * Starts a gateway node (issue #18): connects to JetStream, creates the streams/buckets if
+ * missing, and runs this node's terminators and workers. Nodes share nothing but JetStream.
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  o: { role?: GatewayRole; workerId?: string; onError?: (e: TransportError) => void; onPhrase?: (sessionId: number, seq: number, replayed: boolean) => void } = {},
+): Promise<GatewayNode> {
+  const role = o.role ?? 'all';
+  const jet = await openJetStream({ ...config.nats, name: `stcts-gateway-${o.workerId ?? process.pid}` });
+  const terminators: LinkTerminator[] = [];
+  const workers: GatewayWorker[] = [];
+  const engines: TtsEngine[] = [];
+  let hub: UplinkHub | undefined;
+  try {
+    if (role !== 'worker' && config.terminators.length) {
+      hub = new UplinkHub(jet.js, jet.calls);
+      for (const t of config.terminators) {
+        terminators.push(await listenWebSocketTerminator(hub, { host: t.host, port: t.port, ...(config.vessels.size ? { vesselKeys: config.vessels } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
+      }
+    }
+    if (role !== 'terminator' && config.workers.count > 0) {
+      const codecFor = await phraseCodecFactory();
+      for (let i = 0; i < config.workers.count; i++) {
+        const tts = await gatewayTts(config.workers.tts);
+        engines.push(tts);
+        const id = `${o.workerId ?? `${hostname()}-${process.pid}`}${config.workers.count > 1 ? `-${i}` : ''}`;
+        const w = new GatewayWorker(jet, {
+          codecFor,
+          tts,
+          render: phraseRenderer(tts, { useProsody: true, useSpeaker: true }),
+          postProcess: timbrePostProcess({ useProsody: true, useSpeaker: true }),
+          resample,
+          hashProfile: profileHashOf,
+          synthLock: makeLock(),
+          outputRateHz: config.workers.outputRateHz,
+          maxPartBytes: 512 * 1024,
+          retryMs: 250,
+          ...(o.onPhrase ? { onPhrase: o.onPhrase } : {}),
+        }, { id, maxSessions: config.workers.maxSessions, lease: config.lease });
+        w.start();
+        workers.push(w);
+      }
+    }
+  } catch (err) {
+    await Promise.all(terminators.map((t) => t.close()));
+    await Promise.all(workers.map((w) => w.close()));
+    await jet.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    jet, hub, terminators, workers,
+    close: () => (closing ??= (async () => {
+      await Promise.all(terminators.map((t) => t.close()));
+      await Promise.all(workers.map((w) => w.close()));
+      await hub?.close();
+      await Promise.all(engines.map((e) => e.close()));
+      await jet.close();
+    })()),
+  };
+}

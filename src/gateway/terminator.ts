@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { TransportError } from '../core/errors.ts';
+import type { LinkKind } from '../transport/links/types.ts';
+import { packetRoute, resolveRoute } from '../transport/link-packet.ts';
+import type { LinkSession, PacketPort } from '../transport/link-session.ts';
+import { MAX_PACKET_BYTES } from '../transport/packet.ts';
+import { WebSocketPort } from '../transport/ws.ts';
+import { acceptSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from '../transport/secure/index.ts';
+import type { UplinkHub } from './uplink.ts';
+import { isValidVesselName } from './subjects.ts';
+
+/**
+ * A link terminator: listens on one link kind and hands each vessel's packets to the
+ * {@link UplinkHub}. Adding a link kind (UDP, KISS: src/transport/links) = one class that turns
+ * its datagrams into `hub.sessionFor(vessel, id)` + `LinkSession.attach(port)` / `onPacket`.
+ */
+export interface LinkTerminator {
+  readonly kind: LinkKind;
+  /** Where it listens, e.g. `ws://127.0.0.1:8790`. */
+  readonly address: string;
+  /** Protocol problems and refused vessels (`auth_failed`), counted by the caller. */
+  close(): Promise<void>;
+}
+
+/** Settings of {@link listenWebSocketTerminator}. */
+export interface WebSocketTerminatorOptions {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /**
+   * Keys by vessel name: a vessel authenticates with the daemon's PSK scheme as its name and every
+   * packet is sealed. Absent: plain link, the vessel named by the URL path `/vessel/<name>`.
+   */
+  vesselKeys?: ReadonlyMap<string, string>;
+  onError?: (err: TransportError) => void;
+}
+
+const INSTANCE_ID = randomBytes(8);
+const MAX_MESSAGE_BYTES = MAX_PACKET_BYTES + PROTECTION_OVERHEAD_BYTES;
+
+/** Vessel name from a plain link's URL path (`/vessel/<name>`), else `anonymous`. */
+export function vesselFromPath(url: string | undefined): string | undefined {
+  const m = /^\/vessel\/([^/?#]+)/.exec(url ?? '');
+  if (!m) return 'anonymous';
+  const name = decodeURIComponent(m[1]!);
+  return isValidVesselName(name) ? name : undefined;
+}
+
+/** The WebSocket link terminator (the link `stcts send` and the edge daemon dial). */
+export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSocketTerminatorOptions): Promise<LinkTerminator> {
+  const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: MAX_MESSAGE_BYTES });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', (e) => reject(new TransportError('refused', `cannot listen on ${options.host}:${options.port}: ${e.message}`)));
+  });
+  const onError = (e: TransportError) => options.onError?.(e);
+  wss.on('connection', (ws: WebSocket, req) => {
+    ws.on('error', (e) => onError(new TransportError('protocol', e.message)));
+    const keys = options.vesselKeys;
+    if (keys) {
+      acceptSecure(ws, (name) => (keys.has(name) ? { psk: keys.get(name)! } : undefined), { instanceId: INSTANCE_ID }).then(
+        (conn: SecureConnection) => {
+          const port: PacketPort = { get connected() { return conn.open; }, send: (p) => conn.send(p) };
+          const carry = carrier(hub, conn.remoteName, port, onError);
+          conn.onPacket((bytes) => carry.packet(bytes, bytes.length + conn.overheadBytes));
+          conn.onClose(() => carry.detach());
+        },
+        (err: unknown) => onError(err instanceof TransportError ? err : new TransportError('protocol', String(err))),
+      );
+      return;
+    }
+    const vessel = vesselFromPath(req.url);
+    if (!vessel) {
+      onError(new TransportError('protocol', `bad vessel name in ${req.url}`));
+      ws.close(1008, 'bad vessel name');
+      return;
+    }
+    const carry = carrier(hub, vessel, new WebSocketPort(ws), onError);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        onError(new TransportError('protocol', 'text message on the link; closing'));
+        ws.close(1003);
+        return;
+      }
+      carry.packet(new Uint8Array(data), data.length);
+    });
+    ws.on('close', () => carry.detach());
+  });
+  const address = wss.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'ws',
+    address: `ws://${options.host}:${port}`,
+    close: () => (closing ??= new Promise<void>((resolve) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close(() => resolve());
+    })),
+  };
+}
+
+/** One connection's packets → its vessel's session (chosen by the first packet that names it). */
+function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: TransportError) => void) {
+  let session: LinkSession | undefined;
+  return {
+    packet(bytes: Uint8Array, wireBytes: number) {
+      if (!session) {
+        const r = resolveRoute(packetRoute(bytes), hub.sessionsOf(vessel));
+        if (!r) return;
+        session = r.session ?? hub.sessionFor(vessel, r.id);
+        if (!session) {
+          onError(new TransportError('refused', `vessel ${vessel} named session ${r.id}, which belongs to another vessel`, { peer: vessel }));
+          return;
+        }
+        session.attach(port);
+      }
+      void session.onPacket(bytes, wireBytes);
+    },
+    detach() {
+      session?.detach();
+    },
+  };
+}
