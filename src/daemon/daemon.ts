@@ -12,7 +12,7 @@ import { createTtsEngine } from '../engines/tts/registry.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import { loadDefaultTextModel, phraseCodecFactory } from '../pipeline/codecs.ts';
 import { LinkSession } from '../transport/link-session.ts';
-import { acceptSecure } from '../transport/secure/index.ts';
+import { acceptSecureNoise, AggregatedLog, generateKeyPair, HandshakeAdmission, keyPairFromPrivate } from '../transport/secure/index.ts';
 import { OutgoingCall } from './call.ts';
 import type { DaemonConfig } from './config.ts';
 import { runIncomingSession } from './incoming.ts';
@@ -56,6 +56,11 @@ export interface Daemon {
 export async function startDaemon(config: DaemonConfig, options: DaemonOptions = {}): Promise<Daemon> {
   const log = options.log ?? createLogger({ level: config.log.level }, { node: config.node });
   const instanceId = randomBytes(8);
+  // The node's static Noise key (issue #20): from security.static_key_file, else fresh per start.
+  const staticKey = config.security.staticKey ? keyPairFromPrivate(Buffer.from(config.security.staticKey, 'hex')) : generateKeyPair();
+  const admission = new HandshakeAdmission();
+  const refusals = new AggregatedLog((msg, fields) => log.warn(msg, fields));
+  const noisePeers = () => config.peers.map((p) => ({ name: p.name, psk: p.psk, ...(p.publicKey ? { staticKey: Buffer.from(p.publicKey, 'hex') } : {}) }));
   const model = config.codec.text === 'lm' ? (options.textModel ?? (await loadDefaultTextModel())) : undefined;
   const codecFor: PhraseCodecFactory<unknown> = model ? await phraseCodecFactory(model) : utf8Only;
   const createAsr = options.engines?.asr ?? (() => createAsrEngine(config.engines.asr));
@@ -103,8 +108,9 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
     const peer: PeerLink = new PeerLink({
       peer: pc,
       node: config.node,
-      secrets: { psk: pc.psk, ...(config.security.key ? { key: config.security.key } : {}) },
+      secrets: { psk: pc.psk },
       instanceId,
+      staticKey,
       ...(config.emulator ? { emulator: config.emulator } : {}),
       maxMessageBytes: config.limits.wsMessageBytes,
       log,
@@ -243,10 +249,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
     wss.on('error', (e) => log.error('link listener', { error: e }));
     wss.on('connection', (ws, req) => {
       ws.on('error', (e) => log.warn('link socket error', { remote: req.socket.remoteAddress, error: e }));
-      acceptSecure(ws, (name) => {
-        const pc = config.peers.find((p) => p.name === name);
-        return pc ? { psk: pc.psk, ...(config.security.key ? { key: config.security.key } : {}) } : undefined;
-      }, { instanceId })
+      acceptSecureNoise(ws, config.node, noisePeers, { instanceId, staticKey, admission: { admission, address: req.socket.remoteAddress ?? '' } })
         .then((conn) => state.peers.get(conn.remoteName)!.attach(conn))
         .catch((err) => {
           const name = (err as TransportError).details?.peer as string | undefined;
@@ -255,6 +258,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
             if (peer) peer.countAuthFailure();
             else state.authFailuresUnknown++;
           }
+          if ((err as TransportError).code === 'refused') return refusals.note('link handshakes refused', String((err as TransportError).details?.reason), req.socket.remoteAddress ?? '', Date.now());
           log.warn('link connection refused', { remote: req.socket.remoteAddress, peer: name, error: err as Error });
         });
     });

@@ -7,7 +7,7 @@ import { LinkEmulator, type LinkOptions } from '../transport/emulator.ts';
 import type { LinkSession, PacketPort } from '../transport/link-session.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
 import { streamOf } from '../transport/reliability/index.ts';
-import { connectSecure, PROTECTION_OVERHEAD_BYTES, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
+import { connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type KeyPair, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
 import type { PeerConfig } from './config.ts';
 
 /** Where the bits of a link packet go: the four stream classes plus the packet protection. */
@@ -64,6 +64,8 @@ export interface PeerLinkOptions {
   node: string;
   secrets: PeerSecrets;
   instanceId: Uint8Array;
+  /** This node's static Noise key. */
+  staticKey?: KeyPair;
   /** Emulated link applied to every packet we send to this peer. */
   emulator?: Partial<LinkOptions>;
   maxMessageBytes: number;
@@ -309,7 +311,8 @@ export class PeerLink {
     this.dialSocket = ws;
     ws.on('error', () => {});
     try {
-      const conn = await connectSecure(ws, this.o.node, this.o.secrets, { instanceId: this.o.instanceId });
+      const pin = this.o.peer.publicKey ? { staticKey: Buffer.from(this.o.peer.publicKey, 'hex') } : {};
+      const conn = await connectSecureNoise(ws, this.o.node, { name: this.o.peer.name, psk: this.o.secrets.psk, ...pin }, { instanceId: this.o.instanceId, ...(this.o.staticKey ? { staticKey: this.o.staticKey } : {}) });
       this.backoffMs = 250;
       this.attach(conn);
     } catch (err) {

@@ -4,7 +4,7 @@ import { TransportError } from '../core/errors.ts';
 import { MAX_PACKET_BYTES } from './packet.ts';
 import { packetRoute, resolveRoute } from './link-packet.ts';
 import type { LinkSession, PacketPort } from './link-session.ts';
-import { acceptSecure, CLOSE_AUTH_FAILED, connectSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
+import { acceptSecureNoise, ANY_PEER, CLOSE_AUTH_FAILED, connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
 
 /**
  * Pre-shared-key protection of a link, the edge daemon's scheme (src/transport/secure): mutual
@@ -81,7 +81,7 @@ export async function listenLink(options: ServerOptions): Promise<{ close(): Pro
     ws.on('error', (e) => options.onError?.(new TransportError('protocol', e.message)));
     const security = options.security;
     if (security) {
-      acceptSecure(ws, () => ({ psk: security.psk }), { instanceId: INSTANCE_ID }).then(
+      acceptSecureNoise(ws, 'stcts-receive', () => [{ name: ANY_PEER, psk: security.psk }], { instanceId: INSTANCE_ID }).then(
         (conn) => {
           const port = securePort(conn);
           conn.onPacket((bytes) => onPacket(bytes, port, bytes.length + conn.overheadBytes));
@@ -147,7 +147,7 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
     socket.binaryType = 'nodebuffer';
     const security = options.security;
     if (security) {
-      connectSecure(socket, security.name ?? 'stcts', { psk: security.psk }, { instanceId: INSTANCE_ID }).then(
+      connectSecureNoise(socket, security.name ?? 'stcts', { name: ANY_PEER, psk: security.psk }, { instanceId: INSTANCE_ID }).then(
         (conn) => {
           conn.onPacket((bytes) => void session.onPacket(bytes, bytes.length + conn.overheadBytes));
           opened(securePort(conn));

@@ -122,7 +122,7 @@ describe('edge daemon: restarts, authentication, monitoring', () => {
     const url = `ws://127.0.0.1:${b.linkPort}`;
     const closeCode = async (payload: Buffer | string) => {
       const ws = new WebSocket(url);
-      await new Promise((r) => ws.once('message', r)); // the server's hello
+      await new Promise((r) => ws.once('open', r)); // the dialer speaks first (Noise message 1)
       ws.send(payload);
       return new Promise<number>((r) => ws.once('close', (code) => r(code)));
     };
@@ -167,13 +167,14 @@ describe('edge daemon: restarts, authentication, monitoring', () => {
     running.push(b);
     const a = await startDaemon(config('ship', `peers:\n  - { name: shore, url: "ws://127.0.0.1:${b.linkPort}", psk: "not-the-right-key-0123456789" }\n`), { engines, log: silentLogger });
     running.push(a);
-    await until(() => b.metrics().peers[0]!.rejected.auth >= 1 && a.metrics().peers[0]!.rejected.auth >= 1);
+    // The caller's name travels only under the pair key: with a wrong key the listener cannot tell who it was.
+    await until(() => b.metrics().authFailuresUnknownPeer >= 1 && a.metrics().peers[0]!.rejected.auth >= 1);
     expect(b.metrics().peers[0]!.state).toBe('disconnected');
     expect(a.metrics().peers[0]!.state).not.toBe('connected');
     const refused = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'link connection refused');
-    expect(refused).toMatchObject({ level: 'warn', peer: 'ship', error: { code: 'auth_failed' } });
+    expect(refused).toMatchObject({ level: 'warn', error: { code: 'auth_failed' } });
     const metrics = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
-    expect(metrics).toMatch(/^stcts_link_rejected_total\{peer="ship",reason="auth"\} [1-9]/m);
+    expect(metrics).toMatch(/^stcts_link_rejected_total\{peer="\(unknown\)",reason="auth"\} [1-9]/m);
   });
 
   it('serves /healthz and /metrics, limits request bodies, 404s the rest; unknown peers are typed errors', async () => {
