@@ -9,3 +9,4 @@ export * from './shore.ts';
 export * from './config.ts';
 export * from './gateway.ts';
 export * from './tone-tts.ts';
+export * from './vessel-sim.ts';

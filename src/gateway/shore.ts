@@ -26,7 +26,7 @@ export interface ShorePcm {
  * or after a single session's End.
  */
 export async function* shorePcm(js: JetStreamClient, sessionId: number | undefined, signal?: AbortSignal): AsyncIterable<ShorePcm> {
-  const consumer = await js.consumers.get(PCM_STREAM, { filterSubjects: sessionId === undefined ? `${PCM_PREFIX}.>` : pcmSubject(sessionId), deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(PCM_STREAM, { filterSubjects: sessionId === undefined ? `${PCM_PREFIX}.>` : pcmSubject(sessionId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
   const messages = await consumer.consume({ max_messages: 64 });
   const stop = () => messages.stop();
   signal?.addEventListener('abort', stop, { once: true });

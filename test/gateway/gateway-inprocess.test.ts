@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith, NATS_SERVER } from '../fixtures/components.ts';
+import { NatsServerFixture } from './nats-fixture.ts';
+import { parseGatewayConfig, runSimulatedCall, shorePcm, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
+
+describeWith('gateway in one process (terminator + 2 workers, UTF-8 frames, tone voice)', [NATS_SERVER], () => {
+  let nats: NatsServerFixture;
+  let node: GatewayNode;
+  beforeAll(async () => {
+    nats = await NatsServerFixture.start();
+    const config = parseGatewayConfig(`
+nats: { servers: ['${nats.url}'] }
+terminators: [{ kind: ws, listen: '127.0.0.1:0' }]
+workers: { count: 2, tts: tone }
+lease: { ttl_ms: 1500, heartbeat_ms: 500 }
+`);
+    node = await startGateway(config, { workerId: 'inproc' });
+  }, 30_000);
+  afterAll(async () => {
+    await node?.close();
+    await nats?.stop();
+  });
+
+  it('renders every phrase of 3 calls once, in order, readable by a shore client', async () => {
+    const url = node.terminators[0]!.address;
+    const phrases = ['ship to shore testing one', 'we are ten miles out', 'request a berth for tonight'];
+    const calls = await Promise.all([11, 12, 13].map((id) => runSimulatedCall({ url, vessel: `v${id}`, sessionId: id, phrases, phraseIntervalMs: 300 })));
+    for (const [i, id] of [11, 12, 13].entries()) {
+      const got: ShorePcm[] = [];
+      for await (const p of shorePcm(node.jet.js, id, AbortSignal.timeout(10_000))) got.push(p);
+      expect(got.at(-1)?.end).toBe(true);
+      const speech = got.filter((p) => !p.end);
+      expect(speech.map((p) => p.seq)).toEqual(calls[i]!.phraseSeqs);
+      expect(speech.map((p) => p.text)).toEqual(phrases);
+      expect(speech.every((p) => p.pcm.length > 16000)).toBe(true);
+    }
+  }, 30_000);
+});
