@@ -242,6 +242,35 @@ function pemFile(o: Obj, at: string, key: string, label: string, baseDir: string
   return text;
 }
 
+/**
+ * Reads a key file (PSK or end-to-end key) as the daemon and `stcts send/receive --psk-file` do:
+ * at most 4096 bytes, not readable by group or others (like ssh with its private keys), trimmed.
+ * `where` names the setting in errors. Throws {@link ConfigError} (`too_large`, `not_found`,
+ * `invalid_value` with reason `permissions`). Does not check the key's strength: {@link checkKeyStrength}.
+ */
+export function readKeyFile(path: string, where: string): string {
+  try {
+    const st = statSync(path);
+    if (st.size > 4096) throw new ConfigError('too_large', `${where} ${path} is larger than 4096 bytes`);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      throw new ConfigError('invalid_value', `${where} ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`, { key: where, reason: 'permissions' });
+    }
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('not_found', `${where} ${path} cannot be read`);
+  }
+}
+
+/** Refuses a placeholder key and one with fewer than {@link MIN_KEY_BITS} bits ({@link keyStrengthBits}); `where` names the setting. */
+export function checkKeyStrength(value: string, where: string): void {
+  if (PLACEHOLDER_KEY.test(value)) throw new ConfigError('invalid_value', `${where} is the sample placeholder; generate a key: openssl rand -hex 32`, { key: where, reason: 'placeholder' });
+  const bits = keyStrengthBits(value);
+  if (bits < MIN_KEY_BITS) {
+    throw new ConfigError('invalid_value', `${where} carries ${bits} bits of key material; at least ${MIN_KEY_BITS} are needed, written as hex or base64 (openssl rand -hex 32)`, { key: where, reason: 'weak', bits });
+  }
+}
+
 function secret(o: Obj, at: string, key: string, baseDir: string, required: boolean): string | undefined {
   const inline = o[key];
   const file = o[`${key}_file`];
@@ -249,30 +278,12 @@ function secret(o: Obj, at: string, key: string, baseDir: string, required: bool
   if (inline !== undefined && file !== undefined) throw new ConfigError('invalid_value', `${where}: give ${key} or ${key}_file, not both`);
   let value: string | undefined;
   if (inline !== undefined) value = str(inline, where);
-  else if (file !== undefined) {
-    const path = resolve(baseDir, str(file, `${where}_file`));
-    try {
-      const st = statSync(path);
-      if (st.size > 4096) throw new ConfigError('too_large', `${where}_file ${path} is larger than 4096 bytes`);
-      // Like ssh with its private keys: a key others on the box can read is not a secret.
-      if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-        throw new ConfigError('invalid_value', `${where}_file ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`, { key: `${where}_file`, reason: 'permissions' });
-      }
-      value = readFileSync(path, 'utf8').trim();
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError('not_found', `${where}_file ${path} cannot be read`);
-    }
-  }
+  else if (file !== undefined) value = readKeyFile(resolve(baseDir, str(file, `${where}_file`)), `${where}_file`);
   if (value === undefined) {
     if (required) throw new ConfigError('missing', `${where} (or ${key}_file) is required`);
     return undefined;
   }
-  if (PLACEHOLDER_KEY.test(value)) throw new ConfigError('invalid_value', `${where} is the sample placeholder; generate a key: openssl rand -hex 32`, { key: where, reason: 'placeholder' });
-  const bits = keyStrengthBits(value);
-  if (bits < MIN_KEY_BITS) {
-    throw new ConfigError('invalid_value', `${where} carries ${bits} bits of key material; at least ${MIN_KEY_BITS} are needed, written as hex or base64 (openssl rand -hex 32)`, { key: where, reason: 'weak', bits });
-  }
+  checkKeyStrength(value, where);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import type { LinkSession } from '../transport/link-session.ts';
+import type { AggregatedLog, HandshakeAdmission } from '../transport/secure/index.ts';
 import type { OutgoingCall } from './call.ts';
 import type { DaemonConfig } from './config.ts';
 import { PromText, type PeerRates, type SampleWindow } from './metrics.ts';
@@ -30,6 +31,10 @@ export interface DaemonState {
   phrasesAckedClosed: number;
   phrasesResentClosed: number;
   localClients: LocalClientServer | undefined;
+  /** Caps on unauthenticated link handshakes (issue #20). */
+  admission?: HandshakeAdmission;
+  /** Rate-limited logs of refused connections and rejected packets. */
+  refusals?: AggregatedLog;
 }
 
 /** A peer link's counters plus its state, rates and queues. */
@@ -134,6 +139,8 @@ export function renderMetrics(s: DaemonState): string {
   m.summary('stcts_tts_real_time_factor', 'Synthesis time / synthesized audio duration', {}, s.ttsRtf);
   m.metric('stcts_process_resident_memory_bytes', 'gauge', 'Resident set size', [[{}, snap.rssBytes]]);
   m.metric('stcts_process_heap_used_bytes', 'gauge', 'V8 heap in use', [[{}, snap.heapUsedBytes]]);
+  if (s.admission) m.raw(s.admission.metricsLines());
+  if (s.refusals) m.metric('stcts_link_refusals_logged_total', 'counter', 'Refused connections and rejected packets noted by the aggregated log (one log line per kind per minute)', [...s.refusals.totals].map(([kind, n]) => [{ kind }, n] as [Record<string, string>, number]));
   if (s.localClients) m.raw(s.localClients.metricsLines());
   return m.toString();
 }

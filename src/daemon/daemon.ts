@@ -86,6 +86,8 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
     phrasesAckedClosed: 0,
     phrasesResentClosed: 0,
     localClients: undefined,
+    admission,
+    refusals,
   };
   const timers = new Set<NodeJS.Timeout>();
   /** Calls still running (close() waits for them to release their engines). */
@@ -114,6 +116,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       ...(config.emulator ? { emulator: config.emulator } : {}),
       maxMessageBytes: config.limits.wsMessageBytes,
       log,
+      refusals,
       onState: () => linkEvent(peer),
       onIncomingSession: (id) => {
         const done = finished.get(pc.name)!;
@@ -258,8 +261,9 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
             if (peer) peer.countAuthFailure();
             else state.authFailuresUnknown++;
           }
-          if ((err as TransportError).code === 'refused') return refusals.note('link handshakes refused', String((err as TransportError).details?.reason), req.socket.remoteAddress ?? '', Date.now());
-          log.warn('link connection refused', { remote: req.socket.remoteAddress, peer: name, error: err as Error });
+          const e = err as TransportError;
+          const reason = e.code === 'refused' ? String(e.details?.reason) : (e.code ?? 'internal');
+          refusals.note(e.code === 'refused' ? 'link handshakes refused' : 'link connection refused', name ? `${reason}:${name}` : reason, req.socket.remoteAddress ?? '', Date.now());
         });
     });
   }
@@ -269,6 +273,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   let tick = 0;
   const sampler = setInterval(() => {
     tick++;
+    refusals.flush(Date.now());
     for (const p of state.peers.values()) {
       state.rates.get(p.name)!.sample(p);
       if (tick % 2 === 0) linkEvent(p);
@@ -284,6 +289,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
     metrics: () => snapshotOf(state),
     close: () => (closing ??= (async () => {
       clearInterval(sampler);
+      refusals.flush(Date.now(), true);
       for (const t of timers) clearTimeout(t);
       for (const c of state.calls) {
         c.call.close();

@@ -7,7 +7,7 @@ import { LinkEmulator, type LinkOptions } from '../transport/emulator.ts';
 import type { LinkSession, PacketPort } from '../transport/link-session.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
 import { streamOf } from '../transport/reliability/index.ts';
-import { connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type KeyPair, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
+import { type AggregatedLog, CLOSE_REKEY, connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type KeyPair, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
 import type { PeerConfig } from './config.ts';
 
 /** Where the bits of a link packet go: the four stream classes plus the packet protection. */
@@ -70,6 +70,8 @@ export interface PeerLinkOptions {
   emulator?: Partial<LinkOptions>;
   maxMessageBytes: number;
   log: Logger;
+  /** Where rejected packets are noted (rate-limited, aggregated: a forger cannot flood the log). */
+  refusals?: AggregatedLog;
   /** A session id of the peer's parity we have not seen: the peer started a call. */
   onIncomingSession: (sessionId: number) => LinkSession | undefined;
   /** The peer came back with a new process id: its sessions are gone (called before re-attaching). */
@@ -209,14 +211,22 @@ export class PeerLink {
     conn.onPacket((p) => this.onPacket(p));
     conn.onReject((reason) => {
       this.counters.rejected[reason]++;
-      this.o.log.warn('packet rejected', { peer: this.name, reason });
+      if (this.o.refusals) this.o.refusals.note('link packets rejected', reason, this.name, Date.now());
+      else this.o.log.warn('packet rejected', { peer: this.name, reason });
     });
-    conn.onClose(() => {
+    conn.onClose((code) => {
       if (this.conn !== conn) return;
       this.lostInBase += conn.opener.stats.gaps;
       this.conn = undefined;
+      // 4409: the keys ran out (packet numbers, age) or the receiver lost its place: an ordinary
+      // reconnect with a fresh handshake, at once (sessions resume over it).
+      const rekey = code === CLOSE_REKEY;
+      if (rekey) this.o.log.info('link rekey: new handshake', { peer: this.name });
       this.setState(this.dials && !this.closed ? 'connecting' : 'disconnected');
-      if (this.dials) this.scheduleDial(250);
+      if (this.dials) {
+        if (rekey) this.backoffMs = 250;
+        this.scheduleDial(rekey ? 0 : 250);
+      }
     });
     this.setState('connected');
     for (const s of this.sessions.values()) s.attach(this.port);
@@ -245,6 +255,10 @@ export class PeerLink {
   private sendPacket(packet: Uint8Array): void {
     const conn = this.conn;
     if (!conn?.open) return;
+    if (conn.rehandshakeDue) {
+      conn.close(CLOSE_REKEY);
+      return;
+    }
     classifyPacket(packet, this.counters.bitsOut);
     this.counters.bitsOut.overhead += PROTECTION_OVERHEAD_BYTES * 8;
     this.counters.packetsOut++;

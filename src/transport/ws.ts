@@ -4,7 +4,7 @@ import { TransportError } from '../core/errors.ts';
 import { MAX_PACKET_BYTES } from './packet.ts';
 import { packetRoute, resolveRoute } from './link-packet.ts';
 import type { LinkSession, PacketPort } from './link-session.ts';
-import { acceptSecureNoise, ANY_PEER, CLOSE_AUTH_FAILED, connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
+import { acceptSecureNoise, ANY_PEER, CLOSE_AUTH_FAILED, CLOSE_REKEY, connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from './secure/index.ts';
 
 /**
  * Pre-shared-key protection of a link, the edge daemon's scheme (src/transport/secure): mutual
@@ -173,8 +173,15 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
         options.onFatal?.(new TransportError('auth_failed', security ? 'the peer refused our key' : 'the peer requires a pre-shared key (--psk-file)'));
       }
       if (!stopped) {
-        retry = setTimeout(connect, backoff);
-        backoff = Math.min(options.maxBackoffMs ?? 5000, backoff * 2);
+        // 4409 (keys due for renewal, or the receiver lost its place): reconnect at once, a fresh
+        // handshake, the session resumes; anything else backs off.
+        if (code === CLOSE_REKEY) {
+          backoff = 250;
+          retry = setTimeout(connect, 0);
+        } else {
+          retry = setTimeout(connect, backoff);
+          backoff = Math.min(options.maxBackoffMs ?? 5000, backoff * 2);
+        }
       }
     });
     socket.on('error', () => {});

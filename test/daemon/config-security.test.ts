@@ -3,7 +3,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.ts';
+import { ConfigError, UsageError } from '../../src/core/errors.ts';
+import { parseArgs } from '../../src/cli/args.ts';
+import { pskFrom } from '../../src/cli/link-args.ts';
 import { keyStrengthBits, loadConfig, MIN_KEY_BITS, parseConfig } from '../../src/daemon/config.ts';
 
 const HEX_A = '5c0e1f2a9b3d4c6e7f8091a2b3c4d5e6'; // 32 hex digits = 128 bits
@@ -84,5 +86,41 @@ describe('daemon config: key strength, placeholders, shared keys, key-file permi
     writeFileSync(join(dir, 'c.yaml'), text('ed.key'));
     expect(refusal(() => loadConfig(join(dir, 'c.yaml'))).code).toBe('invalid_value');
     expect(refusal(() => parseConfig(text('x').replace(pub.toUpperCase(), 'abc'))).code).toBe('invalid_value');
+  });
+});
+
+describe('stcts send/receive --psk-file: the same checks as the daemon (#20)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stcts-psk-'));
+  const flag = (path: string) => pskFrom(parseArgs(['--psk-file', path], { values: ['psk-file'] }));
+  const usage = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (err) {
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe('usage');
+      return (err as Error).message;
+    }
+    throw new Error('expected a UsageError');
+  };
+
+  it('takes a 128-bit key in a 0600 file and refuses weak, placeholder, group-readable or missing ones', () => {
+    const good = join(dir, 'good.psk');
+    writeFileSync(good, `${HEX_A}\n`, { mode: 0o600 });
+    expect(flag(good)).toBe(HEX_A);
+    const weak = join(dir, 'weak.psk');
+    writeFileSync(weak, 'a passphrase of any length at all', { mode: 0o600 });
+    expect(usage(() => flag(weak))).toMatch(/0 bits/);
+    const short = join(dir, 'short.psk');
+    writeFileSync(short, HEX_A.slice(0, 16), { mode: 0o600 }); // 16 hex digits = 64 bits
+    expect(usage(() => flag(short))).toMatch(/64 bits/);
+    const placeholder = join(dir, 'placeholder.psk');
+    writeFileSync(placeholder, 'change-me-0123456789abcdef0123456789', { mode: 0o600 });
+    expect(usage(() => flag(placeholder))).toMatch(/placeholder/);
+    const open = join(dir, 'open.psk');
+    writeFileSync(open, HEX_A);
+    chmodSync(open, 0o644);
+    expect(usage(() => flag(open))).toMatch(/chmod 600/);
+    expect(usage(() => flag(join(dir, 'missing.psk')))).toMatch(/cannot be read/);
+    expect(pskFrom(parseArgs([], { values: ['psk-file'] }))).toBeUndefined();
   });
 });

@@ -32,16 +32,22 @@ describe('daemon config', () => {
     expect(c.emulator).toBeUndefined();
   });
 
-  it('the shipped edge/stcts.yaml is valid except for its placeholder key, which is refused', () => {
+  it('the shipped edge/stcts.yaml is valid once its psk_file exists; with the old placeholder key it is refused', () => {
     let err: unknown;
     try {
       loadConfig('edge/stcts.yaml');
     } catch (e) {
       err = e;
     }
+    // The sample names /etc/stcts/shore.psk, which a test box does not have (and never dials 192.0.2.10).
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err).toMatchObject({ code: 'invalid_value', details: { reason: 'placeholder' } });
-    const text = readFileSync('edge/stcts.yaml', 'utf8').replace(/psk: change-me\S*/, 'psk: 9d4b2e71c08f5a36e1d7b4c29a0f6e83');
+    expect(err).toMatchObject({ code: 'not_found' });
+    const sample = readFileSync('edge/stcts.yaml', 'utf8');
+    expect(sample).toMatch(/openssl rand -hex 32 > \S+; chmod 600/);
+    expect(sample).toMatch(/openssl genpkey -algorithm X25519/);
+    const placeholder = sample.replace(/psk_file: \S+/, 'psk: change-me-to-a-long-random-secret-0001');
+    expect(codeOf(() => parseConfig(placeholder))).toBe('invalid_value');
+    const text = sample.replace(/psk_file: \S+/, 'psk: 9d4b2e71c08f5a36e1d7b4c29a0f6e83');
     expect(parseConfig(text).peers.length).toBeGreaterThan(0);
   });
 

@@ -140,6 +140,34 @@ describe('edge daemon: restarts, authentication, monitoring', () => {
     await l;
   });
 
+  it('a flood of bad handshakes stays within the admission caps, logs a bounded number of lines and is counted in /metrics', async () => {
+    const lines: string[] = [];
+    const b = await startDaemon(config('shore', `link: { listen: "127.0.0.1:0" }\npeers:\n  - { name: ship, psk: "${PSK}" }\n`), { engines, log: createLogger({ write: (l) => lines.push(l) }) });
+    running.push(b);
+    const url = `ws://127.0.0.1:${b.linkPort}`;
+    const attempt = () =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.on('error', () => {});
+        ws.once('open', () => ws.send(Buffer.from([0x53, 2, 1, 2, 3])));
+        ws.once('close', (code) => resolve(code));
+      });
+    const codes = await Promise.all(Array.from({ length: 60 }, attempt));
+    // Refused before any work (1013, admission) or after a failed handshake (4401): never accepted.
+    expect(codes.every((c) => c === 1013 || c === 4401)).toBe(true);
+    expect(codes.filter((c) => c === 1013).length).toBeGreaterThan(0);
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) => /^link (connection|handshakes) refused$/.test(l.msg));
+    expect(logged.length).toBeLessThanOrEqual(2);
+    const metrics = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
+    const count = (re: RegExp) => [...metrics.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+    const refused = count(/^stcts_link_handshakes_total\{outcome="refused",reason="[a-z_]+"\} (\d+)$/gm);
+    const admitted = count(/^stcts_link_handshakes_total\{outcome="admitted"\} (\d+)$/gm);
+    expect(refused + admitted).toBe(60);
+    expect(refused).toBe(codes.filter((c) => c === 1013).length);
+    expect(metrics).toMatch(/^stcts_link_handshakes_pending 0$/m);
+    expect(metrics).toMatch(/^stcts_link_refusals_logged_total\{kind="link handshakes refused"\} [1-9]/m);
+  });
+
   it('close() ends running calls even when a microphone never yields, and closes their endpoints', async () => {
     const { a } = await pair();
     let closed = false;
@@ -172,7 +200,7 @@ describe('edge daemon: restarts, authentication, monitoring', () => {
     expect(b.metrics().peers[0]!.state).toBe('disconnected');
     expect(a.metrics().peers[0]!.state).not.toBe('connected');
     const refused = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'link connection refused');
-    expect(refused).toMatchObject({ level: 'warn', error: { code: 'auth_failed' } });
+    expect(refused).toMatchObject({ level: 'warn', count: 1, reasons: { auth_failed: 1 } });
     const metrics = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/^stcts_link_rejected_total\{peer="\(unknown\)",reason="auth"\} [1-9]/m);
   });

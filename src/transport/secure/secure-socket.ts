@@ -56,7 +56,8 @@ export class SecureConnection {
   readonly opener: LinkPacketOpener;
   private packetHandler: (packet: Uint8Array) => void = () => {};
   private rejectHandler: (reason: RejectReason) => void = () => {};
-  private readonly closeHandlers: Array<() => void> = [];
+  private readonly closeHandlers: Array<(code: number) => void> = [];
+  private closeCode = 1006;
   private closed = false;
 
   constructor(
@@ -91,9 +92,10 @@ export class SecureConnection {
       // ws closes the socket (1009) on a message beyond maxPayload: count it as a rejected packet.
       if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.rejectHandler('malformed');
     });
-    ws.on('close', () => {
+    ws.on('close', (code: number) => {
       this.closed = true;
-      for (const h of this.closeHandlers.splice(0)) h();
+      this.closeCode = code;
+      for (const h of this.closeHandlers.splice(0)) h(code);
     });
   }
 
@@ -114,8 +116,9 @@ export class SecureConnection {
     this.rejectHandler = h;
   }
 
-  onClose(h: () => void): void {
-    if (this.closed) h();
+  /** `h` gets the WebSocket close code ({@link CLOSE_REKEY}: new keys due, reconnect at once). */
+  onClose(h: (code: number) => void): void {
+    if (this.closed) h(this.closeCode);
     else this.closeHandlers.push(h);
   }
 
@@ -129,6 +132,11 @@ export class SecureConnection {
     const sealed = this.sealer.seal(packet);
     this.ws.send(sealed);
     return sealed.length;
+  }
+
+  /** True when the keys are due for a new handshake: close with {@link CLOSE_REKEY} and reconnect. */
+  get rehandshakeDue(): boolean {
+    return this.sealer.rehandshakeDue === true;
   }
 
   /** Seals without sending (the caller puts it on the wire later, e.g. through the link emulator). */
