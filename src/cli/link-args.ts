@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { UsageError } from '../core/errors.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import { checkKeyStrength, readKeyFile } from '../daemon/config.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
 import { arqTuning, kissCost, udpCost, webSocketCost, type LinkUrlOptions, type PacketCostModel } from '../transport/links/index.ts';
 import { numberFlag, stringFlag, type ParsedArgs } from './args.ts';
@@ -40,26 +40,22 @@ export function hostPort(s: string | undefined, flag: string): { host: string; p
   return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
 }
 
-/** Shortest pre-shared key accepted, bytes (as the edge daemon's config). */
-const MIN_PSK_BYTES = 16;
-
-export const PSK_FLAG_USAGE = `  --psk-file F      pre-shared key (≥ 16 bytes, e.g. \`openssl rand -hex 32 > F\`; the other end uses the
-                    same file): mutual authentication, every packet encrypted and tagged (+10 bytes)`;
+export const PSK_FLAG_USAGE = `  --psk-file F      pre-shared key (≥ 128 bits as hex or base64, mode 600: \`openssl rand -hex 32 > F; chmod 600 F\`;
+                    the other end uses the same file): mutual authentication, every packet encrypted and tagged (+10 bytes)`;
 
 /** The key of `--psk-file F` (trimmed), or undefined without the flag. */
 export function pskFrom(p: ParsedArgs): string | undefined {
   const file = stringFlag(p, 'psk-file');
   if (file === undefined) return undefined;
-  let key: string;
+  // The daemon's checks (issue #20): mode 0600, no placeholder, ≥ 128 bits of hex/base64 key material.
   try {
-    if (statSync(file).size > 4096) throw new UsageError(`--psk-file ${file} is larger than 4096 bytes`);
-    key = readFileSync(file, 'utf8').trim();
+    const key = readKeyFile(file, '--psk-file');
+    checkKeyStrength(key, `--psk-file ${file}`);
+    return key;
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`--psk-file ${file} cannot be read`);
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  if (Buffer.byteLength(key) < MIN_PSK_BYTES) throw new UsageError(`--psk-file ${file}: the key must be at least ${MIN_PSK_BYTES} bytes`);
-  return key;
 }
 
 /** Link kinds `stcts sim --link` emulates with their cost model (src/transport/links/cost.ts). */
