@@ -89,13 +89,18 @@ export function livePhrases(
     prepare?: (audio: MonoAudio, startMs: number) => void;
     signal?: AbortSignal;
   },
-): { phrases: AsyncIterable<LivePhrase>; totalMs(): number } {
+): { phrases: AsyncIterable<LivePhrase>; totalMs(): number; wallStartMs(): number } {
   let history = new Int16Array(0);
+  /** Wall clock (ms since the epoch) of stream time 0: when the first chunk came in. */
+  let wallStart: number | undefined;
   let historyStart = 0;
   let total = 0;
   const t0 = performance.now();
   async function* chunks() {
     for await (const chunk of source) {
+      // Stream time 0: a paced file releases each chunk at its start time; a microphone (stdin)
+      // delivers a chunk when its last sample was spoken.
+      wallStart ??= Date.now() - (o.realtime ? 0 : (chunk.length / 16000) * 1000);
       if (o.realtime) {
         const due = (total / 16000) * 1000 - (performance.now() - t0);
         if (due > 0) await new Promise((r) => setTimeout(r, due));
@@ -126,7 +131,7 @@ export function livePhrases(
       yield { result, audio: slice(result.startMs, result.endMs).audio };
     }
   }
-  return { phrases: phrases(), totalMs: () => (total / 16000) * 1000 };
+  return { phrases: phrases(), totalMs: () => (total / 16000) * 1000, wallStartMs: () => wallStart ?? Date.now() };
 }
 
 /** What `stcts send` reports at the end. */
@@ -170,7 +175,6 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath) : undefined;
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();
-  const wallStart = Date.now();
   let frames = 0;
   try {
     const { codec, analyzer } = await senderPipeline('lm', mode);
@@ -190,7 +194,7 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
       if (f.frame.payload.type === 'text' && current) {
         // Stream time of the last word's end → wall clock (input paced at real time, or a live microphone).
         const endMs = current.words.at(-1)?.endMs ?? current.endMs;
-        await transcript?.write({ seq: f.frame.seq, text: current.text, t: Math.round(wallStart + endMs) });
+        await transcript?.write({ seq: f.frame.seq, text: current.text, t: Math.round(live.wallStartMs() + endMs) });
       }
     }
     // Wait until everything reliable is acknowledged (survives outages: the ARQ keeps probing).
