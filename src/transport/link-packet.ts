@@ -297,7 +297,9 @@ export interface SessionPacket {
 export function decodeForSession(bytes: Uint8Array, sessionId: number, timeOf: (seq: number) => number | undefined): SessionPacket {
   if (!isCompactPacket(bytes)) {
     const r = decodePacket(bytes);
-    return { frames: r.frames, ...(r.error ? { reject: 'malformed' as const } : {}) };
+    // A full packet names its session in its first frame: one for another session is not ours.
+    const frames = r.frames.filter((f) => f.sessionId === sessionId);
+    return { frames, ...(r.error || frames.length < r.frames.length ? { reject: 'malformed' as const } : {}) };
   }
   let h: CompactHeader;
   try {
