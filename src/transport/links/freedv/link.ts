@@ -1,5 +1,6 @@
 import { InvalidStateError, TransportError, UsageError } from '../../../core/errors.ts';
 import { chargeIn, newDatagramLinkStats, type DatagramLink, type DatagramLinkStats, type LinkState, type PacketCostModel } from '../types.ts';
+import { mulberry32 } from '../../prng.ts';
 import type { Ptt } from '../ptt/types.ts';
 import type { ModemAudioPort } from './audio-port.ts';
 import { freedvCost } from './cost.ts';
@@ -37,6 +38,20 @@ export interface FreedvLinkOptions {
    * times + 200 ms are used.
    */
   holdoffMs: number;
+  /**
+   * Quiet time needed after OUR OWN transmission, ms: longer than `holdoffMs` so that the peer,
+   * which heard our turn end, answers first (turn taking: whoever spoke last waits longer; both
+   * ready at once never key together). Default: `holdoffMs` + one 1-frame burst (about the time the
+   * peer's demodulator needs to report a burst's sync: an answer that began just before we would key
+   * up is seen in time) + 300 ms.
+   */
+  holdoffAfterOwnMs?: number;
+  /**
+   * Extra quiet time drawn per turn, uniformly 0…this, ms (seeded by `seed`): two ends that
+   * became ready together do not key up together. Default 0.
+   */
+  holdoffJitterMs: number;
+  seed: number;
   /** Datagrams waiting for a turn; more are dropped (`queue_full`). Default 64. */
   queueCapacity: number;
   /** Largest datagram. Default: what `maxFramesPerTurn` frames carry, at most 1200. */
@@ -52,6 +67,8 @@ export const DEFAULT_FREEDV_LINK_OPTIONS: Readonly<FreedvLinkOptions> = Object.f
   txTailMs: 20,
   maxFramesPerTurn: 8,
   holdoffMs: 600,
+  holdoffJitterMs: 0,
+  seed: 1,
   queueCapacity: 64,
 });
 
@@ -87,7 +104,11 @@ export class FreedvLink implements DatagramLink {
   private lastBusySamples = Number.NEGATIVE_INFINITY;
   private closing: Promise<void> | undefined;
   private readonly holdoffMs: number;
+  private readonly holdoffAfterOwnMs: number;
+  private lastBusyOwn = false;
   private pttKeyed = false;
+  private readonly random: () => number;
+  private jitterMs = 0;
 
   /** `EngineUnavailableError` when the libcodec2 addon is not built. */
   constructor(
@@ -105,6 +126,9 @@ export class FreedvLink implements DatagramLink {
     const frameMs = (this.modem.info.frameSamples * 1000) / this.modem.info.sampleRateHz;
     this.holdoffMs = o.mode === 'fsk_ldpc' ? Math.max(o.holdoffMs, 1.5 * frameMs + 200) : o.holdoffMs;
     this.cost = freedvCost(this.modem.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst });
+    this.holdoffAfterOwnMs = Math.max(this.holdoffMs, o.holdoffAfterOwnMs ?? this.holdoffMs + this.cost.packetCost(0).airtimeMs + 300);
+    this.random = mulberry32(o.seed);
+    this.jitterMs = this.random() * o.holdoffJitterMs;
     port.onReceive((samples) => this.receive(samples));
   }
 
@@ -165,7 +189,13 @@ export class FreedvLink implements DatagramLink {
     this.nowSamples += samples.length;
     const after = this.rx.stats;
     this.stats.crcErrors = after.crcErrors;
-    if (frames.length > 0 || after.syncSteps > before.syncSteps || this.port.transmitting) this.lastBusySamples = this.nowSamples;
+    if (this.port.transmitting) {
+      this.lastBusySamples = this.nowSamples;
+      this.lastBusyOwn = true;
+    } else if (frames.length > 0 || after.syncSteps > before.syncSteps) {
+      this.lastBusySamples = this.nowSamples;
+      this.lastBusyOwn = false;
+    }
     for (const f of frames) {
       this.stats.framesIn++;
       this.stats.lastSnrDb = f.snrDb;
@@ -180,7 +210,8 @@ export class FreedvLink implements DatagramLink {
     if (this.pttKeyed && !this.port.transmitting) await this.release();
     if (this.closing || this.queue.length === 0 || this.port.transmitting) return;
     const quietMs = ((this.nowSamples - this.lastBusySamples) * 1000) / this.modem.info.sampleRateHz;
-    if (quietMs < this.holdoffMs) return;
+    if (quietMs < (this.lastBusyOwn ? this.holdoffAfterOwnMs : this.holdoffMs) + this.jitterMs) return;
+    this.jitterMs = this.random() * this.options.holdoffJitterMs;
     await this.transmitTurn();
   }
 
@@ -219,6 +250,7 @@ export class FreedvLink implements DatagramLink {
     keyed.set(audio, lead);
     this.port.transmit(keyed);
     this.lastBusySamples = this.nowSamples;
+    this.lastBusyOwn = true;
     this.stats.turns++;
     this.stats.airtimeMsOut += (keyed.length * 1000) / rate;
     for (const d of taken) {
