@@ -19,6 +19,11 @@ export interface ReceiverDeps<P> {
   profileCache?: Map<number, Uint8Array>;
   /** Applied to each phrase's audio at 16 kHz before it is placed (speaker envelope). */
   postProcess?: (audio16k: MonoAudio, speakerProfile: Uint8Array | undefined) => MonoAudio;
+  /**
+   * Phrases not to render (their output exists already: a receiver resumed from its state dir,
+   * src/transport/journal/inbox.ts). They are still decoded: later phrases' text coding depends on them.
+   */
+  skip?: (seq: number) => boolean;
   /** Called as each phrase is written (live progress). */
   onPhrase?: (phrase: ReceivedPhrase) => void;
 }
@@ -69,6 +74,7 @@ export async function receiveFrames<P>(
   const render = async (event: Extract<SessionEvent<P>, { type: 'phrase' }>) => {
     const detail = details.get(event.seq);
     details.delete(event.seq);
+    if (deps.skip?.(event.seq)) return;
     const profile = event.speakerId !== undefined ? profiles.get(event.speakerId) : undefined;
     const t0 = performance.now();
     const request = deps.render(event, profile, detail);

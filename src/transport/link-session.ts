@@ -13,7 +13,22 @@ export interface PacketPort {
   readonly connected: boolean;
 }
 
+/**
+ * Durable state hooks (issue #16 item 5; src/transport/journal). Each is called synchronously at
+ * the point where it must be durable, and throws to refuse.
+ */
+export interface SessionJournal {
+  /** A frame the application hands over, before it is queued: make it durable (OutboxJournal.append). */
+  append?(frame: Frame): void;
+  /** An acknowledgement from the peer, after the sender took it (OutboxJournal.acked). */
+  acked?(ack: AckPayload): void;
+  /** Frames the receiver took from one packet, before any ack can cover them (InboxJournal.accept). */
+  accepted?(frames: readonly Frame[]): void;
+}
+
 export interface LinkSessionOptions {
+  /** Durable outbox / receiver state; none by default (a restart then loses what was in flight). */
+  journal: SessionJournal | undefined;
   sender: Partial<ReliableSenderOptions>;
   receiver: Partial<ReliableReceiverOptions>;
   /** The link's cost model: wire bytes (when the port does not report them) and airtime of what we send. */
@@ -45,11 +60,15 @@ export class LinkSession {
   /** Channel time of what we sent, ms (from the cost model; 0 without one). */
   airtimeMsOut = 0;
   private readonly cost: PacketCostModel | undefined;
+  private readonly journal: SessionJournal | undefined;
+  /** Why the session stopped by itself (a journal that refused a write): the delivered stream ended with it. */
+  failure: Error | undefined;
 
   constructor(private readonly sessionId: number, options: Partial<LinkSessionOptions> = {}) {
     this.sender = new ReliableSender(sessionId, options.sender);
     this.receiver = new ReliableReceiver(options.receiver);
     this.cost = options.cost;
+    this.journal = options.journal;
     this.delivered = new BoundedQueue<Frame>({ capacity: options.deliverCapacity ?? 4096, overflow: 'block' });
     this.now = options.now ?? (() => performance.now());
   }
@@ -72,6 +91,7 @@ export class LinkSession {
   /** Queues a frame for reliable (or best-effort, for prosody) delivery. */
   send(frame: Frame): void {
     if (this.closed) throw new InvalidStateError('LinkSession used after close()');
+    this.journal?.append?.(frame);
     this.sender.submit(frame, this.now());
     this.pump();
   }
@@ -95,12 +115,61 @@ export class LinkSession {
     const now = this.now();
     const { frames, ack, reject } = decodeForSession(bytes, this.sessionId, (seq) => this.receiver.timeOf(seq));
     if (reject) this.rejects[reject]++;
-    if (ack) this.sender.onAck(ack, now);
+    if (ack) this.takeAck(ack, now);
     // Ack frames with seq 0 acknowledge our frames; an Ack with seq > 0 inside a data packet is the
     // peer sender's forward notice and goes to our receiver.
-    for (const f of frames) if (f.payload.type === 'ack' && f.seq === 0) this.sender.onAck(f.payload, now);
+    for (const f of frames) if (f.payload.type === 'ack' && f.seq === 0) this.takeAck(f.payload, now);
     const data = frames.filter((f) => f.payload.type !== 'ack' || f.seq !== 0);
-    for (const f of this.receiver.accept(data, now)) await this.delivered.push(f);
+    const deliver = this.receiver.accept(data, now);
+    if (this.journal?.accepted && this.receiver.lastAccepted.length > 0) {
+      try {
+        this.journal.accepted(this.receiver.lastAccepted);
+      } catch (err) {
+        // Not durable, so never acknowledged: stop here (the peer keeps the frames and resends them to the next run).
+        this.fail(err as Error);
+        return;
+      }
+    }
+    for (const f of deliver) await this.delivered.push(f);
+    this.pump();
+  }
+
+  private takeAck(ack: AckPayload, now: number): void {
+    this.sender.onAck(ack, now);
+    try {
+      this.journal?.acked?.(ack);
+    } catch {
+      // An ack that did not reach the journal only means those frames are resent after a crash (the peer drops them).
+      this.journalAckFailures++;
+    }
+  }
+
+  /** Acks the journal could not record (their frames would be resent after a crash, harmlessly). */
+  journalAckFailures = 0;
+
+  private fail(err: Error): void {
+    this.failure = err;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.sender.close();
+    this.delivered.end(err);
+  }
+
+  /**
+   * Restores the receiver of a restarted process from its journal (InboxJournal.accepted(): the
+   * batches it took, in order) before attaching; returns the frames it had delivered, in order,
+   * which the application replays (the session decoder needs them all).
+   */
+  restoreReceiver(batches: readonly (readonly Frame[])[]): Frame[] {
+    const out: Frame[] = [];
+    const now = this.now();
+    for (const b of batches) out.push(...this.receiver.accept(b, now));
+    return out;
+  }
+
+  /** Restores the sender of a restarted process (OutboxJournal.pending(), acknowledgedBelow): those frames go again, same seqs. */
+  restoreSender(frames: readonly Frame[], acknowledgedBelow: number): void {
+    this.sender.restore(frames, acknowledgedBelow, this.now());
     this.pump();
   }
 

@@ -63,10 +63,23 @@ export class ReliableReceiver {
     return this.nextSeq;
   }
 
+  /**
+   * The frames the last {@link accept} took (not duplicates, not dropped): what a durable receiver
+   * journals before its ack can acknowledge them; feeding the same batches to a fresh receiver
+   * rebuilds this one's state (src/transport/journal/inbox.ts).
+   */
+  get lastAccepted(): readonly Frame[] {
+    return this.taken;
+  }
+
+  private taken: Frame[] = [];
+
   /** Takes the frames of one packet; returns the frames now deliverable, in order. */
   accept(frames: readonly Frame[], nowMs: number): Frame[] {
     this.lastArrivalMs = nowMs;
     const out: Frame[] = [];
+    const taken: Frame[] = [];
+    this.taken = taken;
     let gap = false;
     let news = 0; // frames that were not duplicates
     for (const f of frames) {
@@ -81,6 +94,7 @@ export class ReliableReceiver {
       }
       news++;
       if (f.payload.type === 'ack') {
+        taken.push(f);
         // A forward notice from the sender: nothing below `cumulative` will come any more.
         this.forwardTo = Math.max(this.forwardTo, f.payload.cumulative);
         continue;
@@ -89,6 +103,7 @@ export class ReliableReceiver {
         this.stats.reorderOverflow++;
         continue;
       }
+      taken.push(f);
       this.highestSeen = Math.max(this.highestSeen, f.seq);
       this.times.set(f.seq, f.time);
       if (f.seq > this.nextSeq) gap = true;

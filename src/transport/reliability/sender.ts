@@ -175,6 +175,24 @@ export class ReliableSender {
     this.queue.push({ frame, submittedMs: nowMs, sentMs: -Infinity, sends: 0, nacked: false, txMs: 0 });
   }
 
+  /**
+   * Restores the queue of a sender that crashed (src/transport/journal/outbox.ts): `frames` (its
+   * unacknowledged reliable frames, same seqs) go first, in seq order; `acknowledgedBelow` is the
+   * peer's last known cumulative ack. Seqs in between that are not among `frames` were best-effort
+   * detail or acknowledged out of order: a forward notice tells the receiver not to wait for them.
+   */
+  restore(frames: readonly Frame[], acknowledgedBelow: number, nowMs: number): void {
+    if (this.closed) throw new InvalidStateError('ReliableSender used after close()');
+    if (this.outstanding > 0) throw new InvalidStateError('restore() only into a new sender');
+    const sorted = [...frames].sort((a, b) => a.seq - b.seq);
+    this.peerCumulative = acknowledgedBelow;
+    const have = new Set(sorted.map((f) => f.seq));
+    const top = sorted.length ? sorted[sorted.length - 1]!.seq : acknowledgedBelow;
+    for (let s = acknowledgedBelow; s < top; s++) if (!have.has(s)) this.bestEffortSent.add(s);
+    if (this.bestEffortSent.size > 0) this.forwardPending = true;
+    for (const frame of sorted) this.queue.push({ frame, submittedMs: nowMs, sentMs: -Infinity, sends: 0, nacked: false, txMs: 0 });
+  }
+
   onAck(ack: AckPayload, nowMs: number): void {
     this.peerCumulative = Math.max(this.peerCumulative, ack.cumulative);
     this.peerKnowsSession = true;
