@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { TransportError, UsageError } from '../../core/errors.ts';
 import { packetRoute, resolveRoute } from '../link-packet.ts';
 import type { LinkSession, PacketPort } from '../link-session.ts';
+import { ANY_PEER, generateKeyPair, HandshakeAdmission, HS_MSG1, type KeyPair, MAX_HANDSHAKE_DATAGRAM_BYTES, noisePskOf, SecureDatagramLink } from '../secure/index.ts';
 import { connectLink, listenLink, type LinkSecurity } from '../ws.ts';
 import { webSocketCost } from './cost.ts';
 import { openKissLink } from './kiss.ts';
 import { parseKissUrl, type KissLinkOptions } from './kiss-url.ts';
 import type { DatagramLink, LinkKind, LinkState, PacketCostModel } from './types.ts';
-import { openUdpLink, type UdpLinkOptions } from './udp.ts';
+import { openUdpLink, type UdpLink, type UdpLinkOptions, type UdpPeer } from './udp.ts';
 
 /**
  * Link URLs (issue #14): one place that turns `ws://`, `wss://`, `udp://`, `kiss+tcp://` and
@@ -40,6 +42,20 @@ export interface LinkUrlOptions {
   onFatal?: (err: TransportError) => void;
   /** Protocol problems (a packet for no session, a refused peer); the link goes on. */
   onError?: (err: TransportError) => void;
+  /**
+   * Run-time warnings (a link without a key, issue #20 item 5). Default: one line on stderr, so a
+   * plain `stcts send`/`receive` always says it accepts anyone.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** What `stcts send`/`receive` say when they run without `--psk-file` (issue #20 item 5). */
+export const PLAIN_LINK_WARNING = 'no --psk-file: this link is neither authenticated nor encrypted; anyone who can reach it can listen, and a receiver accepts any sender (make a key: openssl rand -hex 32 > F; chmod 600 F, and give both ends --psk-file F)';
+
+function warnPlain(o: LinkUrlOptions): void {
+  if (o.security) return;
+  if (o.onWarning) o.onWarning(PLAIN_LINK_WARNING);
+  else process.stderr.write(`stcts: warning: ${PLAIN_LINK_WARNING}\n`);
 }
 
 /** A link to one peer that LinkSessions ride. */
@@ -64,18 +80,119 @@ export function datagramPort(link: DatagramLink): PacketPort {
   };
 }
 
-function refuseSecurity(url: string, kind: LinkUrlKind, o: LinkUrlOptions): void {
-  if (kind === 'kiss' && o.security && (o.kiss?.callsign ?? parseKissUrl(url).options.callsign) !== undefined) {
-    throw new UsageError('amateur mode (a callsign) refuses encryption: amateur rules forbid obscuring the meaning of traffic (drop --psk-file, or the callsign on a non-amateur channel)');
-  }
-  // The PSK handshake and packet sealing exist for WebSocket links; the Noise handshake for every
-  // link kind is issue #20. Refusing beats silently sending in the clear.
-  if (o.security) throw new UsageError(`--psk-file works on ws:// links only for now; a ${kind} link would carry the packets unprotected`);
+/** This process's id in link handshakes (the peer sees a restart as a new id). */
+const INSTANCE_ID = randomBytes(8);
+/** Bytes of handshake message 2, the longest one (measured: 97 with the CLI's node names). */
+const HANDSHAKE_MSG2_BYTES = 97;
+
+/**
+ * Amateur mode (a KISS callsign) keeps the handshake's authentication and sends every packet
+ * authenticated but not encrypted (issue #20 item 6, `encrypt: false`): amateur rules forbid
+ * obscuring the meaning of traffic, not proving who sent it.
+ */
+function amateurMode(url: string, kind: LinkUrlKind, o: LinkUrlOptions): boolean {
+  return kind === 'kiss' && (o.kiss?.callsign ?? parseKissUrl(url).options.callsign) !== undefined;
+}
+
+/** Options of a secured datagram link: handshake timers from the link's airtime (≈ 2× message 2's). */
+function secureOptions(inner: DatagramLink, amateur: boolean) {
+  const retransmitMs = Math.max(1000, Math.ceil(2 * inner.cost.packetCost(HANDSHAKE_MSG2_BYTES).airtimeMs));
+  return { handshake: { retransmitMs, maxRetransmitMs: Math.max(16_000, 4 * retransmitMs), deadlineMs: Math.max(60_000, 12 * retransmitMs) }, aead: { encrypt: !amateur } };
+}
+
+/**
+ * A listening UDP link under the handshake: the UDP link pins nobody by itself (`pinning:
+ * 'manual'`); a message 1 from a new source, once admitted, pins that source for the handshake —
+ * when nobody is authenticated yet, or the authenticated peer has been silent for `idleMs` (it
+ * restarted on another port, or its NAT mapping moved). A failed handshake puts the pin back on the
+ * authenticated peer. Everything else from other sources stays dropped (`foreign_source`).
+ */
+function secureUdpListener(udp: UdpLink, security: LinkSecurity, o: { staticKey: KeyPair; admission: HandshakeAdmission; idleMs: number; onError: ((err: TransportError) => void) | undefined }): SecureDatagramLink {
+  let handler: (d: Uint8Array) => void = () => {};
+  let lastHeardMs = -Infinity;
+  let source = '';
+  let authenticated: UdpPeer | undefined;
+  const view: DatagramLink = {
+    kind: udp.kind,
+    get mtu() {
+      return udp.mtu;
+    },
+    get cost() {
+      return udp.cost;
+    },
+    get state() {
+      return udp.state;
+    },
+    get stats() {
+      return udp.stats;
+    },
+    get description() {
+      return udp.description;
+    },
+    send: (d) => udp.send(d),
+    onDatagram: (h) => {
+      handler = h;
+    },
+    onState: (h) => udp.onState(h),
+    close: () => udp.close(),
+  };
+  udp.onDatagram((d) => {
+    lastHeardMs = Date.now();
+    source = udp.peer?.address ?? '';
+    handler(d);
+  });
+  udp.onCandidate((d, from) => {
+    if (d.length === 0 || d.length > MAX_HANDSHAKE_DATAGRAM_BYTES || d[0] !== HS_MSG1) return;
+    if (secured.remote && Date.now() - lastHeardMs < o.idleMs) return;
+    udp.pin(from);
+    source = from.address;
+    handler(d);
+  });
+  const secured: SecureDatagramLink = new SecureDatagramLink(
+    view,
+    { role: 'responder', me: { name: security.name ?? 'stcts-receive', staticKey: o.staticKey, instanceId: INSTANCE_ID }, peers: [{ name: ANY_PEER, psk: noisePskOf(security.psk) }] },
+    { ...secureOptions(udp, false), admission: { admission: o.admission, address: () => source } },
+    {
+      established: () => {
+        authenticated = udp.peer;
+      },
+      failed: (err) => {
+        o.onError?.(err);
+        if (authenticated) udp.pin(authenticated);
+      },
+    },
+  );
+  return secured;
 }
 
 async function openDatagram(url: string, kind: 'udp' | 'kiss', role: 'dial' | 'listen', o: LinkUrlOptions): Promise<DatagramLink> {
-  if (kind === 'udp') return openUdpLink(url, { ...o.udp, role, budgetBitsPerSecond: o.budgetBitsPerSecond });
-  return openKissLink(url, o.kiss ?? {});
+  const amateur = amateurMode(url, kind, o);
+  const security = o.security;
+  if (kind === 'udp') {
+    const udp = await openUdpLink(url, { ...o.udp, role, budgetBitsPerSecond: o.budgetBitsPerSecond, ...(security && role === 'listen' ? { pinning: 'manual' as const } : {}) });
+    if (!security) return udp;
+    const staticKey = generateKeyPair();
+    if (role === 'listen') return secureUdpListener(udp, security, { staticKey, admission: new HandshakeAdmission(), idleMs: 45_000, onError: o.onError });
+    return new SecureDatagramLink(udp, { role: 'initiator', me: { name: security.name ?? 'stcts', staticKey, instanceId: INSTANCE_ID }, peer: { name: ANY_PEER, psk: noisePskOf(security.psk) } }, secureOptions(udp, false), handshakeEvents(o));
+  }
+  const kiss = await openKissLink(url, o.kiss ?? {});
+  if (!security) return kiss;
+  // KISS has no listen/dial distinction: the sender starts the handshake, the receiver answers.
+  const me = { name: security.name ?? (role === 'dial' ? 'stcts' : 'stcts-receive'), staticKey: generateKeyPair(), instanceId: INSTANCE_ID };
+  const peer = { name: ANY_PEER, psk: noisePskOf(security.psk) };
+  const admission = new HandshakeAdmission();
+  const who = role === 'dial' ? { role: 'initiator' as const, me, peer } : { role: 'responder' as const, me, peers: [peer] };
+  return new SecureDatagramLink(kiss, who, { ...secureOptions(kiss, amateur), ...(role === 'listen' ? { admission: { admission, address: () => 'kiss' } } : {}) }, handshakeEvents(o));
+}
+
+/** A wrong key on the dialing side is fatal (retrying cannot fix it), as on WebSocket links. */
+function handshakeEvents(o: LinkUrlOptions) {
+  return {
+    failed: (err: TransportError) => {
+      if (err.code === 'auth_failed') o.onFatal?.(err);
+      else o.onError?.(err);
+    },
+  };
 }
 
 /**
@@ -86,12 +203,13 @@ async function openDatagram(url: string, kind: 'udp' | 'kiss', role: 'dial' | 'l
 export async function dialSession(url: string, makeSession: (cost: PacketCostModel) => LinkSession, o: LinkUrlOptions): Promise<SessionCarrier & { session: LinkSession }> {
   const kind = linkKindOf(url);
   if (kind === 'ws') {
+    warnPlain(o);
     const cost = webSocketCost({ client: true, budgetBitsPerSecond: o.budgetBitsPerSecond });
     const session = makeSession(cost);
     const conn = connectLink(url, session, { ...(o.onState ? { onState: o.onState } : {}), ...(o.security ? { security: o.security } : {}), ...(o.onFatal ? { onFatal: o.onFatal } : {}) });
     return { kind, cost, session, close: async () => conn.close() };
   }
-  refuseSecurity(url, kind, o);
+  warnPlain(o);
   const link = await openDatagram(url, kind, 'dial', o);
   const session = makeSession(link.cost);
   link.onState((s) => o.onState?.(s));
@@ -140,13 +258,14 @@ export async function listenSessions(url: string, sessionFor: (sessionId: number
   if (kind === 'ws') {
     const m = /^wss?:\/\/(\[[^\]]+\]|[^:/]*):(\d+)\/?$/i.exec(u);
     if (!m) throw new UsageError(`--listen takes HOST:PORT or ${LINK_URL_FORMS}, got '${url}'`);
+    warnPlain(o);
     const cost = webSocketCost({ client: false, budgetBitsPerSecond: o.budgetBitsPerSecond });
     const host = m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1';
     const server = await listenLink({ host, port: Number(m[2]), sessionFor: (id) => sessionFor(id, cost), ...(o.security ? { security: o.security } : {}), ...(o.onError ? { onError: o.onError } : {}) });
     o.onListening?.(`ws://${host.includes(':') ? `[${host}]` : host}:${server.port}`);
     return { kind, cost, close: () => server.close() };
   }
-  refuseSecurity(u, kind, o);
+  warnPlain(o);
   const link = await openDatagram(u, kind, 'listen', o);
   link.onState((s) => o.onState?.(s));
   serveSessionsOn(link, (id) => sessionFor(id, link.cost), o.onError);

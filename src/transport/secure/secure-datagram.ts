@@ -1,5 +1,6 @@
 import { InvalidStateError, TransportError } from '../../core/errors.ts';
 import type { DatagramLink, DatagramLinkStats, LinkKind, LinkState, PacketCostModel } from '../links/types.ts';
+import type { AdmissionTicket, HandshakeAdmission } from './admission.ts';
 import { AEAD_OVERHEAD_BYTES, AeadPacketOpener, AeadPacketSealer, type AeadOptions, type AeadOpenerStats } from './aead-packet.ts';
 import { type EstablishedLink, type HandshakeStep, HS_MSG1, isHandshakeDatagram, LinkHandshakeInitiator, type LinkHandshakeOptions, LinkHandshakeResponder, type LocalIdentity, type PeerCredentials } from './link-handshake.ts';
 
@@ -25,6 +26,12 @@ export interface SecureDatagramOptions {
   /** Timer functions (tests inject a virtual clock). */
   setTimer: (f: () => void, ms: number) => unknown;
   clearTimer: (t: unknown) => void;
+  /**
+   * Responder: caps and rate limits before a new handshake is started for a message 1 (issue #20
+   * DoS limits); `address()` names the source of the datagram being handled (UDP: its IP address).
+   * Refused messages are dropped (counted by the admission). Default: none.
+   */
+  admission?: { admission: HandshakeAdmission; address: () => string };
 }
 
 export interface SecureDatagramEvents {
@@ -50,6 +57,7 @@ export class SecureDatagramLink implements DatagramLink {
   private timer: unknown;
   private secState: LinkState = 'connecting';
   private closed = false;
+  private ticket: AdmissionTicket | undefined;
   /** Handshakes completed on this link. */
   handshakes = 0;
 
@@ -122,6 +130,7 @@ export class SecureDatagramLink implements DatagramLink {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.o.clearTimer(this.timer);
+    this.settleTicket('failed');
     this.setState('closed');
     await this.inner.close();
   }
@@ -143,6 +152,13 @@ export class SecureDatagramLink implements DatagramLink {
       // A new (or repeated) message 1: one pending responder at a time, so memory stays fixed.
       const step = this.hs?.receive(d, now);
       if (step && step.send.length > 0) return this.apply(step);
+      const adm = this.o.admission;
+      if (adm) {
+        const r = adm.admission.admit(adm.address(), now);
+        if ('refused' in r) return;
+        this.settleTicket('failed'); // a newer message 1 replaces a pending handshake
+        this.ticket = r.ticket;
+      }
       this.hs = new LinkHandshakeResponder(this.who.me, this.who.peers, now, this.o.handshake);
     }
     if (this.hs) this.apply(this.hs.receive(d, now));
@@ -157,8 +173,12 @@ export class SecureDatagramLink implements DatagramLink {
 
   private apply(step: HandshakeStep): void {
     for (const d of step.send) this.inner.send(d);
-    if (step.established) this.install(step.established);
+    if (step.established) {
+      this.settleTicket('authenticated');
+      this.install(step.established);
+    }
     if (step.failed) {
+      this.settleTicket(step.failed.code === 'timeout' ? 'timeout' : 'failed');
       this.hs = undefined;
       this.events.failed?.(step.failed);
       if (this.who.role === 'initiator' && step.failed.code === 'timeout' && !this.closed) {
@@ -168,6 +188,11 @@ export class SecureDatagramLink implements DatagramLink {
       if (!this.current) this.setState('down');
     }
     this.rearm();
+  }
+
+  private settleTicket(outcome: 'authenticated' | 'failed' | 'timeout'): void {
+    if (this.ticket) this.o.admission?.admission.finish(this.ticket, outcome);
+    this.ticket = undefined;
   }
 
   private install(est: EstablishedLink): void {
