@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   receive: () => import('./receive.ts'),
   relay: () => import('./relay.ts'),
   sim: () => import('./sim.ts'),
+  'hf-sim': () => import('./hf-sim.ts'),
   demo: () => import('./demo.ts'),
   daemon: () => import('./daemon.ts'),
   models: () => import('./models.ts'),
