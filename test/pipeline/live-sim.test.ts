@@ -21,6 +21,10 @@ describeWith('live call simulation', [FESTIVAL, POCKETSPHINX_MODEL, POCKETSPHINX
       // the last speech frame): the measured sender part cannot be shorter than most of it.
       expect(r.latencyPartsMs.sender).toBeGreaterThan(300);
       expect(r.addedLatencyMsMedian).toBeGreaterThanOrEqual(r.latencyPartsMs.sender);
+      // Median and p95 are both end to end (issue #14: the p95 used to be the protocol wait alone).
+      expect(r.addedLatencyMsP95).toBeGreaterThanOrEqual(r.addedLatencyMsMedian);
+      expect(r.addedLatencyMsP95).toBeGreaterThanOrEqual(r.latencyPartsP95Ms.sender);
+      expect(r.latencyPartsP95Ms.synthesis).toBeGreaterThan(0);
       expect(r.codecBps).toBeGreaterThan(0);
     } finally {
       await asr.close();
