@@ -19,6 +19,9 @@ export interface LinkSecurity {
 
 /** Largest WebSocket message a link accepts: a sealed link packet (the handshake's are smaller). */
 const MAX_MESSAGE_BYTES = MAX_PACKET_BYTES + PROTECTION_OVERHEAD_BYTES;
+/** Close code for a connection that named a session another connection holds (issue #20 item 5). */
+export const CLOSE_SESSION_HELD = 4403;
+
 /** This process's id in handshakes (the peer sees a restart as a new id). */
 const INSTANCE_ID = randomBytes(8);
 
@@ -60,20 +63,38 @@ export interface ServerOptions {
  */
 export async function listenLink(options: ServerOptions): Promise<{ close(): Promise<void>; port: number }> {
   const sessions = new Map<number, LinkSession>();
+  /**
+   * Who holds each session (issue #20 item 5): on a plain link only a connection from the session's
+   * first remote address may resume it (a stranger cannot take a session over by guessing or
+   * sniffing its id); on a secured link only a peer that proved the key (the handshake did). The
+   * resuming connection replaces the old one. A per-session resume secret would also tell apart
+   * two senders behind one NAT address: that needs a field in the session's first packet.
+   */
+  const owners = new Map<number, { ws: WebSocket; address: string }>();
   const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: MAX_MESSAGE_BYTES });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
     wss.once('error', (e) => reject(new TransportError('refused', `cannot listen on ${options.host}:${options.port}: ${e.message}`)));
   });
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     let session: LinkSession | undefined;
+    const address = req.socket.remoteAddress ?? '';
     const onPacket = (bytes: Uint8Array, port: PacketPort, wireBytes = bytes.length) => {
       if (!session) {
         // A new connection names its session in full (a resume after a reconnect may name it by tag).
         const r = resolveRoute(packetRoute(bytes), sessions);
         if (!r) return;
+        const owner = r.session ? owners.get(r.id) : undefined;
+        if (owner && !options.security && owner.address !== address) {
+          options.onError?.(new TransportError('refused', `a connection from ${address} named session ${r.id}, which belongs to ${owner.address}; refused`, { reason: 'session_held' }));
+          ws.close(CLOSE_SESSION_HELD, 'session held by another peer');
+          return;
+        }
+        // The same peer back (its old socket may linger half-open after an outage): the newest wins.
+        if (owner && owner.ws !== ws) owner.ws.terminate();
         session = r.session ?? options.sessionFor(r.id);
         sessions.set(r.id, session);
+        owners.set(r.id, { ws, address });
         session.attach(port);
       }
       void session.onPacket(bytes, wireBytes);
@@ -167,6 +188,11 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
     socket.on('close', (code: number) => {
       session.detach();
       options.onState?.('disconnected');
+      if (code === CLOSE_SESSION_HELD && !stopped) {
+        // Our session id belongs to another peer on that receiver: retrying cannot help.
+        stopped = true;
+        options.onFatal?.(new TransportError('refused', 'the receiver holds this session for another peer'));
+      }
       if (code === CLOSE_AUTH_FAILED && !stopped) {
         // The server requires a key we did not give (or refused ours): retrying cannot help.
         stopped = true;

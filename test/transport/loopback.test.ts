@@ -3,6 +3,8 @@ import type { Frame } from '../../src/codec/frame/index.ts';
 import { TransportError } from '../../src/core/errors.ts';
 import { connectLink, LinkSession, listenLink } from '../../src/transport/index.ts';
 import { startRelay } from '../../src/transport/relay.ts';
+import { CLOSE_SESSION_HELD } from '../../src/transport/ws.ts';
+import { WebSocket } from 'ws';
 import { until } from '../fixtures/wait.ts';
 
 const f = (seq: number, payload: Frame['payload']): Frame => ({ version: 1, sessionId: 555, seq, time: seq, payload });
@@ -169,3 +171,50 @@ describe('live link with a pre-shared key (stcts send/receive --psk-file)', () =
   });
 });
 
+
+describe('plain receiver: no session takeover (issue #20 item 5)', () => {
+  it('a connection from another address naming an established session is closed with 4403; the owner goes on', async () => {
+    const received: Frame[] = [];
+    const errors: TransportError[] = [];
+    let serverSession: LinkSession | undefined;
+    const server = await listenLink({
+      host: '127.0.0.1',
+      port: 0,
+      sessionFor: () => {
+        serverSession = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+        void (async () => {
+          for await (const fr of serverSession!.frames()) received.push(fr);
+        })();
+        return serverSession;
+      },
+      onError: (e) => errors.push(e),
+    });
+    const text = (i: number, s: string) => f(i, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode(s) });
+    const owner = new LinkSession(555, { sender: { bitsPerSecond: 100_000, initialRtoMs: 200, minRtoMs: 100, maxRtoMs: 400 } });
+    const conn = connectLink(`ws://127.0.0.1:${server.port}`, owner, { maxBackoffMs: 200 });
+    // The intruder's first packet names session 555 in full, as a resume would.
+    const intruder = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+    const packets: Uint8Array[] = [];
+    intruder.attach({ connected: true, send: (p) => void packets.push(p) });
+    try {
+      for (let i = 0; i < 5; i++) owner.send(text(i, `OWNER ${i}`));
+      await until(() => received.length >= 5);
+      intruder.send(text(5, 'INTRUDER'));
+      await until(() => packets.length > 0);
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, { localAddress: '127.0.0.2' });
+      await new Promise((r) => ws.once('open', r));
+      ws.send(packets[0]!);
+      expect(await new Promise<number>((r) => ws.once('close', (code) => r(code)))).toBe(CLOSE_SESSION_HELD);
+      expect(errors.map((e) => [e.code, e.details?.reason])).toContainEqual(['refused', 'session_held']);
+      for (let i = 5; i < 10; i++) owner.send(text(i, `OWNER ${i}`));
+      await until(() => received.length >= 10);
+      expect(received.map((r) => new TextDecoder().decode((r.payload as { coded: Uint8Array }).coded))).toEqual(Array.from({ length: 10 }, (_, i) => `OWNER ${i}`));
+    } finally {
+      conn.close();
+      owner.close();
+      intruder.close();
+      serverSession?.close();
+      await server.close();
+    }
+  });
+});
