@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const nativeDir = join(root, 'native');
+// STCTS_NATIVE_DIR: another addons folder (the build script's own test uses one).
+const nativeDir = process.env.STCTS_NATIVE_DIR ?? join(root, 'native');
 const optional = process.env.STCTS_NATIVE_OPTIONAL === '1';
 const force = process.argv.includes('--force');
 
