@@ -34,7 +34,7 @@ describe('scripts/build-native.mjs fails loudly', () => {
 
   it('an addon that does not compile: exit 1 naming it, even with STCTS_NATIVE_OPTIONAL=1', () => {
     const dir = addonsDir('broken', { targets: [{ target_name: 'broken', sources: ['missing.cc'] }] }, {});
-    for (const env of [{}, { STCTS_NATIVE_OPTIONAL: '1' }]) {
+    for (const env of [{}, { STCTS_NATIVE_OPTIONAL: '1' }] as Array<Record<string, string>>) {
       const r = run(dir, env);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('ERROR broken: node-gyp rebuild failed in native/broken');
