@@ -12,7 +12,7 @@ import { DecodeError } from '../core/errors.ts';
  * - stream `STCTS_PCM`: the rendered speech, one message per phrase (or part of a long phrase) on
  *   `stcts.v1.pcm.<session>`, deduplicated by `pcm.<session>.<seq>.<part>`: the last message of a
  *   session's subject is the rendering checkpoint a new owner resumes after;
- * - KV `stcts_calls`: one entry per session (vessel, subject, `active` | `done`): what workers look for;
+ * - KV `stcts_calls`: one entry per active session (vessel, subject), deleted at its End: what workers look for;
  * - KV `stcts_leases`: one entry per owned session (owner id), heartbeated by revision (CAS).
  */
 export const UP_STREAM = 'STCTS_UP';

@@ -6,7 +6,7 @@ import { packetRoute, resolveRoute } from '../transport/link-packet.ts';
 import type { LinkSession, PacketPort } from '../transport/link-session.ts';
 import { MAX_PACKET_BYTES } from '../transport/packet.ts';
 import { WebSocketPort } from '../transport/ws.ts';
-import { acceptSecure, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from '../transport/secure/index.ts';
+import { acceptSecureNoise, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from '../transport/secure/index.ts';
 import type { UplinkHub } from './uplink.ts';
 import { isValidVesselName } from './subjects.ts';
 
@@ -29,8 +29,9 @@ export interface WebSocketTerminatorOptions {
   /** 0 = any free port. */
   port: number;
   /**
-   * Keys by vessel name: a vessel authenticates with the daemon's PSK scheme as its name and every
-   * packet is sealed. Absent: plain link, the vessel named by the URL path `/vessel/<name>`.
+   * Keys by vessel name: a vessel authenticates with the daemon's Noise PSK handshake as its name
+   * and every packet is sealed. (The responder tries at most 64 keys: a larger fleet needs a
+   * lookup by announced name in src/transport/secure.) Absent: plain link, the vessel named by the URL path `/vessel/<name>`.
    */
   vesselKeys?: ReadonlyMap<string, string>;
   onError?: (err: TransportError) => void;
@@ -59,7 +60,9 @@ export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSock
     ws.on('error', (e) => onError(new TransportError('protocol', e.message)));
     const keys = options.vesselKeys;
     if (keys) {
-      acceptSecure(ws, (name) => (keys.has(name) ? { psk: keys.get(name)! } : undefined), { instanceId: INSTANCE_ID }).then(
+      // The daemon's Noise XXpsk3 handshake; the vessel is the name whose key it proved.
+      const peers = [...keys].map(([name, psk]) => ({ name, psk }));
+      acceptSecureNoise(ws, 'stcts-gateway', () => peers, { instanceId: INSTANCE_ID }).then(
         (conn: SecureConnection) => {
           const port: PacketPort = { get connected() { return conn.open; }, send: (p) => conn.send(p) };
           const carry = carrier(hub, conn.remoteName, port, onError);

@@ -18,6 +18,8 @@ export interface SimulatedCallOptions {
   model?: TextModel;
   /** Link budget, bit/s. Default 2400. */
   bitsPerSecond: number;
+  /** Authenticate as `vessel` with this key (the gateway's `vessels` list) instead of naming the vessel in the URL. */
+  psk?: string;
   signal?: AbortSignal;
 }
 
@@ -52,7 +54,10 @@ export async function runSimulatedCall(o: Partial<SimulatedCallOptions> & Pick<S
   const interval = o.phraseIntervalMs ?? 3000;
   const { frames, at, phraseSeqs } = simulatedCallFrames(o.sessionId, o.phrases, interval, o.model);
   const link = new LinkSession(o.sessionId, { sender: { bitsPerSecond: o.bitsPerSecond ?? 2400 } });
-  const conn = connectLink(`${o.url}/vessel/${encodeURIComponent(o.vessel)}`, link);
+  let fatal: Error | undefined;
+  const conn = o.psk
+    ? connectLink(o.url, link, { security: { psk: o.psk, name: o.vessel }, onFatal: (e) => (fatal = e) })
+    : connectLink(`${o.url}/vessel/${encodeURIComponent(o.vessel)}`, link);
   const sentAtMs = new Map<number, number>();
   const t0 = performance.now();
   try {
@@ -65,6 +70,7 @@ export async function runSimulatedCall(o: Partial<SimulatedCallOptions> & Pick<S
     }
     while (!link.sender.idle) {
       o.signal?.throwIfAborted();
+      if (fatal) throw fatal;
       await new Promise((r) => setTimeout(r, 50));
     }
     return { phraseSeqs, sentAtMs };

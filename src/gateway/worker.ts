@@ -87,6 +87,10 @@ export class GatewayWorker {
       const keys: string[] = [];
       for await (const k of await this.jet.calls.keys()) keys.push(k);
       const now = performance.now();
+      // Ended calls leave the registry: forget them (bounded memory over a long uptime).
+      const present = new Set(keys.map(Number));
+      for (const id of this.done) if (!present.has(id)) this.done.delete(id);
+      for (const id of this.firstSeen.keys()) if (!present.has(id)) this.firstSeen.delete(id);
       for (const k of keys) {
         const id = Number(k);
         if (this.closed || this.done.has(id) || this.owned.has(id)) continue;
@@ -158,10 +162,11 @@ export class GatewayWorker {
     this.owned.set(id, { abort, done });
   }
 
+  /** An ended call leaves the registry (its End in the PCM stream is what any later owner would find). */
   private async markDone(call: CallRecord): Promise<void> {
     for (let i = 0; i < 40 && !this.closed; i++) {
       try {
-        await this.jet.calls.put(sessionKey(call.sessionId), JSON.stringify({ ...call, state: 'done' } satisfies CallRecord));
+        await this.jet.calls.delete(sessionKey(call.sessionId));
         return;
       } catch {
         await new Promise((r) => setTimeout(r, 250));

@@ -36,3 +36,36 @@ lease: { ttl_ms: 1500, heartbeat_ms: 500 }
     }
   }, 30_000);
 });
+
+describeWith('gateway vessel authentication (the daemon PSK scheme, vessel = authenticated name)', [NATS_SERVER], () => {
+  const KEY = '3f9a1c0b7d2e4f6a8b0c1d2e3f405162';
+  let nats: NatsServerFixture;
+  let node: GatewayNode;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    nats = await NatsServerFixture.start();
+    const config = parseGatewayConfig(`
+nats: { servers: ['${nats.url}'], storage: memory }
+terminators: [{ kind: ws, listen: '127.0.0.1:0' }]
+vessels: [{ name: mv-aurora, psk: ${KEY} }]
+workers: { count: 1, tts: tone }
+`);
+    node = await startGateway(config, { workerId: 'auth', onError: (e) => errors.push(e.code) });
+  }, 30_000);
+  afterAll(async () => {
+    await node?.close();
+    await nats?.stop();
+  });
+
+  it('a vessel with its key is accepted and its frames land on its own subject; a wrong key is refused', async () => {
+    const url = node.terminators[0]!.address;
+    const r = await runSimulatedCall({ url, vessel: 'mv-aurora', psk: KEY, sessionId: 21, phrases: ['all well on board'], phraseIntervalMs: 200 });
+    const got: ShorePcm[] = [];
+    for await (const p of shorePcm(node.jet.js, 21, AbortSignal.timeout(10_000))) got.push(p);
+    expect(got.filter((p) => !p.end).map((p) => p.seq)).toEqual(r.phraseSeqs);
+    const m = await node.jet.jsm.streams.getMessage('STCTS_UP', { last_by_subj: 'stcts.v1.up.mv-aurora.21' });
+    expect(m.seq).toBeGreaterThan(0);
+    await expect(runSimulatedCall({ url, vessel: 'mv-aurora', psk: KEY.replace('3f', '4f'), sessionId: 22, phrases: ['x'], phraseIntervalMs: 100 })).rejects.toMatchObject({ code: 'auth_failed' });
+    expect(errors).toContain('auth_failed');
+  }, 30_000);
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.ts';
+import { loadGatewayConfig, parseGatewayConfig } from '../../src/gateway/config.ts';
+import { upSubject } from '../../src/gateway/subjects.ts';
+import { DecodeError } from '../../src/core/errors.ts';
+import { vesselFromPath } from '../../src/gateway/terminator.ts';
+
+const KEY = '3f9a1c0b7d2e4f6a8b0c1d2e3f405162';
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).code;
+  }
+  return undefined;
+};
+
+describe('gateway config (edge/gateway.yaml)', () => {
+  it('the example config parses: one ws terminator on loopback, defaults for the rest', () => {
+    const c = loadGatewayConfig(new URL('../../edge/gateway.yaml', import.meta.url).pathname);
+    expect(c.terminators).toEqual([{ kind: 'ws', host: '127.0.0.1', port: 8790 }]);
+    expect(c.nats.servers).toEqual(['nats://127.0.0.1:4222']);
+    expect(c.workers).toMatchObject({ count: 1, maxSessions: 8, tts: 'auto' });
+    expect(c.lease).toEqual({ ttlMs: 3000, heartbeatMs: 1000 });
+  });
+  it('vessels with keys', () => {
+    const c = parseGatewayConfig(`vessels: [{ name: mv-aurora, psk: ${KEY} }]`);
+    expect([...c.vessels]).toEqual([['mv-aurora', KEY]]);
+  });
+  it('refuses unknown keys, bad names, weak keys, bad lease timing, non-nats URLs', () => {
+    expect(code(() => parseGatewayConfig('workers: { count: 1, threads: 2 }'))).toBe('unknown_key');
+    expect(code(() => parseGatewayConfig(`vessels: [{ name: 'mv.aurora', psk: ${KEY} }]`))).toBe('invalid_value');
+    expect(code(() => parseGatewayConfig('vessels: [{ name: mv, psk: short }]'))).toBe('invalid_value');
+    expect(code(() => parseGatewayConfig('vessels: [{ name: mv }]'))).toBe('missing');
+    expect(code(() => parseGatewayConfig('lease: { ttl_ms: 1000, heartbeat_ms: 800 }'))).toBe('invalid_value');
+    expect(code(() => parseGatewayConfig("nats: { servers: ['http://x'] }"))).toBe('invalid_value');
+    expect(code(() => parseGatewayConfig('terminators: [{ kind: ws, listen: nowhere }]'))).toBe('invalid_value');
+    expect(code(() => parseGatewayConfig(': : :'))).toBe('invalid_yaml');
+  });
+  it('vessel names are single subject tokens', () => {
+    expect(upSubject('mv-aurora', 7)).toBe('stcts.v1.up.mv-aurora.7');
+    expect(() => upSubject('a.b', 7)).toThrow(DecodeError);
+    expect(() => upSubject('>', 7)).toThrow(DecodeError);
+    expect(vesselFromPath('/vessel/mv-aurora')).toBe('mv-aurora');
+    expect(vesselFromPath('/vessel/a.b')).toBeUndefined();
+    expect(vesselFromPath('/')).toBe('anonymous');
+  });
+});
