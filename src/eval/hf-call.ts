@@ -82,7 +82,9 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
       initialRtoMs: Math.round(3 * turnMs + 3 * holdoffMs),
       ...o.sender,
     });
-    const rx = new ReliableReceiver(tuning.receiver);
+    // The link listens before it talks (holdoff after the peer's burst): the receiver's own quiet
+    // time on top of it (arqTuning: one key-up) would only delay every ack by another burst.
+    const rx = new ReliableReceiver({ ...tuning.receiver, quietMs: 0 });
     const delivered: HfCallResult['delivered'] = [];
     const snrs: number[] = [];
     let now = 0;
