@@ -123,7 +123,7 @@ export class OutgoingCall {
     } else {
       codec = new Utf8PhraseCodec();
     }
-    const link = new LinkSession(id, { sender: { pacer: this.peer.pacer, tagUnique: () => this.peer.tagUnique(id) } });
+    const link = new LinkSession(id, this.peer.sessionOptions(id));
     const enc = new SessionEncoder(codec, { sessionId: id, mode: this.o.mode });
     this.cur = { id, link, enc, analyzer };
     this.peer.addSession(id, link);

@@ -71,6 +71,8 @@ export interface DaemonConfig {
   http: { host: string; port: number; tls?: { cert: string; key: string } };
   /** Where remote edge boxes connect; absent = dial only. */
   link?: { host: string; port: number };
+  /** `link.listen: udp://HOST:PORT`: where peers reach us over UDP (issue #14). */
+  linkUdp?: { host: string; port: number };
   peers: PeerConfig[];
   codec: { mode: CodecMode; text: 'lm' | 'utf8' };
   engines: { asr: string; tts: string };
@@ -170,7 +172,18 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
     },
     log: { level: choice(logCfg.level ?? 'info', 'log.level', ['debug', 'info', 'warn', 'error'] as const) },
   };
-  if (link) config.link = hostPort(req(link, 'listen', 'link'), 'link.listen');
+  if (link) {
+    // One listening point or a list: HOST:PORT or ws://HOST:PORT (WebSocket), udp://HOST:PORT (issue #14).
+    const listen = req(link, 'listen', 'link');
+    for (const [i, v] of (Array.isArray(listen) ? listen : [listen]).entries()) {
+      const at = Array.isArray(listen) ? `link.listen[${i}]` : 'link.listen';
+      const text = str(v, at);
+      const udp = /^udp:\/\/(.*)$/i.exec(text);
+      const target = udp ? 'linkUdp' : 'link';
+      if (config[target]) throw new ConfigError('invalid_value', `${at}: only one ${udp ? 'udp://' : 'WebSocket'} listening point`);
+      config[target] = hostPort(udp ? udp[1] : text.replace(/^ws:\/\//i, '').replace(/\/$/, ''), at);
+    }
+  }
   if (tls) {
     const pair = { cert: pemFile(tls, 'http.tls', 'cert_file', 'CERTIFICATE', baseDir), key: pemFile(tls, 'http.tls', 'key_file', 'PRIVATE KEY', baseDir) };
     try {
@@ -205,7 +218,8 @@ function peer(p: Obj, at: string, baseDir: string): PeerConfig {
   }
   if (p.url !== undefined) {
     const url = str(p.url, `${at}.url`);
-    if (!/^wss?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(url)) throw new ConfigError('invalid_value', `${at}.url must be ws://HOST:PORT, got '${url}'`);
+    const ok = /^wss?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(url) || /^(udp|kiss\+tcp):\/\/[^\s/]+:\d{1,5}\/?$/i.test(url) || /^kiss:\/\S+$/i.test(url);
+    if (!ok) throw new ConfigError('invalid_value', `${at}.url must be ws://HOST:PORT, wss://…, udp://HOST:PORT, kiss+tcp://HOST:PORT or kiss:/dev/DEVICE, got '${url}'`);
     out.url = url;
   }
   return out;

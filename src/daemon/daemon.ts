@@ -12,13 +12,14 @@ import { createTtsEngine } from '../engines/tts/registry.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import { loadDefaultTextModel, phraseCodecFactory } from '../pipeline/codecs.ts';
 import { LinkSession } from '../transport/link-session.ts';
-import { acceptSecureNoise, AggregatedLog, generateKeyPair, HandshakeAdmission, keyPairFromPrivate } from '../transport/secure/index.ts';
+import { acceptSecureNoise, AggregatedLog, generateKeyPair, HandshakeAdmission, keyPairFromPrivate, noisePskOf } from '../transport/secure/index.ts';
 import { OutgoingCall } from './call.ts';
 import type { DaemonConfig } from './config.ts';
 import { runIncomingSession } from './incoming.ts';
 import { PeerRates, SampleWindow } from './metrics.ts';
 import { renderMetrics, snapshotOf, type DaemonSnapshot, type DaemonState } from './daemon-metrics.ts';
 import { PeerLink } from './peer-link.ts';
+import { UdpPeerListener } from './datagram-peer.ts';
 import type { LocalClientServer, LocalEndpoint, LocalEndpointHost } from './types.ts';
 
 export interface DaemonOptions {
@@ -41,6 +42,8 @@ export interface Daemon {
   readonly httpPort: number;
   /** Port of the link listener (undefined without `link.listen`). */
   readonly linkPort: number | undefined;
+  /** Port of the UDP link listener (`link.listen: udp://…`). */
+  readonly linkUdpPort: number | undefined;
   /** Where local endpoints attach (the WAV-loop endpoint, tests, the soak run). */
   readonly host: LocalEndpointHost;
   metrics(): DaemonSnapshot;
@@ -113,6 +116,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       secrets: { psk: pc.psk },
       instanceId,
       staticKey,
+      listensOverDatagrams: pc.url === undefined && config.linkUdp !== undefined && config.link === undefined,
       ...(config.emulator ? { emulator: config.emulator } : {}),
       maxMessageBytes: config.limits.wsMessageBytes,
       log,
@@ -121,7 +125,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       onIncomingSession: (id) => {
         const done = finished.get(pc.name)!;
         if (done.has(id)) return undefined;
-        const link = new LinkSession(id, { sender: { pacer: peer.pacer, tagUnique: () => peer.tagUnique(id) } });
+        const link = new LinkSession(id, peer.sessionOptions(id));
         incoming.set(id, link);
         log.info('incoming call session', { peer: pc.name, session: id });
         void runIncomingSession(link, {
@@ -269,6 +273,21 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   }
   const linkAddress = wss?.address();
 
+  let udpListener: UdpPeerListener | undefined;
+  if (config.linkUdp) {
+    udpListener = await UdpPeerListener.open(config.linkUdp.host, config.linkUdp.port, {
+      me: { name: config.node, staticKey, instanceId },
+      peers: () => noisePeers().map((p) => ({ ...p, psk: noisePskOf(p.psk) })),
+      admission,
+      budgetBitsPerSecond: Math.max(1, ...config.peers.map((p) => p.bitsPerSecond)),
+      attach: (c) => state.peers.get(c.remoteName)?.attach(c),
+      onFailed: (err, address) => {
+        if (err.code === 'auth_failed') state.authFailuresUnknown++;
+        refusals.note('link connection refused', err.code, address, Date.now());
+      },
+    });
+  }
+
   for (const p of state.peers.values()) p.start();
   let tick = 0;
   const sampler = setInterval(() => {
@@ -279,12 +298,13 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       if (tick % 2 === 0) linkEvent(p);
     }
   }, 1000);
-  log.info('daemon started', { http: httpAddress, tls: tls !== undefined, link: linkAddress, peers: config.peers.map((p) => p.name) });
+  log.info('daemon started', { http: httpAddress, tls: tls !== undefined, link: linkAddress, linkUdp: udpListener?.port, peers: config.peers.map((p) => p.name) });
 
   let closing: Promise<void> | undefined;
   return {
     httpPort: typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port,
     linkPort: typeof linkAddress === 'object' && linkAddress ? linkAddress.port : undefined,
+    linkUdpPort: udpListener?.port,
     host,
     metrics: () => snapshotOf(state),
     close: () => (closing ??= (async () => {
@@ -297,7 +317,8 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       }
       await Promise.race([Promise.all(running), new Promise((r) => setTimeout(r, 5000).unref())]);
       for (const inc of state.incoming.values()) for (const l of inc.values()) l.close();
-      for (const p of state.peers.values()) p.close();
+      for (const p of state.peers.values()) await p.close();
+      await udpListener?.close();
       await local?.close();
       if (wss) {
         for (const c of wss.clients) c.terminate();

@@ -8,7 +8,16 @@ import type { LinkSession, PacketPort } from '../transport/link-session.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
 import { streamOf } from '../transport/reliability/index.ts';
 import { type AggregatedLog, CLOSE_REKEY, connectSecureNoise, PROTECTION_OVERHEAD_BYTES, type KeyPair, type PeerSecrets, type RejectReason, type SecureConnection } from '../transport/secure/index.ts';
+import { arqTuning } from '../transport/links/arq-tuning.ts';
+import { linkKindOf } from '../transport/links/connect.ts';
+import type { PacketCostModel } from '../transport/links/types.ts';
+import { noisePskOf } from '../transport/secure/index.ts';
+import type { SecureDatagramLink } from '../transport/secure/index.ts';
 import type { PeerConfig } from './config.ts';
+import { dialDatagramPeer, DatagramPeerConnection } from './datagram-peer.ts';
+
+/** A peer's authenticated connection: a WebSocket (SecureConnection) or a datagram link's handshake. */
+export type PeerConnection = SecureConnection | DatagramPeerConnection;
 
 /** Where the bits of a link packet go: the four stream classes plus the packet protection. */
 export type WireClass = 'text' | 'speaker' | 'prosody' | 'control' | 'overhead';
@@ -66,6 +75,8 @@ export interface PeerLinkOptions {
   instanceId: Uint8Array;
   /** This node's static Noise key. */
   staticKey?: KeyPair;
+  /** This peer is accepted on a udp:// listener (pacing by the UDP cost model). */
+  listensOverDatagrams?: boolean;
   /** Emulated link applied to every packet we send to this peer. */
   emulator?: Partial<LinkOptions>;
   maxMessageBytes: number;
@@ -90,7 +101,10 @@ export class PeerLink {
   readonly name: string;
   readonly counters: PeerCounters = { bitsOut: zeroBits(), bitsIn: zeroBits(), packetsOut: 0, packetsIn: 0, packetsLostOut: 0, packetsLostIn: 0, rejected: { malformed: 0, tamper: 0, replay: 0, auth: 0 }, connects: 0, peerRestarts: 0 };
   private readonly sessions = new Map<number, LinkSession>();
-  private conn: SecureConnection | undefined;
+  private conn: PeerConnection | undefined;
+  /** The datagram link this side dials (udp://, kiss): it retries and rekeys by itself. */
+  private datagram: SecureDatagramLink | undefined;
+  private datagramOpening = false;
   private remoteInstance: string | undefined;
   private readonly emulator: LinkEmulator | undefined;
   private readonly t0 = performance.now();
@@ -137,10 +151,55 @@ export class PeerLink {
   private pacerValue: LinkPacer | undefined;
   /**
    * The one pacer of this peer's outgoing direction: every session to the peer (concurrent calls,
-   * incoming sessions' acks) sends through it, so together they keep to the peer's budget.
+   * incoming sessions' acks) sends through it, so together they keep to the peer's budget. On a
+   * datagram link it paces by the link's cost model (UDP headers, KISS airtime, the 10 bytes of
+   * protection), looked up per packet since the link may come up after the first session.
    */
   get pacer(): LinkPacer {
-    return (this.pacerValue ??= new LinkPacer(this.senderBitsPerSecond));
+    if (this.pacerValue) return this.pacerValue;
+    if (!this.overDatagrams) return (this.pacerValue = new LinkPacer(this.senderBitsPerSecond));
+    const self = this;
+    const cost: PacketCostModel = {
+      packetCost: (n) => self.linkCost.packetCost(n),
+      get halfDuplex() {
+        return self.linkCost.halfDuplex;
+      },
+      get channelBitsPerSecond() {
+        return self.linkCost.channelBitsPerSecond;
+      },
+    };
+    return (this.pacerValue = new LinkPacer(Math.min(this.o.peer.bitsPerSecond, this.o.emulator?.bitsPerSecond ?? Infinity), cost));
+  }
+
+  /** True when this peer's link is a datagram link (dialed udp:// or kiss, or accepted on link.listen udp://). */
+  get overDatagrams(): boolean {
+    return this.o.peer.url !== undefined ? linkKindOf(this.o.peer.url) !== 'ws' : this.o.listensOverDatagrams === true;
+  }
+
+  /** The link's packet cost model, packet protection included (a WebSocket: its 10 bytes at the budget). */
+  get linkCost(): PacketCostModel {
+    const budget = Math.min(this.o.peer.bitsPerSecond, this.o.emulator?.bitsPerSecond ?? Infinity);
+    const inner = this.datagram?.cost;
+    if (inner) return inner;
+    return { halfDuplex: false, packetCost: (n) => ({ wireBytes: n + PROTECTION_OVERHEAD_BYTES + 28, airtimeMs: ((n + PROTECTION_OVERHEAD_BYTES + 28) * 8000) / budget }) };
+  }
+
+  /** LinkSession options for a session to this peer: the shared pacer, and ARQ tuning from the link's cost model (arqTuning). */
+  sessionOptions(sessionId: number) {
+    const t = this.overDatagrams ? arqTuning(this.linkCost) : { sender: {}, receiver: {} };
+    return { sender: { ...t.sender, pacer: this.pacer, tagUnique: () => this.tagUnique(sessionId) }, receiver: t.receiver, ...(this.overDatagrams ? { cost: this.linkCost } : {}) };
+  }
+
+  /** Link type for /metrics and the browser page: ws, udp or kiss. */
+  get linkKind(): string {
+    if (this.datagram) return this.datagram.kind;
+    if (this.o.peer.url !== undefined) return linkKindOf(this.o.peer.url);
+    return this.conn instanceof DatagramPeerConnection ? 'udp' : 'ws';
+  }
+
+  /** The datagram link's counters (airtime, wire bytes), when this side dials one. */
+  get datagramStats() {
+    return this.datagram?.stats;
   }
 
   /** Reliable frames waiting to be sent or acknowledged, over all sessions. */
@@ -190,7 +249,7 @@ export class PeerLink {
   }
 
   /** Takes a freshly authenticated connection (dialed or accepted); the newest one wins. */
-  attach(conn: SecureConnection): void {
+  attach(conn: PeerConnection): void {
     if (this.closed) {
       conn.close();
       return;
@@ -223,7 +282,7 @@ export class PeerLink {
       const rekey = code === CLOSE_REKEY;
       if (rekey) this.o.log.info('link rekey: new handshake', { peer: this.name });
       this.setState(this.dials && !this.closed ? 'connecting' : 'disconnected');
-      if (this.dials) {
+      if (this.dials && !this.overDatagrams) {
         if (rekey) this.backoffMs = 250;
         this.scheduleDial(rekey ? 0 : 250);
       }
@@ -319,8 +378,39 @@ export class PeerLink {
     }, delayMs);
   }
 
+  private async dialDatagram(): Promise<void> {
+    if (this.datagram || this.datagramOpening) return;
+    this.datagramOpening = true;
+    try {
+      const pin = this.o.peer.publicKey ? { staticKey: Buffer.from(this.o.peer.publicKey, 'hex') } : {};
+      const link = await dialDatagramPeer(this.o.peer.url!, {
+        me: { name: this.o.node, staticKey: this.o.staticKey!, instanceId: this.o.instanceId },
+        peer: { name: this.o.peer.name, psk: noisePskOf(this.o.secrets.psk), ...pin },
+        budgetBitsPerSecond: this.o.peer.bitsPerSecond,
+        attach: (c) => this.attach(c),
+        onFailed: (err) => {
+          if (err.code === 'auth_failed') this.countAuthFailure();
+          this.o.log.debug('peer handshake failed', { peer: this.name, url: this.o.peer.url, error: err });
+        },
+      });
+      if (this.closed) {
+        await link.close();
+        return;
+      }
+      this.datagram = link;
+    } catch (err) {
+      this.o.log.error('cannot open the link to the peer', { peer: this.name, url: this.o.peer.url, error: err as Error });
+      this.backoffMs = Math.min(5000, this.backoffMs * 2);
+      this.datagramOpening = false;
+      this.scheduleDial(this.backoffMs);
+      return;
+    }
+    this.datagramOpening = false;
+  }
+
   private async dial(): Promise<void> {
     if (this.closed || this.conn?.open) return;
+    if (this.overDatagrams) return this.dialDatagram();
     const ws = new WebSocket(this.o.peer.url!, { maxPayload: this.o.maxMessageBytes, handshakeTimeout: 5000 });
     this.dialSocket = ws;
     ws.on('error', () => {});
@@ -342,8 +432,8 @@ export class PeerLink {
     }
   }
 
-  /** Closes the socket and stops dialing; sessions are closed by their owners. Idempotent. */
-  close(): void {
+  /** Closes the socket (or datagram link) and stops dialing; sessions are closed by their owners. Idempotent. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.dialTimer) clearTimeout(this.dialTimer);
@@ -353,5 +443,6 @@ export class PeerLink {
     this.conn?.close();
     this.conn = undefined;
     this.setState('disconnected');
+    await this.datagram?.close();
   }
 }

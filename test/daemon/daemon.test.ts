@@ -55,6 +55,39 @@ describe('edge daemon: two daemons over loopback', () => {
   });
 });
 
+describe('edge daemon: two daemons over a UDP link (#14, #20)', () => {
+  it('peers[].url udp:// and link.listen udp://: the Noise handshake, then calls both ways, every phrase once and in order', async () => {
+    const b = await startDaemon(config('shore', `link: { listen: "udp://127.0.0.1:0" }\npeers:\n  - { name: ship, psk: "${PSK}", bits_per_second: 4000 }\n`), { engines, log: silentLogger, lingerMs: 500 });
+    running.push(b);
+    expect(b.linkPort).toBeUndefined();
+    expect(b.linkUdpPort).toBeGreaterThan(0);
+    const a = await startDaemon(config('ship', `peers:\n  - { name: shore, url: "udp://127.0.0.1:${b.linkUdpPort}", psk: "${PSK}", bits_per_second: 4000 }\n`), { engines, log: silentLogger, lingerMs: 500 });
+    running.push(a);
+    await until(() => a.metrics().peers[0]!.state === 'connected' && b.metrics().peers[0]!.state === 'connected');
+    // Real-time microphones (both calls overlap, so each side hears the other while it talks).
+    const epA = new WavLoopEndpoint(toneBursts(8, 250, 250), { id: 'a', chunkMs: 50 });
+    const epB = new WavLoopEndpoint(toneBursts(6, 250, 400), { id: 'b', chunkMs: 50 });
+    await Promise.all([a.host.attach(epA), b.host.attach(epB)]);
+    await until(() => epB.heard.length >= 8 && epA.heard.length >= 6);
+    expect(epB.heard).toEqual(Array.from({ length: 8 }, (_, i) => `PHRASE ${i + 1}`));
+    expect(epA.heard).toEqual(epB.sent);
+    const ma = a.metrics().peers[0]!;
+    expect(ma.connects).toBe(1);
+    expect(ma.bitsOut.text).toBeGreaterThan(0);
+    expect(b.metrics().peers[0]!.packetsIn).toBe(ma.packetsOut);
+  });
+
+  it('a wrong key over UDP is refused at the listener (counted), nothing connects', async () => {
+    const b = await startDaemon(config('shore', `link: { listen: "udp://127.0.0.1:0" }\npeers:\n  - { name: ship, psk: "${PSK}" }\n`), { engines, log: silentLogger });
+    running.push(b);
+    const a = await startDaemon(config('ship', `peers:\n  - { name: shore, url: "udp://127.0.0.1:${b.linkUdpPort}", psk: "not-the-right-key-0123456789" }\n`), { engines, log: silentLogger });
+    running.push(a);
+    await until(() => b.metrics().authFailuresUnknownPeer >= 1);
+    expect(b.metrics().peers[0]!.state).toBe('disconnected');
+    expect(a.metrics().peers[0]!.state).toBe('connecting');
+  });
+});
+
 describe('edge daemon: restarts, authentication, monitoring', () => {
   it('a peer restart mid-call loses no text: unacknowledged phrases go again in a new session', async () => {
     const { a, b } = await pair();
