@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { simulateLink } from '../../src/transport/index.ts';
 import { syntheticCall } from './fixtures.ts';
+import { arqTuning, kissCost } from '../../src/transport/links/index.ts';
 
 const call = syntheticCall(200, 7);
 
@@ -54,5 +55,23 @@ describe('live link through a 300 bit/s lossy pipe (seeded, virtual time)', () =
     expect(b.wireBps).toBe(a.wireBps);
     expect(b.retransmissions).toBe(a.retransmissions);
     expect(c.wireBps).not.toBe(a.wireBps);
+  });
+});
+
+describe('the link layer on real link cost models (issue #14)', () => {
+  it('acks cost a small share of the forward bits on the bare emulator (compact 2-byte acks)', () => {
+    const r = simulateLink(call, { bitsPerSecond: 300, lossRate: 0.1, meanBurstPackets: 5, seed: 1 });
+    expectAllText(r);
+    expect(r.ackBits / (r.forwardBps * r.spanSeconds)).toBeLessThan(0.1);
+  });
+
+  it('a half-duplex KISS channel at 1200 bd with bursty loss neither collapses nor stalls (stale acks used to resend the whole backlog)', () => {
+    const cost = kissCost({ baud: 1200 });
+    const t = arqTuning(cost);
+    const r = simulateLink(call, { bitsPerSecond: 1200, lossRate: 0.1, meanBurstPackets: 5, seed: 2, cost }, t.sender, {}, t.receiver);
+    expectAllText(r);
+    expect(r.occupancy).toBeLessThan(0.4); // was 0.86: retransmissions queued behind the peer's acks
+    expect(r.addedLatencyMsP95).toBeLessThan(30_000); // was 197 s
+    expect(r.airtimeSeconds).toBeGreaterThan(0);
   });
 });

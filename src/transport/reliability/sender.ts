@@ -135,6 +135,7 @@ export class ReliableSender {
   /** The one frame retransmitted while probing. */
   private probeSeq: number | undefined;
   private lastAckMs = -Infinity;
+  private lastCumulative = 0;
   /** Times of recently acknowledged reliable frames by seq (the peer has them: a compact packet may imply them). */
   private readonly ackedTimes = new Map<number, number>();
 
@@ -196,9 +197,7 @@ export class ReliableSender {
   onAck(ack: AckPayload, nowMs: number): void {
     this.peerCumulative = Math.max(this.peerCumulative, ack.cumulative);
     this.peerKnowsSession = true;
-    this.probing = false;
-    this.probeSeq = undefined;
-    this.lastAckMs = nowMs;
+    const before = this.unacked.size;
     // One RTT sample per ack, from the newest frame it acknowledges that was sent once (Karn): an ack
     // that follows lost acks also covers frames sent long before, whose waits are not round trips.
     let sample = Infinity;
@@ -213,6 +212,15 @@ export class ReliableSender {
     for (const seq of [...this.unacked.keys()]) if (seq < ack.cumulative) acked(seq);
     for (let i = 0; i < 64; i++) if ((ack.sack >> BigInt(i)) & 1n) acked(ack.cumulative + 1 + i);
     if (sample < Infinity) this.rttSample(sample);
+    // Probing ends when the peer makes progress, not on any ack: on a busy half-duplex channel stale
+    // acks keep arriving while our packets queue behind the peer's, and resending the whole backlog
+    // on each of them collapsed the channel (measured in sim --link kiss-1200).
+    if (this.unacked.size < before || ack.cumulative > this.lastCumulative) {
+      this.probing = false;
+      this.probeSeq = undefined;
+      this.lastAckMs = nowMs;
+    }
+    this.lastCumulative = Math.max(this.lastCumulative, ack.cumulative);
     for (const s of [...this.bestEffortSent]) if (s < ack.cumulative) this.bestEffortSent.delete(s);
     // A best-effort frame is known missing when NACKed or when a later seq was SACKed.
     let highestSacked = -1;
@@ -223,8 +231,8 @@ export class ReliableSender {
     }
     for (const seq of ack.nack) {
       const o = this.unacked.get(seq);
-      // Ignore a NACK for a copy sent less than half an RTT ago: it cannot have arrived yet.
-      if (o && nowMs - o.sentMs > (this.srttMs ?? this.options.initialRtoMs) / 2) o.nacked = true;
+      // Ignore a NACK for a copy that cannot have arrived yet: sent less than its own link time and half an RTT ago.
+      if (o && nowMs - o.sentMs - o.txMs > (this.srttMs ?? this.options.initialRtoMs) / 2) o.nacked = true;
     }
   }
 
