@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/codec/frame/index.ts';
 import { LinkPacer, ReliableSender } from '../../src/transport/reliability/index.ts';
+import { InvalidStateError } from '../../src/core/errors.ts';
 
-const text = (seq: number): Frame => ({ version: 1, sessionId: 5, seq, time: seq * 100, payload: { type: 'text', coding: 'utf8', coded: new Uint8Array(20).fill(65) } });
+const text = (seq: number, sessionId: number): Frame => ({ version: 1, sessionId, seq, time: seq * 100, payload: { type: 'text', coding: 'utf8', coded: new Uint8Array(20).fill(65) } });
 
 /** Runs the senders in one virtual clock for `ms`; the bits each put on the link. */
 function run(senders: ReliableSender[], ms: number): number[] {
@@ -26,7 +27,7 @@ describe('LinkPacer (one link budget for several senders)', () => {
     const pacer = new LinkPacer(300);
     const a = new ReliableSender(1, { pacer, initialRtoMs: 1e9, minRtoMs: 1e9 });
     const b = new ReliableSender(2, { pacer, initialRtoMs: 1e9, minRtoMs: 1e9 });
-    for (let i = 1; i <= 100; i++) { a.submit(text(i), 0); b.submit(text(i), 0); }
+    for (let i = 1; i <= 100; i++) { a.submit(text(i, 1), 0); b.submit(text(i, 2), 0); }
     const [ba, bb] = run([a, b], 60_000);
     // 60 s at 300 bit/s, give or take the packet that was on the link at the end.
     expect(ba! + bb!).toBeLessThanOrEqual(300 * 60 + 96 * 8);
@@ -37,7 +38,7 @@ describe('LinkPacer (one link budget for several senders)', () => {
   it('senders with pacers of their own each use the whole rate (the daemon used to do this per call)', () => {
     const a = new ReliableSender(1, { bitsPerSecond: 300, initialRtoMs: 1e9, minRtoMs: 1e9 });
     const b = new ReliableSender(2, { bitsPerSecond: 300, initialRtoMs: 1e9, minRtoMs: 1e9 });
-    for (let i = 1; i <= 100; i++) { a.submit(text(i), 0); b.submit(text(i), 0); }
+    for (let i = 1; i <= 100; i++) { a.submit(text(i, 1), 0); b.submit(text(i, 2), 0); }
     const [ba, bb] = run([a, b], 60_000);
     expect(ba! + bb!).toBeGreaterThan(300 * 60 * 1.8);
   });
@@ -65,6 +66,11 @@ describe('LinkPacer (one link budget for several senders)', () => {
     expect(p.mayStart(live, 1000)).toBe(false); // the longest waiter has its turn…
     expect(p.mayStart(live, 1200)).toBe(true); // …until it fails to show up after the link is free
     p.leave(live);
+  });
+
+  it('a sender refuses a frame of another session (a link packet names one session)', () => {
+    const a = new ReliableSender(1, { bitsPerSecond: 300 });
+    expect(() => a.submit(text(1, 2), 0)).toThrow(InvalidStateError);
   });
 
   it('charges queue behind a packet still on the link, and refuses a nonsense rate', () => {

@@ -172,6 +172,8 @@ export class ReliableSender {
 
   submit(frame: Frame, nowMs: number): void {
     if (this.closed) throw new InvalidStateError('ReliableSender used after close()');
+    // A link packet names one session: a frame of another would be decoded as this one's.
+    if (frame.sessionId !== this.sessionId) throw new InvalidStateError(`frame of session ${frame.sessionId} submitted to the sender of session ${this.sessionId}`);
     if (this.outstanding >= this.options.maxOutstanding) throw new InvalidStateError(`more than ${this.options.maxOutstanding} frames outstanding: the link is down or too slow`);
     this.queue.push({ frame, submittedMs: nowMs, sentMs: -Infinity, sends: 0, nacked: false, txMs: 0 });
   }
