@@ -55,7 +55,7 @@ export async function startGateway(
   let hub: UplinkHub | undefined;
   try {
     if (role !== 'worker' && config.terminators.length) {
-      hub = new UplinkHub(jet.js, jet.calls);
+      hub = new UplinkHub(jet.js, jet.jsm, jet.calls);
       for (const t of config.terminators) {
         terminators.push(await listenWebSocketTerminator(hub, { host: t.host, port: t.port, ...(config.vessels.size ? { vesselKeys: config.vessels } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
       }

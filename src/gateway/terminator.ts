@@ -103,24 +103,50 @@ export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSock
   };
 }
 
+/** Packets held while a connection's session is being opened (its first packet named it). */
+const MAX_PENDING_PACKETS = 64;
+
 /** One connection's packets → its vessel's session (chosen by the first packet that names it). */
 function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: TransportError) => void) {
   let session: LinkSession | undefined;
+  let opening: Promise<void> | undefined;
+  let detached = false;
+  const pending: Array<[Uint8Array, number]> = [];
   return {
     packet(bytes: Uint8Array, wireBytes: number) {
-      if (!session) {
-        const r = resolveRoute(packetRoute(bytes), hub.sessionsOf(vessel));
-        if (!r) return;
-        session = r.session ?? hub.sessionFor(vessel, r.id);
-        if (!session) {
-          onError(new TransportError('refused', `vessel ${vessel} named session ${r.id}, which belongs to another vessel`, { peer: vessel }));
-          return;
-        }
-        session.attach(port);
+      if (session) {
+        void session.onPacket(bytes, wireBytes);
+        return;
       }
-      void session.onPacket(bytes, wireBytes);
+      if (opening) {
+        if (pending.length < MAX_PENDING_PACKETS) pending.push([bytes, wireBytes]);
+        return;
+      }
+      const route = packetRoute(bytes);
+      const r = resolveRoute(route, hub.sessionsOf(vessel));
+      if (!r && !(route && 'tag' in route)) return;
+      pending.push([bytes, wireBytes]);
+      const id = r ? Promise.resolve(r.id) : hub.resolveTag(vessel, (route as { tag: number }).tag);
+      opening = (r?.session ? Promise.resolve(r.session) : id.then((sid) => (sid === undefined ? undefined : hub.open(vessel, sid)))).then(
+        (s) => {
+          opening = undefined;
+          if (!s) {
+            pending.length = 0;
+            onError(new TransportError('refused', `vessel ${vessel} named a session that is not its own (or a tag of none or several)`, { peer: vessel }));
+            return;
+          }
+          session = s;
+          if (!detached) s.attach(port);
+          for (const [b, w] of pending.splice(0)) void s.onPacket(b, w);
+        },
+        () => {
+          opening = undefined;
+          pending.length = 0;
+        },
+      );
     },
     detach() {
+      detached = true;
       session?.detach();
     },
   };

@@ -1,8 +1,9 @@
-import { headers, type JetStreamClient, type KV } from 'nats';
+import { headers, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
 import type { Frame } from '../codec/frame/index.ts';
 import { InvalidStateError } from '../core/errors.ts';
 import { LinkSession, type LinkSessionOptions } from '../transport/link-session.ts';
-import { encodeFrameMessage, sessionKey, upMsgId, upSubject, type CallRecord } from './subjects.ts';
+import { sessionTagOf } from '../transport/link-packet.ts';
+import { decodeFrameMessage, encodeFrameMessage, sessionKey, UP_STREAM, upMsgId, upSubject, type CallRecord } from './subjects.ts';
 
 /** Settings of {@link UplinkHub}. */
 export interface UplinkOptions {
@@ -31,6 +32,8 @@ export interface UplinkStats {
   publishRetries: number;
   /** Republished frames JetStream recognised by message id (stored once). */
   duplicatesIgnored: number;
+  /** Sessions that resumed here after frames stored by another node (or an earlier run). */
+  resumedSessions: number;
 }
 
 interface UplinkSession {
@@ -52,13 +55,14 @@ interface UplinkSession {
  */
 export class UplinkHub {
   readonly options: Readonly<UplinkOptions>;
-  readonly stats: UplinkStats = { sessions: 0, framesPublished: 0, publishRetries: 0, duplicatesIgnored: 0 };
+  readonly stats: UplinkStats = { sessions: 0, framesPublished: 0, publishRetries: 0, duplicatesIgnored: 0, resumedSessions: 0 };
   private readonly sessions = new Map<number, UplinkSession>();
   private readonly abort = new AbortController();
   private closed = false;
 
   constructor(
     private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
     private readonly calls: KV,
     options: Partial<UplinkOptions> = {},
   ) {
@@ -74,18 +78,72 @@ export class UplinkHub {
 
   /**
    * The session `sessionId` of `vessel`, created on first use. Undefined when the id is taken by
-   * another vessel (a vessel cannot inject frames into another's session).
+   * another vessel (a vessel cannot inject frames into another's session). A session that another
+   * gateway node terminated before (the vessel reconnected here) resumes after the last frame
+   * JetStream holds: the new ARQ receiver starts there, so the vessel's first ack from us tells it
+   * what to resend.
    */
-  sessionFor(vessel: string, sessionId: number): LinkSession | undefined {
+  async open(vessel: string, sessionId: number): Promise<LinkSession | undefined> {
     if (this.closed) throw new InvalidStateError('UplinkHub used after close()');
     const known = this.sessions.get(sessionId);
     if (known) return known.vessel === vessel ? known.link : undefined;
-    const link = new LinkSession(sessionId, this.options.link);
-    const entry: UplinkSession = { vessel, link, done: Promise.resolve() };
-    entry.done = this.pump(vessel, sessionId, link).catch(() => {});
-    this.sessions.set(sessionId, entry);
-    this.stats.sessions++;
-    return link;
+    const opening = this.opening.get(sessionId);
+    if (opening) return opening.vessel === vessel ? opening.link : undefined;
+    const link = (async () => {
+      const resumeSeq = await this.retry(() => this.storedUpTo(vessel, sessionId));
+      const known2 = this.sessions.get(sessionId);
+      if (known2) return known2.vessel === vessel ? known2.link : undefined;
+      const session = new LinkSession(sessionId, this.options.link);
+      if (resumeSeq > 0) {
+        // A forward notice to our own receiver: everything below resumeSeq is delivered (it is in JetStream).
+        session.receiver.accept([{ version: 1, sessionId, seq: resumeSeq, time: 0, payload: { type: 'ack', cumulative: resumeSeq, sack: 0n, nack: [] } }], performance.now());
+        this.stats.resumedSessions++;
+      }
+      const entry: UplinkSession = { vessel, link: session, done: Promise.resolve() };
+      entry.done = this.pump(vessel, sessionId, session).catch(() => {});
+      this.sessions.set(sessionId, entry);
+      this.stats.sessions++;
+      return session;
+    })();
+    this.opening.set(sessionId, { vessel, link });
+    try {
+      return await link;
+    } finally {
+      this.opening.delete(sessionId);
+    }
+  }
+
+  /**
+   * The session a tag-only packet means when this node does not hold it: a vessel that reconnects
+   * to another gateway node names its session by the 3-bit tag only. The call registry knows the
+   * vessel's active calls; exactly one with that tag is the answer (else the vessel must name it in full).
+   */
+  async resolveTag(vessel: string, tag: number): Promise<number | undefined> {
+    const keys: string[] = [];
+    for await (const k of await this.calls.keys()) if (sessionTagOf(Number(k)) === tag) keys.push(k);
+    let found: number | undefined;
+    for (const k of keys) {
+      const e = await this.calls.get(k);
+      if (!e || e.operation !== 'PUT') continue;
+      const call = JSON.parse(new TextDecoder().decode(e.value)) as CallRecord;
+      if (call.vessel !== vessel) continue;
+      if (found !== undefined) return undefined; // ambiguous
+      found = call.sessionId;
+    }
+    return found;
+  }
+
+  private readonly opening = new Map<number, { vessel: string; link: Promise<LinkSession | undefined> }>();
+
+  /** Seq after the last frame JetStream holds for the session (0: none). */
+  private async storedUpTo(vessel: string, sessionId: number): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(UP_STREAM, { last_by_subj: upSubject(vessel, sessionId) });
+      return decodeFrameMessage(m.data).seq + 1;
+    } catch (err) {
+      if (/no message found|not found/i.test(String((err as Error).message))) return 0;
+      throw err;
+    }
   }
 
   private async pump(vessel: string, sessionId: number, link: LinkSession): Promise<void> {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, NATS_SERVER } from '../fixtures/components.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
-import { parseGatewayConfig, runSimulatedCall, shorePcm, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
+import { parseGatewayConfig, runSimulatedCall, shorePcm, simulatedCallFrames, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
+import { connectLink } from '../../src/transport/ws.ts';
+import { LinkSession } from '../../src/transport/link-session.ts';
 
 describeWith('gateway in one process (terminator + 2 workers, UTF-8 frames, tone voice)', [NATS_SERVER], () => {
   let nats: NatsServerFixture;
@@ -33,6 +35,46 @@ lease: { ttl_ms: 1500, heartbeat_ms: 500 }
       expect(speech.map((p) => p.seq)).toEqual(calls[i]!.phraseSeqs);
       expect(speech.map((p) => p.text)).toEqual(phrases);
       expect(speech.every((p) => p.pcm.length > 16000)).toBe(true);
+    }
+  }, 30_000);
+
+  it('a vessel that reconnects to another gateway node mid-call resumes after what JetStream holds', async () => {
+    const nodeB = await startGateway(parseGatewayConfig(`
+nats: { servers: ['${nats.url}'] }
+terminators: [{ kind: ws, listen: '127.0.0.1:0' }]
+workers: { count: 0 }
+`), { role: 'terminator' });
+    try {
+      const sessionId = 31;
+      const { frames, phraseSeqs } = simulatedCallFrames(sessionId, ['first phrase', 'second phrase', 'third phrase', 'fourth phrase'], 100);
+      const link = new LinkSession(sessionId, { sender: { bitsPerSecond: 9600 } });
+      const idle = async () => {
+        while (!link.sender.idle) await new Promise((r) => setTimeout(r, 20));
+      };
+      let conn = connectLink(`${node.terminators[0]!.address}/vessel/v31`, link);
+      const half = frames.findIndex((f) => f.seq === phraseSeqs[2]);
+      for (const f of frames.slice(0, half)) link.send(f);
+      await idle();
+      // Wait until node A has stored the first half in JetStream (it acks the vessel before that).
+      const stored = () => node.jet.jsm.streams.getMessage('STCTS_UP', { last_by_subj: 'stcts.v1.up.v31.31' }).then((m) => m.seq, () => 0);
+      let lastStored = 0;
+      while ((lastStored = await stored()) === 0 || node.hub!.stats.framesPublished === 0) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(lastStored).toBeGreaterThan(0);
+      conn.close();
+      conn = connectLink(`${nodeB.terminators[0]!.address}/vessel/v31`, link);
+      for (const f of frames.slice(half)) link.send(f);
+      await idle();
+      conn.close();
+      const got: ShorePcm[] = [];
+      for await (const p of shorePcm(node.jet.js, sessionId, AbortSignal.timeout(10_000))) got.push(p);
+      expect(got.filter((p) => !p.end).map((p) => p.seq)).toEqual(phraseSeqs);
+      expect(got.at(-1)?.end).toBe(true);
+      expect(nodeB.hub!.stats.resumedSessions).toBe(1);
+      expect(nodeB.hub!.stats.framesPublished).toBe(frames.length - half);
+      link.close();
+    } finally {
+      await nodeB.close();
     }
   }, 30_000);
 });
