@@ -4,6 +4,7 @@ import { CODEC_MODES } from '../codec/frame/index.ts';
 import { UsageError } from '../core/errors.ts';
 import { bitrateWerSvg, f0ContourSvg, markdownReport } from '../eval/report.ts';
 import { runEval } from '../eval/run-eval.ts';
+import { formatConcatSession, runConcatSession } from '../eval/concat-session.ts';
 import { choiceFlag, numberFlag, parseArgs, stringFlag } from './args.ts';
 import { asrEngineFlag, modelDirFlag, speakerEncoderFlag, ttsEngineFlag } from './engine-flags.ts';
 import type { CliCommand } from './command.ts';
@@ -13,7 +14,7 @@ export const command: CliCommand = {
   summary: 'measure bitrate, intelligibility, prosody and speaker fidelity on a corpus, beside Opus and Codec2',
   usage: `Usage: stcts eval --corpus DIR [--mode minimal|balanced|high] [--json OUT.json] [--report OUT.md]
                   [--baselines opus,codec2] [--sweep prosody] [--no-text-only] [--tts ID] [--asr ID] [--score-asr ID]
-                  [--speaker-encoder ID] [--model-dir DIR] [--limit N]
+                  [--speaker-encoder ID] [--model-dir DIR] [--limit N] [--session speaker|concat]
 
 Runs every utterance through encode → bytes → decode (one session per speaker, in corpus order) and
 measures every bit on the wire, sender and round-trip WER (against the reference), F0 fidelity after
@@ -28,9 +29,13 @@ own recognizer gives roundTrip.werSameRecognizer besides. DIR: transcripts.tsv +
   --tts ID        receiver TTS engine (default auto)
   --speaker-encoder ID  neural speaker encoder for the sender's speaker channel (default none): adds its
                   ≤ 64-byte embedding to each profile (counted in the speaker bitrate; no TTS renders it)
-  --model-dir DIR neural model cache (default $STCTS_MODEL_DIR, else ~/.cache/stcts/models)`,
+  --model-dir DIR neural model cache (default $STCTS_MODEL_DIR, else ~/.cache/stcts/models)
+  --session concat  instead: the corpus as ONE session (corpus order, 1 s gaps; several people on one
+                  microphone, issue #17) encoded as \`stcts encode\` would; reports turns.{trueChanges,
+                  changesHit (≤ 1 phrase late), falseChanges, labelAccuracy}, profiles and SpeakerRefs
+                  sent, the call's bit/s and the sender WER (--json OUT.json for all of it)`,
   async run(args) {
-    const p = parseArgs(args, { values: ['corpus', 'mode', 'json', 'report', 'baselines', 'sweep', 'tts', 'limit', 'asr', 'score-asr', 'speaker-encoder', 'model-dir'], booleans: ['no-text-only', 'quiet'] });
+    const p = parseArgs(args, { values: ['corpus', 'mode', 'json', 'report', 'baselines', 'sweep', 'tts', 'limit', 'asr', 'score-asr', 'speaker-encoder', 'model-dir', 'session'], booleans: ['no-text-only', 'quiet'] });
     const corpusDir = stringFlag(p, 'corpus');
     if (!corpusDir) throw new UsageError('give the corpus directory with --corpus DIR');
     const sweep = stringFlag(p, 'sweep');
@@ -41,6 +46,15 @@ own recognizer gives roundTrip.werSameRecognizer besides. DIR: transcripts.tsv +
     const scoreAsr = asrEngineFlag(p, 'score-asr');
     const speakerEncoder = speakerEncoderFlag(p);
     const modelDir = modelDirFlag(p);
+    const session = choiceFlag(p, 'session', ['speaker', 'concat'] as const) ?? 'speaker';
+    if (session === 'concat') {
+      const limit = numberFlag(p, 'limit', { min: 1 });
+      const concat = await runConcatSession(corpusDir, { mode: choiceFlag(p, 'mode', CODEC_MODES) ?? 'balanced', ...(asr ? { asr } : {}), ...(modelDir ? { asrOptions: { modelDir } } : {}), ...(limit ? { limit } : {}) });
+      const out = stringFlag(p, 'json');
+      if (out) await writeFile(out, JSON.stringify(concat, null, 2) + '\n');
+      process.stdout.write(formatConcatSession(concat) + '\n');
+      return 0;
+    }
     const progress = progressReporter(p.flags.has('quiet'));
     const result = await runEval({
       ...(asr ? { asr } : {}),
