@@ -11,7 +11,8 @@ import { Device } from 'mediasoup-client';
 
 type DaemonEvent =
   | { type: 'transcript'; direction: 'in' | 'out'; text: string; atMs: number }
-  | { type: 'link'; peer: string; state: 'connected' | 'connecting' | 'disconnected'; bitsPerSecondOut: number; bitsPerSecondIn: number; bitsOutTotal: number; bitsInTotal: number }
+  | { type: 'link'; peer: string; state: 'connected' | 'connecting' | 'disconnected'; bitsPerSecondOut: number; bitsPerSecondIn: number; bitsOutTotal: number; bitsInTotal: number; kind?: string; rtoMs?: number; lossIn?: number }
+  | { type: 'phrase'; session: number; seq: number; state: 'queued' | 'sent' | 'acknowledged'; text: string; atMs: number }
   | { type: 'error'; code: string; message: string };
 
 interface Welcome {
@@ -35,6 +36,7 @@ const ui = {
   link: $<HTMLDivElement>('link'),
   linkState: $<HTMLSpanElement>('link-state'),
   linkBits: $<HTMLSpanElement>('link-bits'),
+  linkQuality: $<HTMLSpanElement>('link-quality'),
   remote: $<HTMLAudioElement>('remote'),
 };
 const MAX_LINES = 500;
@@ -90,6 +92,27 @@ function addLine(kind: 'in' | 'out' | 'error', text: string): void {
   li.scrollIntoView({ block: 'end' });
 }
 
+/** This client's phrases on their way (issue #14): the line and its state badge, by session and seq. */
+const phraseLines = new Map<string, HTMLSpanElement>();
+const PHRASE_STATE_TEXT = { queued: 'queued', sent: 'sent', acknowledged: 'acknowledged ✓' } as const;
+let lastQueuedText: string | undefined;
+
+function onPhrase(e: Extract<DaemonEvent, { type: 'phrase' }>): void {
+  const key = `${e.session}:${e.seq}`;
+  let badge = phraseLines.get(key);
+  if (!badge) {
+    if (e.state !== 'queued') return; // (a page opened mid-call)
+    addLine('out', e.text);
+    lastQueuedText = e.text;
+    badge = document.createElement('span');
+    ui.lines.lastElementChild?.append(' ', badge);
+    phraseLines.set(key, badge);
+    while (phraseLines.size > MAX_LINES) phraseLines.delete(phraseLines.keys().next().value as string);
+  }
+  badge.className = `phrase-state ${e.state}`;
+  badge.textContent = PHRASE_STATE_TEXT[e.state];
+}
+
 function formatBits(bits: number): string {
   return bits >= 8_000_000 ? `${(bits / 8_000_000).toFixed(1)} MB` : bits >= 8000 ? `${(bits / 8000).toFixed(1)} kB` : `${bits} bit`;
 }
@@ -97,14 +120,20 @@ function formatBits(bits: number): string {
 function onEvent(e: DaemonEvent): void {
   state.events.push(e);
   if (state.events.length > 2000) state.events.splice(0, 1000);
-  if (e.type === 'transcript') addLine(e.direction, e.text);
-  else if (e.type === 'error') {
+  if (e.type === 'phrase') onPhrase(e);
+  else if (e.type === 'transcript') {
+    // Our own phrase already has its line (from its 'queued' event).
+    if (e.direction === 'out' && e.text === lastQueuedText) lastQueuedText = undefined;
+    else addLine(e.direction, e.text);
+  } else if (e.type === 'error') {
     state.errors.push(`${e.code}: ${e.message}`);
     addLine('error', `${e.code}: ${e.message}`);
   } else {
     ui.link.className = `link ${e.state}`;
     ui.linkState.textContent = `${e.peer}: ${e.state}`;
     ui.linkBits.textContent = `↑ ${Math.round(e.bitsPerSecondOut)} bit/s (${formatBits(e.bitsOutTotal)})  ↓ ${Math.round(e.bitsPerSecondIn)} bit/s (${formatBits(e.bitsInTotal)})`;
+    const quality = [e.kind ? `${e.kind} link` : '', e.rtoMs !== undefined ? `RTO ${(e.rtoMs / 1000).toFixed(1)} s` : '', e.lossIn !== undefined ? `loss ${(100 * e.lossIn).toFixed(1)} %` : ''];
+    ui.linkQuality.textContent = quality.filter((q) => q).join(' · ');
   }
 }
 

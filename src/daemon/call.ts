@@ -41,6 +41,8 @@ interface PendingPhrase {
   text: string;
   prosody: unknown;
   queuedAtMs: number;
+  /** A packet carrying its text frame has left (the page's "sent" state). */
+  sent: boolean;
 }
 
 /** Counters of a call. */
@@ -68,6 +70,7 @@ export class OutgoingCall {
   private closed = false;
   private readonly abort = new AbortController();
   private ackTimer: NodeJS.Timeout | undefined;
+  private unsubscribeSent: (() => void) | undefined;
 
   constructor(
     readonly endpoint: LocalEndpoint,
@@ -89,6 +92,7 @@ export class OutgoingCall {
     try {
       this.openSession();
       this.ackTimer = setInterval(() => this.checkAcks(), 250);
+      this.unsubscribeSent = this.peer.onFramesSent((sessionId, seqs) => this.markSent(sessionId, seqs));
       // Tentative phrases are analysed by the session current when they come (a new session's analyzer starts fresh).
       const live = livePhrases(abortable(this.endpoint.mic, this.abort.signal), asr, { realtime: false, signal: this.abort.signal, prepare: (audio, startMs) => this.cur?.analyzer?.prepare(audio, startMs) });
       const t0 = performance.now();
@@ -167,8 +171,23 @@ export class OutgoingCall {
 
   private queuePhrase(frames: Frame[], startMs: number, text: string, prosody: unknown): void {
     const textSeq = frames[frames.length - 1]!.seq;
-    this.pending.push({ sessionId: this.cur!.id, textSeq, startMs, text, prosody, queuedAtMs: performance.now() });
+    this.pending.push({ sessionId: this.cur!.id, textSeq, startMs, text, prosody, queuedAtMs: performance.now(), sent: false });
+    this.phraseEvent(this.cur!.id, textSeq, 'queued', text);
     for (const f of frames) this.submit(f);
+  }
+
+  /** The browser page's per-phrase state (issue #14): queued → sent → acknowledged. */
+  private phraseEvent(session: number, seq: number, state: 'queued' | 'sent' | 'acknowledged', text: string): void {
+    this.endpoint.event({ type: 'phrase', session, seq, state, text, atMs: Date.now() });
+  }
+
+  /** A packet with these frames left for the peer: a phrase whose text frame is among them is "sent". */
+  private markSent(sessionId: number, seqs: readonly number[]): void {
+    for (const p of this.pending) {
+      if (p.sent || p.sessionId !== sessionId || !seqs.includes(p.textSeq)) continue;
+      p.sent = true;
+      this.phraseEvent(p.sessionId, p.textSeq, 'sent', p.text);
+    }
   }
 
   private checkAcks(): void {
@@ -180,6 +199,7 @@ export class OutgoingCall {
       if (p.sessionId !== s.id || waiting.has(p.textSeq)) return true;
       this.stats.phrasesAcked++;
       this.o.onDelivered?.(now - p.queuedAtMs);
+      this.phraseEvent(p.sessionId, p.textSeq, 'acknowledged', p.text);
       return false;
     });
   }
@@ -218,6 +238,7 @@ export class OutgoingCall {
     this.closed = true;
     this.abort.abort();
     if (this.ackTimer) clearInterval(this.ackTimer);
+    this.unsubscribeSent?.();
     if (this.cur) {
       const s = this.cur;
       // Let the final acks and any late retransmission requests finish before forgetting the session.

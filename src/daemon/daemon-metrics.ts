@@ -47,6 +47,14 @@ export interface PeerSnapshot extends PeerCounters {
   retransmissions: number;
   queuedFrames: number;
   sessions: number;
+  /** Link type: ws, udp or kiss. */
+  kind: string;
+  /** Airtime of what we sent (radio: key-up, headers, tail at the modem rate; IP: wire bits at the budget), s. */
+  airtimeSecondsOut: number;
+  /** Smallest ARQ retransmission timeout over the peer's sessions (from the measured RTT), ms; undefined before any. */
+  rtoMs: number | undefined;
+  /** Share of the peer's packets lost on the way to us, 0..1. */
+  lossIn: number;
 }
 
 /** Plain-object view of the daemon's counters (tests, the soak script). */
@@ -88,6 +96,10 @@ export function snapshotOf(s: DaemonState): DaemonSnapshot {
       sessions: p.sessionCount,
       connects: p.counters.connects,
       peerRestarts: p.counters.peerRestarts,
+      kind: p.linkKind,
+      airtimeSecondsOut: p.airtimeMsOut / 1000,
+      rtoMs: p.rtoMs,
+      lossIn: p.lossIn,
     })),
     calls: s.calls.size,
     phrasesSent: s.phrasesSentClosed + live.reduce((n, c) => n + c.phrasesSent, 0),
@@ -124,6 +136,10 @@ export function renderMetrics(s: DaemonState): string {
   m.metric('stcts_link_queue_frames', 'gauge', 'Reliable frames queued or waiting for an acknowledgement', perPeer((p) => p.queuedFrames));
   m.metric('stcts_link_sessions', 'gauge', 'Codec sessions on the link (both directions)', perPeer((p) => p.sessions));
   m.metric('stcts_link_connects_total', 'counter', 'Authenticated connections to the peer', perPeer((p) => p.connects));
+  m.metric('stcts_link_info', 'gauge', 'Link type of each peer (always 1)', snap.peers.map((p) => [{ peer: p.name, kind: p.kind }, 1] as [Record<string, string>, number]));
+  m.metric('stcts_link_airtime_seconds_total', 'counter', 'Airtime of what we sent: on a radio key-up, headers and tail at the modem rate; on IP links wire bits at the budget', perPeer((p) => p.airtimeSecondsOut));
+  m.metric('stcts_link_rto_seconds', 'gauge', 'ARQ retransmission timeout (smoothed RTT + 4 x variance, floors included), smallest over the sessions with traffic', snap.peers.filter((p) => p.rtoMs !== undefined).map((p) => [{ peer: p.name }, p.rtoMs! / 1000] as [Record<string, string>, number]));
+  m.metric('stcts_link_loss_ratio', 'gauge', 'Share of the peer\'s packets lost on the way to us (gaps in its packet numbers)', perPeer((p) => p.lossIn));
   m.metric('stcts_peer_restarts_total', 'counter', 'Times the peer came back as a new process', perPeer((p) => p.peerRestarts));
   const rejected: Array<[Record<string, string>, number]> = [];
   for (const p of snap.peers) for (const [reason, n] of Object.entries(p.rejected)) rejected.push([{ peer: p.name, reason }, n]);

@@ -100,7 +100,8 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   const linkEvent = (peer: PeerLink) => {
     const rates = state.rates.get(peer.name)!;
     const totals = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-    const e = { type: 'link' as const, peer: peer.name, state: peer.state, bitsPerSecondOut: rates.out.get('all')!.perSecond, bitsPerSecondIn: rates.in.get('all')!.perSecond, bitsOutTotal: totals(peer.counters.bitsOut), bitsInTotal: totals(peer.counters.bitsIn) };
+    const rto = peer.rtoMs;
+    const e = { type: 'link' as const, peer: peer.name, state: peer.state, bitsPerSecondOut: rates.out.get('all')!.perSecond, bitsPerSecondIn: rates.in.get('all')!.perSecond, bitsOutTotal: totals(peer.counters.bitsOut), bitsInTotal: totals(peer.counters.bitsIn), kind: peer.linkKind, lossIn: peer.lossIn, ...(rto !== undefined ? { rtoMs: Math.round(rto) } : {}) };
     for (const ep of state.listeners.get(peer.name) ?? []) ep.event(e);
   };
 

@@ -48,6 +48,11 @@ export class DatagramPeerConnection {
     return !this.closed && this.link.state === 'up';
   }
 
+  /** The secured link's cost model (its headers, airtime and the 10 bytes of protection). */
+  get cost(): PacketCostModel {
+    return this.link.cost;
+  }
+
   /** Packet-number gaps under the current keys (packets lost on the way to us). */
   get opener(): { stats: { gaps: number } } {
     return { stats: { gaps: this.link.openerStats?.gaps ?? 0 } };

@@ -67,6 +67,29 @@ export function classifyPacket(bytes: Uint8Array, into: Record<WireClass, number
   into.control += (bytes.length - pos) * 8;
 }
 
+/** Seqs of the frames in a link packet (full or compact). Never throws. */
+export function frameSeqsOf(bytes: Uint8Array): number[] {
+  const ctx = newFrameContext();
+  const seqs: number[] = [];
+  let pos = 0;
+  try {
+    if (isCompactPacket(bytes)) {
+      const h = readCompactHeader(bytes);
+      Object.assign(ctx, { sessionId: h.sessionId ?? 0, nextSeq: h.seq0 ?? 0, time: h.time ?? 0 });
+      pos = h.itemsOffset;
+    }
+    while (pos < bytes.length) {
+      const p = readItemHeader(bytes, pos);
+      if (!p || pos + p.headerBytes + p.length > bytes.length) break;
+      seqs.push(decodeItemBody(p, bytes.subarray(pos + p.headerBytes, pos + p.headerBytes + p.length), ctx).seq);
+      pos += p.headerBytes + p.length;
+    }
+  } catch {
+    // what was read so far
+  }
+  return seqs;
+}
+
 export interface PeerLinkOptions {
   peer: PeerConfig;
   /** This node's name (sent when dialing). */
@@ -120,6 +143,9 @@ export class PeerLink {
   private readonly inbound = new Map<LinkSession, Promise<void>>();
   /** The port every LinkSession of this peer is attached to. */
   readonly port: PacketPort;
+  private readonly sentListeners = new Set<(sessionId: number, seqs: readonly number[]) => void>();
+  /** Airtime (or, on IP links, wire time at the budget) of what we sent, ms. */
+  airtimeMsOut = 0;
 
   constructor(private readonly o: PeerLinkOptions) {
     this.name = o.peer.name;
@@ -179,7 +205,7 @@ export class PeerLink {
   /** The link's packet cost model, packet protection included (a WebSocket: its 10 bytes at the budget). */
   get linkCost(): PacketCostModel {
     const budget = Math.min(this.o.peer.bitsPerSecond, this.o.emulator?.bitsPerSecond ?? Infinity);
-    const inner = this.datagram?.cost;
+    const inner = this.datagram?.cost ?? (this.conn instanceof DatagramPeerConnection ? this.conn.cost : undefined);
     if (inner) return inner;
     return { halfDuplex: false, packetCost: (n) => ({ wireBytes: n + PROTECTION_OVERHEAD_BYTES + 28, airtimeMs: ((n + PROTECTION_OVERHEAD_BYTES + 28) * 8000) / budget }) };
   }
@@ -311,9 +337,36 @@ export class PeerLink {
     return performance.now() - this.t0;
   }
 
+  /** Calls `l(sessionId, seqs)` with the frame seqs of each packet put on the link (phrase "sent" state); returns the unsubscribe. */
+  onFramesSent(l: (sessionId: number, seqs: readonly number[]) => void): () => void {
+    this.sentListeners.add(l);
+    return () => this.sentListeners.delete(l);
+  }
+
+  /** Smallest retransmission timeout over this peer's sessions with an RTT sample, ms (undefined when none). */
+  get rtoMs(): number | undefined {
+    let m: number | undefined;
+    for (const s of this.sessions.values()) if (s.sender.stats.packets > 0) m = Math.min(m ?? Infinity, s.sender.rtoMs);
+    return m;
+  }
+
+  /** Share of the peer's packets lost on the way to us (gaps in its packet numbers), 0..1. */
+  get lossIn(): number {
+    const lost = this.packetsLostIn;
+    return lost + this.counters.packetsIn > 0 ? lost / (lost + this.counters.packetsIn) : 0;
+  }
+
   private sendPacket(packet: Uint8Array): void {
     const conn = this.conn;
     if (!conn?.open) return;
+    this.airtimeMsOut += this.linkCost.packetCost(packet.length).airtimeMs;
+    if (this.sentListeners.size > 0) {
+      const route = resolveRoute(packetRoute(packet), this.sessions);
+      if (route) {
+        const seqs = frameSeqsOf(packet);
+        for (const l of this.sentListeners) l(route.id, seqs);
+      }
+    }
     if (conn.rehandshakeDue) {
       conn.close(CLOSE_REKEY);
       return;

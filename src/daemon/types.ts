@@ -12,7 +12,14 @@ export type DaemonEvent =
   /** A phrase received from the peer (before or while it is spoken). */
   | { type: 'transcript'; direction: 'in'; text: string; atMs: number }
   /** Link to the peer: state and what it uses, bits per second on the wire over the last 10 s. */
-  | { type: 'link'; peer: string; state: 'connected' | 'connecting' | 'disconnected'; bitsPerSecondOut: number; bitsPerSecondIn: number; bitsOutTotal: number; bitsInTotal: number }
+  /**
+   * Link to the peer: state and what it uses, bits per second on the wire over the last 10 s; its
+   * type (`ws`, `udp`, `kiss`), the ARQ's retransmission timeout (from the measured RTT; absent
+   * before a sample) and the share of the peer's packets lost on the way to us.
+   */
+  | { type: 'link'; peer: string; state: 'connected' | 'connecting' | 'disconnected'; bitsPerSecondOut: number; bitsPerSecondIn: number; bitsOutTotal: number; bitsInTotal: number; kind?: string; rtoMs?: number; lossIn?: number }
+  /** One of this client's phrases on its way (issue #14): queued → sent (first transmission) → acknowledged by the peer. */
+  | { type: 'phrase'; session: number; seq: number; state: 'queued' | 'sent' | 'acknowledged'; text: string; atMs: number }
   | { type: 'error'; code: string; message: string };
 
 /**

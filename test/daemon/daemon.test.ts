@@ -75,6 +75,11 @@ describe('edge daemon: two daemons over a UDP link (#14, #20)', () => {
     expect(ma.connects).toBe(1);
     expect(ma.bitsOut.text).toBeGreaterThan(0);
     expect(b.metrics().peers[0]!.packetsIn).toBe(ma.packetsOut);
+    expect(ma.kind).toBe('udp');
+    expect(b.metrics().peers[0]!.kind).toBe('udp');
+    // UDP airtime: wire bytes (payload + 10 protection + 28 IP/UDP) at the 4000 bit/s budget.
+    expect(ma.airtimeSecondsOut).toBeGreaterThan(0);
+    expect(ma.lossIn).toBe(0);
   });
 
   it('a wrong key over UDP is refused at the listener (counted), nothing connects', async () => {
@@ -254,6 +259,16 @@ describe('edge daemon: restarts, authentication, monitoring', () => {
       expect(text).toMatch(new RegExp(`^stcts_link_bits_per_second\\{peer="shore",direction="in",stream="${stream}"\\} `, 'm'));
     }
     expect(text).toMatch(/^stcts_phrases_total\{event="sent"\} 3$/m);
+    // Per-peer link type, airtime, RTO and loss (#14).
+    expect(text).toMatch(/^stcts_link_info\{peer="shore",kind="ws"\} 1$/m);
+    expect(text).toMatch(/^stcts_link_airtime_seconds_total\{peer="shore"\} 0\.\d*[1-9]/m);
+    expect(text).toMatch(/^stcts_link_rto_seconds\{peer="shore"\} \d/m);
+    expect(text).toMatch(/^stcts_link_loss_ratio\{peer="shore"\} 0$/m);
+    // Each phrase went queued → sent → acknowledged, in that order, on the endpoint's event stream.
+    const states = new Map<number, string[]>();
+    for (const e of ep.events) if (e.type === 'phrase') states.set(e.seq, [...(states.get(e.seq) ?? []), e.state]);
+    expect(states.size).toBe(3);
+    for (const s of states.values()) expect(s).toEqual(['queued', 'sent', 'acknowledged']);
     for (const name of ['stcts_link_queue_frames', 'stcts_link_packets_lost_total', 'stcts_link_retransmissions_total', 'stcts_phrase_delivery_seconds_count', 'stcts_tts_real_time_factor', 'stcts_asr_latency_seconds', 'stcts_process_resident_memory_bytes']) {
       expect(text).toContain(name);
     }
