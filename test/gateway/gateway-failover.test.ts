@@ -8,7 +8,7 @@ import type { TextModel } from '../../src/codec/text/index.ts';
 import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
 import { describeWith, NATS_SERVER, TEXT_MODEL } from '../fixtures/components.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
-import { openJetStream, parseGatewayConfig, runSimulatedCall, shorePcm, startGateway, type GatewayJetStream, type GatewayNode, type SimulatedCallResult } from '../../src/gateway/index.ts';
+import { openJetStream, parseGatewayConfig, readCheckpoint, runSimulatedCall, shorePcm, startGateway, type GatewayJetStream, type GatewayNode, type SimulatedCallResult } from '../../src/gateway/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
 const CALLS = 20;
@@ -32,7 +32,7 @@ async function spawnWorker(configPath: string, id: string): Promise<ChildProcess
   return p;
 }
 
-async function leaseOwners(jet: GatewayJetStream): Promise<Map<string, number>> {
+async function leaseOwners(jet: GatewayJetStream, sessionsOf?: Map<string, number[]>): Promise<Map<string, number>> {
   const owners = new Map<string, number>();
   const keys: string[] = [];
   for await (const k of await jet.leases.keys()) keys.push(k);
@@ -41,6 +41,7 @@ async function leaseOwners(jet: GatewayJetStream): Promise<Map<string, number>> 
     if (!e || e.operation !== 'PUT') continue;
     const owner = (JSON.parse(new TextDecoder().decode(e.value)) as { owner: string }).owner;
     owners.set(owner, (owners.get(owner) ?? 0) + 1);
+    sessionsOf?.set(owner, [...(sessionsOf.get(owner) ?? []), Number(k)]);
   }
   return owners;
 }
@@ -114,8 +115,10 @@ lease: { ttl_ms: 1500, heartbeat_ms: 500 }
     const calls = startCalls();
     // Wait until every call is owned, then kill the worker that owns the most.
     let owners = new Map<string, number>();
+    let sessionsOf = new Map<string, number[]>();
     for (let i = 0; i < 100; i++) {
-      owners = await leaseOwners(terminator.jet);
+      sessionsOf = new Map();
+      owners = await leaseOwners(terminator.jet, sessionsOf);
       if ([...owners.values()].reduce((a, b) => a + b, 0) >= CALLS) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -123,6 +126,9 @@ lease: { ttl_ms: 1500, heartbeat_ms: 500 }
     expect(owned).toBeGreaterThan(0);
     expect(owners.size, 'calls spread over several workers').toBeGreaterThan(1);
     workers[Number(victim.slice(1)) - 1]!.kill('SIGKILL');
+    // The victim was mid-call: its sessions had not ended (some phrases still to render).
+    const midCall = await Promise.all(sessionsOf.get(victim)!.map((id) => readCheckpoint(terminator.jet.jsm, id)));
+    expect(midCall.some((c) => !c.ended && c.completeSeq < PHRASES.length)).toBe(true);
     const results = await calls;
     await expectExactlyOnce(results);
     const after = await leaseOwners(terminator.jet);
@@ -131,8 +137,10 @@ lease: { ttl_ms: 1500, heartbeat_ms: 500 }
 
   it('restart of nats-server mid-call: calls resume, every phrase rendered exactly once, in order', async () => {
     await setUp();
-    const calls = startCalls();
+    let finished = false;
+    const calls = startCalls().finally(() => (finished = true));
     await new Promise((r) => setTimeout(r, 1800));
+    expect(finished).toBe(false);
     await nats.restart(1000);
     const results = await calls;
     await expectExactlyOnce(results);
