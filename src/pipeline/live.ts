@@ -6,7 +6,12 @@ import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import type { CodecMode, Frame } from '../codec/frame/index.ts';
 import { createAsrEngine } from '../engines/asr/registry.ts';
 import { createTtsEngine } from '../engines/tts/registry.ts';
-import { LinkSession } from '../transport/link-session.ts';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { FORMAT_VERSION } from '../codec/frame/index.ts';
+import { LinkSession, type SessionJournal } from '../transport/link-session.ts';
+import { InboxJournal, OutboxJournal, ProfileStore, StateDir } from '../transport/journal/index.ts';
+import { ReliableReceiver } from '../transport/reliability/receiver.ts';
+import { appendingWavSink } from './wav-append-sink.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
 import type { TransportError } from '../core/errors.ts';
 import { PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
@@ -35,12 +40,31 @@ export interface SendOptions {
   onState?: (s: string) => void;
   /** The mode in use (after `auto`) and the link kind, once known. */
   onStart?: (info: { mode: CodecMode; link: string }) => void;
+  /**
+   * Durable outbox (issue #16 item 5): every frame is journalled here before it is sent, removed
+   * when acknowledged. A run that finds an unfinished session in it resumes that session instead
+   * of reading the input: same session id and seqs, the unacknowledged frames resent in order, then
+   * the End (the input past what was journalled is not sent: the text coder's state is not rebuilt).
+   */
+  stateDir?: string;
+  /** Bound of the outbox file, bytes (OutboxOptions.maxBytes). */
+  journalMaxBytes?: number;
 }
 
 /** A LinkSession tuned to its link: ARQ timing from the cost model, paced by it at `budgetBitsPerSecond`. */
-export function tunedSession(sessionId: number, cost: PacketCostModel, budgetBitsPerSecond: number, prosodyCopies = 1): LinkSession {
+export function tunedSession(sessionId: number, cost: PacketCostModel, budgetBitsPerSecond: number, prosodyCopies = 1, journal?: SessionJournal): LinkSession {
   const t = arqTuning(cost);
-  return new LinkSession(sessionId, { sender: { ...t.sender, pacer: new LinkPacer(budgetBitsPerSecond, cost), prosodyCopies }, receiver: t.receiver, cost });
+  return new LinkSession(sessionId, { sender: { ...t.sender, pacer: new LinkPacer(budgetBitsPerSecond, cost), prosodyCopies }, receiver: t.receiver, cost, journal });
+}
+
+/** The outbox as LinkSession hooks; a speaker profile the peer acknowledged is remembered in `peerProfiles`. */
+export function outboxHooks(outbox: OutboxJournal, peerProfiles?: ProfileStore): SessionJournal {
+  return {
+    append: (f) => void outbox.append(f),
+    acked: (a) => {
+      for (const f of outbox.acked(a)) if (f.payload.type === 'speakerProfile') peerProfiles?.add(profileHashOf(f.payload.profile));
+    },
+  };
 }
 
 /** Most recent audio kept for phrase analysis, samples (30 s at 16 kHz): bounded for endless input. */
@@ -145,10 +169,65 @@ export interface SendReport {
   retransmissions: number;
   /** Channel time of what this side transmitted, s (key-up included on a radio). */
   airtimeSecondsOut: number;
+  /** With a state dir: the session this run resumed (its unacknowledged frames resent), if any. */
+  resumed?: { sessionId: number; frames: number };
 }
 
 /** `stcts send`: a WAV file, or raw 16 kHz s16le PCM on stdin (`-`), as live speech over the link at `url`. */
 export async function sendLive(wavPath: string, url: string, o: SendOptions): Promise<SendReport> {
+  const state = o.stateDir ? StateDir.open(o.stateDir) : undefined;
+  const outbox = state ? OutboxJournal.open(state.outbox, o.journalMaxBytes ? { maxBytes: o.journalMaxBytes } : {}) : undefined;
+  const peerProfiles = state ? ProfileStore.open(state.peerProfiles) : undefined;
+  try {
+    if (outbox?.current) return await resumeSend(outbox, url, o, peerProfiles);
+    return await sendFresh(wavPath, url, o, outbox, peerProfiles);
+  } finally {
+    outbox?.close();
+    peerProfiles?.close();
+  }
+}
+
+/** Resumes the outbox's unfinished session: its unacknowledged frames again (same session and seqs), then its End. */
+async function resumeSend(outbox: OutboxJournal, url: string, o: SendOptions, peerProfiles: ProfileStore | undefined): Promise<SendReport> {
+  const { sessionId, mode } = outbox.current!;
+  const t0 = performance.now();
+  if (outbox.done) {
+    outbox.complete();
+    return { frames: 0, bitsOut: 0, bitsIn: 0, seconds: 0, mode, retransmissions: 0, airtimeSecondsOut: 0, resumed: { sessionId, frames: 0 } };
+  }
+  const budget = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
+  let fatal: TransportError | undefined;
+  const carrier = await dialSession(url, (cost) => tunedSession(sessionId, cost, budget, o.prosodyCopies ?? 1, outboxHooks(outbox, peerProfiles)), {
+    budgetBitsPerSecond: budget,
+    ...o.link,
+    ...(o.onState ? { onState: o.onState } : {}),
+    ...(o.psk ? { security: { psk: o.psk, name: 'stcts-send' } } : {}),
+    onFatal: (e) => (fatal = e),
+  });
+  const link = carrier.session;
+  o.onStart?.({ mode, link: carrier.kind });
+  try {
+    const pending = outbox.pending();
+    o.onState?.(`resuming session ${sessionId}: ${pending.length} unacknowledged frames from seq ${pending[0]?.seq ?? outbox.nextSeq}`);
+    link.restoreSender(pending, outbox.acknowledgedBelow);
+    let frames = pending.length;
+    if (!outbox.ended) {
+      link.send({ version: FORMAT_VERSION, sessionId, seq: outbox.nextSeq, time: outbox.lastTime, payload: { type: 'end', reason: 'normal' } });
+      frames++;
+    }
+    while (!link.sender.idle) {
+      if (fatal) throw fatal;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    outbox.complete();
+    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000, resumed: { sessionId, frames } };
+  } finally {
+    await carrier.close();
+    link.close();
+  }
+}
+
+async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: OutboxJournal | undefined, peerProfiles: ProfileStore | undefined): Promise<SendReport> {
   let source: AsyncIterable<Int16Array>;
   if (wavPath === '-') source = pcmFromStream(process.stdin);
   else {
@@ -162,7 +241,8 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   // With a key every packet grows by the 10-byte protection: pace so that the sealed packets fit the link.
   const budget = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
   let fatal: TransportError | undefined;
-  const carrier = await dialSession(url, (cost) => tunedSession(sessionId, cost, budget, o.prosodyCopies ?? 1), {
+  const hooks = outbox ? outboxHooks(outbox, peerProfiles) : undefined;
+  const carrier = await dialSession(url, (cost) => tunedSession(sessionId, cost, budget, o.prosodyCopies ?? 1, hooks), {
     budgetBitsPerSecond: budget,
     ...o.link,
     ...(o.onState ? { onState: o.onState } : {}),
@@ -172,7 +252,8 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
   const link = carrier.session;
   const mode = o.mode === 'auto' ? autoMode(linkCapacityBitsPerSecond(carrier.cost, budget)) : o.mode;
   o.onStart?.({ mode, link: carrier.kind });
-  const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath) : undefined;
+  outbox?.begin({ sessionId, mode, meta: { input: wavPath } });
+  const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath, { append: !!outbox }) : undefined;
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();
   let frames = 0;
@@ -202,6 +283,7 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
       if (fatal) throw fatal;
       await new Promise((r) => setTimeout(r, 100));
     }
+    outbox?.complete();
     return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000 };
   } finally {
     await transcript?.close();
@@ -225,6 +307,15 @@ export interface ReceiveOptions {
   onPhrase?: (p: ReceivedPhrase) => void;
   onWarning?: (m: string) => void;
   onListening?: (port: number) => void;
+  /**
+   * Durable receiver state (issue #16 item 5): frames journalled before they are acknowledged, the
+   * rendered mark after each phrase's audio and transcript line; the speaker-profile cache. A run
+   * that finds an unfinished session resumes it: the journalled frames are replayed through the
+   * decoder, phrases already written are skipped, the WAV and the transcript are continued.
+   */
+  stateDir?: string;
+  /** How long a run that finished its session from the journal alone still acks the sender's retries, ms. Default 3000. */
+  lingerMs?: number;
 }
 
 /** What `stcts receive` reports (`--stats-json`). */
@@ -248,44 +339,110 @@ export interface ReceiveReport {
   /** Frames that arrived twice: the sender's retransmissions whose first copy had arrived after all. */
   duplicateFramesIn: number;
   link: string;
+  /** With a state dir: the session this run resumed and the phrases it skipped (written before the restart). */
+  resumed?: { sessionId: number; skippedPhrases: number };
+}
+
+/** Highest seq in a transcript file (-1: none): what was written before a crash, whatever the journal says. */
+function lastTranscriptSeq(path: string | undefined): number {
+  if (!path || !existsSync(path)) return -1;
+  let max = -1;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    try {
+      const seq = (JSON.parse(line) as { seq?: unknown }).seq;
+      if (typeof seq === 'number') max = Math.max(max, seq);
+    } catch {
+      // a torn last line
+    }
+  }
+  return max;
 }
 
 /** `stcts receive`: listens (or attaches, for KISS), speaks the first session that arrives, returns at its End (or on `signal`). */
 export async function receiveLive(listen: string, outPath: string, o: ReceiveOptions & { onListening?: (where: string) => void }): Promise<ReceiveReport> {
+  const state = o.stateDir ? StateDir.open(o.stateDir) : undefined;
+  let inbox = state ? InboxJournal.open(state.inbox) : undefined;
+  const profileStore = state ? ProfileStore.open(state.profiles) : undefined;
+  // A session to resume: its journalled frames, replayed through a receiver as the ARQ took them.
+  let resumeId = inbox?.sessionId;
+  let replay: Frame[] = [];
+  if (inbox && resumeId !== undefined) {
+    const r = new ReliableReceiver();
+    for (const b of inbox.accepted()) replay.push(...r.accept(b, 0));
+  }
+  let renderedUpTo = Math.max(inbox?.renderedSeq ?? -1, state ? lastTranscriptSeq(o.transcriptPath) : -1);
+  const replayEnds = replay.some((f) => f.payload.type === 'end');
+  const inboxHooks: SessionJournal = { accepted: (frames) => inbox!.accept(frames) };
+
   let resolveSession: (s: LinkSession) => void = () => {};
   const got = new Promise<LinkSession>((r) => (resolveSession = r));
   const budget = o.bitsPerSecond ?? 100_000;
   let first: LinkSession | undefined;
   const carrier: SessionCarrier = await listenSessions(listen, (id, cost) => {
-    const s = tunedSession(id, cost, budget);
-    if (!first) {
-      first = s;
-      resolveSession(s);
+    if (first || !inbox) {
+      const s = tunedSession(id, cost, budget);
+      if (!first) {
+        first = s;
+        resolveSession(s);
+      }
+      return s;
     }
+    if (resumeId !== undefined && id !== resumeId) {
+      if (replayEnds) return tunedSession(id, cost, budget); // the journalled session is finished here: a new one waits for the next run
+      // The sender gave the old session up (its state lost): keep the old state aside, take the new session.
+      const aside = inbox.abandon();
+      o.onWarning?.(`session ${resumeId} was not finished; its state was moved to ${aside}; receiving session ${id}`);
+      inbox = InboxJournal.open(state!.inbox);
+      resumeId = undefined;
+      replay = [];
+      renderedUpTo = -1;
+    }
+    if (resumeId === undefined) inbox.begin(id);
+    const s = tunedSession(id, cost, budget, 1, replayEnds ? undefined : inboxHooks);
+    if (resumeId !== undefined) s.restoreReceiver(inbox.accepted());
+    first = s;
+    resolveSession(s);
     return s;
   }, {
     budgetBitsPerSecond: budget,
     ...o.link,
+    // A sender restarted from its state dir dials from a new UDP port: let the pinned peer move to it
+    // (with a key, the handshake decides who is pinned instead).
+    ...(state ? { udp: { followPeer: true, ...o.link?.udp } } : {}),
     ...(o.psk ? { security: { psk: o.psk } } : {}),
     onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`); },
     ...(o.onListening ? { onListening: o.onListening } : {}),
   });
   const tts = await createTtsEngine('auto');
-  const sink: AudioSink = outPath === '-' ? stdoutPcmSink() : await WavStreamWriter.create(outPath, o.outputRateHz);
-  const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath) : undefined;
+  const resuming = resumeId !== undefined;
+  const sink: AudioSink = outPath === '-' ? stdoutPcmSink() : resuming ? await appendingWavSink(outPath, o.outputRateHz) : await WavStreamWriter.create(outPath, o.outputRateHz);
+  // With a state dir the transcript line is written synchronously, then the rendered mark: a crash between leaves the line, which the restart reads.
+  const transcriptFd = state && o.transcriptPath ? openSync(o.transcriptPath, 'a') : undefined;
+  const transcript = !state && o.transcriptPath ? await TranscriptLog.create(o.transcriptPath) : undefined;
   const seqs: number[] = [];
   const aborted = new Promise<undefined>((r) => o.signal?.addEventListener('abort', () => r(undefined), { once: true }));
   let report = { phrases: [] as ReceivedPhrase[], durationMs: 0 };
   let session: LinkSession | undefined;
+  let skipped = 0;
   try {
-    session = await Promise.race([got, aborted]);
-    if (session) {
+    // Finished in the journal already: render what is left from it, and ack the sender's retries for a while.
+    session = replayEnds ? undefined : await Promise.race([got, aborted]);
+    if (session || replayEnds) {
       const s = session;
+      const startId = resumeId;
       async function* untilEnd(): AsyncIterable<Frame> {
+        if (startId !== undefined && resumeId === startId) {
+          for (const f of replay) {
+            yield f;
+            if (f.payload.type === 'end') return;
+          }
+        }
+        if (!s) return;
         for await (const f of s.frames()) {
           yield f;
           if (f.payload.type === 'end') return;
         }
+        if (s.failure) throw s.failure;
       }
       report = await receiveFrames(untilEnd(), sink, o.outputRateHz, {
         codecFor: await phraseCodecFactory(),
@@ -294,21 +451,43 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
         postProcess: timbrePostProcess({ useProsody: true, useSpeaker: true }),
         resample,
         hashProfile: profileHashOf,
+        ...(profileStore ? { profileCache: profileStore.cache() } : {}),
+        skip: (seq) => {
+          const skip = seq <= renderedUpTo;
+          if (skip) skipped++;
+          return skip;
+        },
         onPhrase: (ph) => {
           seqs.push(ph.seq);
           // The phrase's audio has just been handed to the sink: its writing starts now.
-          void transcript?.write({ seq: ph.seq, text: ph.text, t: Date.now() });
+          const line = { seq: ph.seq, text: ph.text, t: Date.now() };
+          if (transcriptFd !== undefined) {
+            appendFileSync(transcriptFd, JSON.stringify(line) + '\n');
+            fsyncSync(transcriptFd);
+          } else void transcript?.write(line);
+          inbox?.rendered(ph.seq);
           o.onPhrase?.(ph);
         },
       }, o.onWarning, o.signal);
-      // Let the final ack reach the sender before closing.
-      if (!o.signal?.aborted) await new Promise((r) => setTimeout(r, 1000));
+      if (!o.signal?.aborted) {
+        // The session is written in full: its state is no longer needed.
+        inbox?.complete();
+        if (replayEnds) {
+          // The sender may still be resending the End whose ack the crash swallowed: answer it.
+          const late = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, o.lingerMs ?? 3000))]);
+          if (late) await new Promise((r) => setTimeout(r, 1000));
+          late?.close();
+        } else await new Promise((r) => setTimeout(r, 1000)); // let the final ack reach the sender before closing
+      }
     }
   } catch (err) {
     if (!o.signal?.aborted) throw err;
   } finally {
     session?.close();
+    if (transcriptFd !== undefined) closeSync(transcriptFd);
     await transcript?.close();
+    inbox?.close();
+    profileStore?.close();
     await tts.close();
     await carrier.close();
   }
@@ -327,6 +506,7 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
     retransmissions: session?.sender.stats.retransmissions ?? 0,
     duplicateFramesIn: session?.receiver.stats.duplicates ?? 0,
     link: carrier.kind,
+    ...(resuming ? { resumed: { sessionId: resumeId ?? inbox?.sessionId ?? 0, skippedPhrases: skipped } } : {}),
   };
 }
 

@@ -18,9 +18,10 @@ export class TranscriptLog {
 
   private constructor(private readonly file: FileHandle) {}
 
-  static async create(path: string): Promise<TranscriptLog> {
+  /** `append`: keep what the file holds (a run resumed from its state dir, issue #16 item 5). */
+  static async create(path: string, options: { append?: boolean } = {}): Promise<TranscriptLog> {
     try {
-      return new TranscriptLog(await open(path, 'w'));
+      return new TranscriptLog(await open(path, options.append ? 'a' : 'w'));
     } catch (err) {
       throw new UsageError(`--transcript ${path} cannot be written: ${(err as Error).message}`);
     }

@@ -1,0 +1,163 @@
+/**
+ * Kill-9 runs (issue #16 item 5): `stcts send … --state-dir` and `stcts receive … --state-dir` as
+ * child processes over udp:// on loopback; at a seeded point of the call one side (or both) gets
+ * SIGKILL and is restarted with the same arguments. From the transcripts: phrases the sender
+ * accepted that the receiver never wrote (lost), and phrases the receiver wrote twice (duplicated).
+ *
+ *   node --import tsx scripts/bench-kill9.ts [--points 20] [--seed 1] [--json]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../src/transport/prng.ts';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const BIN = join(ROOT, 'bin/stcts.js');
+const TEXT = 'The quick brown fox jumps over the lazy dog. We will meet at the harbour at noon. Please bring the charts and the radio. The weather looks fine for tomorrow morning. Call me when you arrive at the station.';
+
+export type Victim = 'sender' | 'receiver' | 'both';
+
+export interface KillPointResult {
+  seed: number;
+  victim: Victim;
+  killAtMs: number;
+  /** Phrases in the sender's transcript when the kill came (the call was under way when > 0). */
+  acceptedAtKill: number;
+  accepted: number;
+  delivered: number;
+  lost: number[];
+  duplicated: number[];
+  senderExit: number | null;
+  receiverExit: number | null;
+  seconds: number;
+}
+
+/** A WAV fixture made with the project's TTS (nothing downloads). */
+export function makeFixture(dir: string): string {
+  const wav = join(dir, 'in.wav');
+  const r = spawnSync(process.execPath, [BIN, 'say', TEXT, '-o', wav], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`stcts say failed: ${r.stderr}`);
+  return wav;
+}
+
+function seqsOf(path: string): number[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
+    try { return [(JSON.parse(l) as { seq: number }).seq]; } catch { return []; }
+  });
+}
+
+function start(args: string[], log: string[]): ChildProcess {
+  const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  c.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
+  return c;
+}
+
+function exited(c: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (c.exitCode !== null) return Promise.resolve(c.exitCode);
+  return new Promise((r) => {
+    const t = setTimeout(() => { c.kill('SIGKILL'); r(null); }, timeoutMs);
+    c.once('exit', (code) => { clearTimeout(t); r(code); });
+  });
+}
+
+async function listening(log: string[], timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (!log.join('').includes('listening on')) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`receiver did not listen: ${log.join('')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One seeded kill point: which side dies and when (3..15 s into the ~20 s call) come from `seed`. */
+export async function runKillPoint(seed: number, wav: string, port: number): Promise<KillPointResult> {
+  const rnd = mulberry32(seed);
+  const victim: Victim = (['sender', 'receiver', 'both'] as const)[Math.floor(rnd() * 3)]!;
+  const killAtMs = Math.round(3000 + rnd() * 12000);
+  const dir = mkdtempSync(join(tmpdir(), `stcts-kill9-${seed}-`));
+  const t0 = performance.now();
+  const url = `udp://127.0.0.1:${port}`;
+  const st = join(dir, 'sent.jsonl');
+  const rt = join(dir, 'received.jsonl');
+  const sendArgs = ['send', wav, '--to', url, '--fast', '--quiet', '--state-dir', join(dir, 'send-state'), '--transcript', st];
+  const recvArgs = ['receive', '--listen', url, '-o', join(dir, 'out.wav'), '--quiet', '--state-dir', join(dir, 'recv-state'), '--transcript', rt];
+  const rlog: string[] = [];
+  const slog: string[] = [];
+  let receiver = start(recvArgs, rlog);
+  await listening(rlog, 30_000);
+  let sender = start(sendArgs, slog);
+  await sleep(killAtMs);
+  const acceptedAtKill = seqsOf(st).length;
+  if (victim !== 'receiver' && sender.exitCode === null) sender.kill('SIGKILL');
+  if (victim !== 'sender' && receiver.exitCode === null) receiver.kill('SIGKILL');
+  await sleep(300);
+  if (victim !== 'sender') {
+    await exited(receiver, 5000);
+    rlog.length = 0;
+    receiver = start(recvArgs, rlog);
+    await listening(rlog, 30_000);
+  }
+  if (victim !== 'receiver') {
+    await exited(sender, 5000);
+    sender = start(sendArgs, slog);
+  }
+  const senderExit = await exited(sender, 120_000);
+  const receiverExit = await exited(receiver, 30_000);
+  const sent = seqsOf(st);
+  const got = seqsOf(rt);
+  const gotSet = new Set(got);
+  const result: KillPointResult = {
+    seed, victim, killAtMs, acceptedAtKill,
+    accepted: new Set(sent).size,
+    delivered: gotSet.size,
+    lost: [...new Set(sent)].filter((s) => !gotSet.has(s)),
+    duplicated: got.filter((s, i) => got.indexOf(s) !== i),
+    senderExit, receiverExit,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  if (senderExit !== 0 || receiverExit !== 0) process.stderr.write(`seed ${seed}: sender ${senderExit} receiver ${receiverExit}\n${slog.join('')}\n${rlog.join('')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+export async function runKill9(points: number, seed0: number, onResult?: (r: KillPointResult) => void): Promise<KillPointResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'stcts-kill9-fixture-'));
+  try {
+    const wav = makeFixture(dir);
+    const out: KillPointResult[] = [];
+    for (let i = 0; i < points; i++) {
+      const r = await runKillPoint(seed0 + i, wav, 47100 + ((seed0 + i) % 500));
+      onResult?.(r);
+      out.push(r);
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const arg = (name: string, d: number) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : d;
+  };
+  const json = process.argv.includes('--json');
+  const results = await runKill9(arg('points', 20), arg('seed', 1), (r) => {
+    if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} at ${r.killAtMs} ms (${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}] (${r.seconds.toFixed(1)} s)\n`);
+  });
+  const summary = {
+    points: results.length,
+    midCall: results.filter((r) => r.acceptedAtKill > 0).length,
+    phrasesAccepted: results.reduce((s, r) => s + r.accepted, 0),
+    lost: results.reduce((s, r) => s + r.lost.length, 0),
+    duplicated: results.reduce((s, r) => s + r.duplicated.length, 0),
+    failedExits: results.filter((r) => r.senderExit !== 0 || r.receiverExit !== 0).length,
+    results,
+  };
+  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else process.stderr.write(`${summary.points} kill points (${summary.midCall} mid-call): ${summary.phrasesAccepted} phrases accepted, ${summary.lost} lost, ${summary.duplicated} duplicated, ${summary.failedExits} bad exits\n`);
+}
