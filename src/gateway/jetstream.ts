@@ -45,9 +45,10 @@ const ns = (ms: number) => ms * 1_000_000;
  */
 export async function openJetStream(options: Partial<JetStreamOptions> = {}): Promise<GatewayJetStream> {
   const o = { ...DEFAULT_JETSTREAM_OPTIONS, ...options };
+  // The first connect fails fast (a wrong URL, no server); once connected, reconnects never give up.
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: o.servers, name: o.name, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, timeout: 5000 });
+    nc = await connect({ servers: o.servers, name: o.name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5000 });
   } catch (err) {
     throw new TransportError('refused', `cannot reach NATS at ${o.servers.join(', ')}: ${(err as Error).message} (start nats-server -js)`, undefined, { cause: err });
   }
