@@ -17,14 +17,14 @@ const usage = (url: string) => {
 describe('freedv:// URL', () => {
   it('parses modes, audio, PTT and timing', () => {
     const u = parseFreedvUrl('freedv://?modes=datac0,datac3&audio=alsa:plughw:1,0&ptt=rigctld://127.0.0.1:4532&txdelay=250&txtail=40&holdoff=900&frames=2');
-    expect(u.modes).toEqual(['datac3', 'datac0']); // most capable first
+    expect(u.modes).toEqual(['datac0', 'datac3']); // in the order conditions worsen
     expect(u.auto).toBe(false);
     expect(u.audio).toEqual({ kind: 'alsa', device: 'plughw:1,0' });
     expect(u.ptt).toEqual({ kind: 'rigctld', host: '127.0.0.1', port: 4532 });
     expect(u.options).toEqual({ txDelayMs: 250, txTailMs: 40, holdoffMs: 900, framesPerBurst: 2 });
     const d = parseFreedvUrl('freedv://');
     expect(d).toMatchObject({ modes: ['datac0'], audio: { kind: 'stdio' }, ptt: { kind: 'none' } });
-    expect(parseFreedvUrl('freedv:?modes=auto&audio=sim')).toMatchObject({ auto: true, modes: ['datac3', 'datac0', 'fsk_ldpc'], audio: { kind: 'sim' } });
+    expect(parseFreedvUrl('freedv:?modes=auto&audio=sim')).toMatchObject({ auto: true, modes: ['datac0', 'datac3', 'fsk_ldpc'], audio: { kind: 'sim' } });
     expect(parseFreedvUrl('freedv://?mode=FSK_LDPC&ptt=none').modes).toEqual(['fsk_ldpc']);
   });
 

@@ -92,9 +92,10 @@ export interface HfChannelStats {
 export class HfChannel {
   readonly options: Readonly<HfChannelOptions>;
   /** Noise standard deviation before the output gain, input units. */
-  readonly noiseSigma: number;
+  noiseSigma: number;
   /** Output gain applied to signal + noise. */
-  readonly gain: number;
+  gain: number;
+  private snr: number;
   /** Samples between input and output (0 for AWGN). */
   readonly delaySamples: number;
   private readonly noise: GaussianSource;
@@ -107,6 +108,7 @@ export class HfChannel {
     if (Number.isNaN(o.snrDb)) throw new UsageError('HfChannel: snrDb must be a number');
     if (o.kind !== 'awgn' && o.kind !== 'good' && o.kind !== 'poor') throw new UsageError(`HfChannel: unknown channel ${String(o.kind)}: use awgn, good or poor`);
     this.options = Object.freeze(o);
+    this.snr = o.snrDb;
     this.noise = new GaussianSource(subSeed(o.seed, 0));
     const variance = noiseVarianceForSnr(o.signalPower, o.snrDb, o.sampleRateHz, o.noiseBandwidthHz);
     this.noiseSigma = Math.sqrt(variance);
@@ -120,6 +122,21 @@ export class HfChannel {
     const tap = (stream: number) => new DopplerTap({ dopplerSpreadHz: p.dopplerSpreadHz, sampleRateHz: o.sampleRateHz, power: 0.5, seed: subSeed(o.seed, stream) });
     this.fading = { analytic: new AnalyticSignal(), taps: [tap(1), tap(2)], delay, lineRe: new Float64Array(delay), lineIm: new Float64Array(delay) };
     this.delaySamples = HILBERT_DELAY;
+  }
+
+  /** The SNR now, dB in the noise bandwidth (options.snrDb until {@link setSnrDb}). */
+  get snrDb(): number {
+    return this.snr;
+  }
+
+  /** Changes the SNR from the next sample on (conditions changing mid-call); noise and fading continue. */
+  setSnrDb(snrDb: number): void {
+    if (Number.isNaN(snrDb)) throw new UsageError('HfChannel: snrDb must be a number');
+    const o = this.options;
+    const variance = noiseVarianceForSnr(o.signalPower, snrDb, o.sampleRateHz, o.noiseBandwidthHz);
+    this.snr = snrDb;
+    this.noiseSigma = Math.sqrt(variance);
+    this.gain = o.outputRms / Math.sqrt(o.signalPower + variance);
   }
 
   get stats(): Readonly<HfChannelStats> {

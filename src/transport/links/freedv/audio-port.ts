@@ -84,6 +84,11 @@ export class SimulatedHfAudio {
     [this.a, this.b] = this.ends;
   }
 
+  /** Both directions' SNR from the next step on (dB in 3 kHz). */
+  setSnrDb(snrDb: number): void {
+    for (const c of this.channels) c.setSnrDb(snrDb);
+  }
+
   /** Stream time, samples since start. */
   get timeSamples(): number {
     return this.samples;

@@ -8,3 +8,4 @@ export * from './audio-port.ts';
 export * from './link.ts';
 export * from './stream-audio-port.ts';
 export * from './url.ts';
+export * from './adaptive.ts';

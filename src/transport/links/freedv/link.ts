@@ -5,6 +5,7 @@ import type { Ptt } from '../ptt/types.ts';
 import type { ModemAudioPort } from './audio-port.ts';
 import { freedvCost } from './cost.ts';
 import { DatagramReassembler, fragmentDatagram, fragmentsFor, MAX_FRAGMENTS, maxDatagramBytes } from './fragments.ts';
+import { ADAPTIVE_HEADER_BYTES, ModeChooser, readModeRequest, writeModeRequest } from './adaptive.ts';
 import { type FreedvDemodulator, FreedvModem } from './modem.ts';
 import type { FreedvDataModeName, FskLdpcOptions } from './modes.ts';
 
@@ -23,6 +24,14 @@ import type { FreedvDataModeName, FskLdpcOptions } from './modes.ts';
 
 export interface FreedvLinkOptions {
   mode: FreedvDataModeName;
+  /**
+   * Adaptive mode choice (issue #15): the candidate modes, most capable first, the same list on
+   * both ends. Every candidate is demodulated in parallel (a receiver never needs to know which
+   * comes); each datagram carries one header byte with the mode we want the peer to send in, from
+   * the SNR we measure (adaptive.ts); a sender whose turns go unanswered steps down by itself.
+   * `mode` is then the first mode sent in. Unset or one mode: a plain link (no header byte).
+   */
+  modes?: readonly FreedvDataModeName[];
   /** Frames per burst on both ends (see FreedvModemOptions.framesPerBurst). Default 1. */
   framesPerBurst: number;
   fsk?: Partial<FskLdpcOptions>;
@@ -85,17 +94,26 @@ export interface FreedvLinkStats extends DatagramLinkStats {
   /** PTT keyings confirmed, and PTT commands that failed (a turn whose keying failed waits and retries). */
   pttKeyings: number;
   pttErrors: number;
+  /** Adaptive: the mode we send in now, the switches, and every mode we sent in. */
+  txMode: FreedvDataModeName;
+  modeSwitches: number;
+  modesUsed: FreedvDataModeName[];
 }
 
 export class FreedvLink implements DatagramLink {
   readonly kind = 'freedv' as const;
   readonly options: Readonly<FreedvLinkOptions>;
   readonly mtu: number;
-  readonly cost: PacketCostModel;
-  readonly stats: FreedvLinkStats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0 };
-  private readonly modem: FreedvModem;
-  private readonly rx: FreedvDemodulator;
-  private readonly reassembler = new DatagramReassembler();
+  readonly stats: FreedvLinkStats;
+  private readonly modems: FreedvModem[];
+  private readonly rxs: FreedvDemodulator[];
+  private readonly reassemblers: DatagramReassembler[];
+  private readonly costs: PacketCostModel[];
+  private readonly holdoffs: number[];
+  private readonly chooser: ModeChooser | undefined;
+  private tx = 0;
+  private lastHeard = 0;
+  private unanswered = 0;
   private readonly queue: Uint8Array[] = [];
   private handler: ((d: Uint8Array) => void) | undefined;
   private readonly stateHandlers: Array<(s: LinkState) => void> = [];
@@ -103,7 +121,6 @@ export class FreedvLink implements DatagramLink {
   private nowSamples = 0;
   private lastBusySamples = Number.NEGATIVE_INFINITY;
   private closing: Promise<void> | undefined;
-  private readonly holdoffMs: number;
   private readonly holdoffAfterOwnMs: number;
   private lastBusyOwn = false;
   private pttKeyed = false;
@@ -118,22 +135,39 @@ export class FreedvLink implements DatagramLink {
     const o: FreedvLinkOptions = { ...DEFAULT_FREEDV_LINK_OPTIONS, ...options };
     if (!Number.isInteger(o.maxFramesPerTurn) || o.maxFramesPerTurn < 1) throw new UsageError('maxFramesPerTurn must be a positive integer');
     this.options = Object.freeze(o);
-    this.modem = new FreedvModem({ mode: o.mode, framesPerBurst: o.framesPerBurst, ...(o.fsk ? { fsk: o.fsk } : {}) });
-    this.rx = this.modem.createDemodulator();
-    // A datagram must fit one turn and the fragment index (MAX_FRAGMENTS frames).
+    const modes = o.modes && o.modes.length > 1 ? [...o.modes] : [o.mode];
+    if (!modes.includes(o.mode)) throw new UsageError(`mode ${o.mode} is not among the adaptive modes ${modes.join(',')}`);
+    this.modems = modes.map((mode) => new FreedvModem({ mode, framesPerBurst: o.framesPerBurst, ...(o.fsk ? { fsk: o.fsk } : {}) }));
+    this.rxs = this.modems.map((m) => m.createDemodulator());
+    this.reassemblers = this.modems.map(() => new DatagramReassembler());
+    this.tx = modes.indexOf(o.mode);
+    this.chooser = modes.length > 1 ? new ModeChooser(modes) : undefined;
+    const header = this.chooser ? ADAPTIVE_HEADER_BYTES : 0;
+    // A datagram must fit one turn and the fragment index (MAX_FRAGMENTS frames), in every mode.
     const frames = Math.min(MAX_FRAGMENTS, o.maxFramesPerTurn);
-    this.mtu = Math.min(o.mtu ?? 1200, (frames * maxDatagramBytes(this.modem.info.payloadBytesPerFrame)) / MAX_FRAGMENTS);
-    const frameMs = (this.modem.info.frameSamples * 1000) / this.modem.info.sampleRateHz;
-    this.holdoffMs = o.mode === 'fsk_ldpc' ? Math.max(o.holdoffMs, 1.5 * frameMs + 200) : o.holdoffMs;
-    this.cost = freedvCost(this.modem.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst });
-    this.holdoffAfterOwnMs = Math.max(this.holdoffMs, o.holdoffAfterOwnMs ?? this.holdoffMs + this.cost.packetCost(0).airtimeMs + 300);
+    this.mtu = Math.min(o.mtu ?? 1200, ...this.modems.map((m) => (frames * maxDatagramBytes(m.info.payloadBytesPerFrame)) / MAX_FRAGMENTS - header));
+    this.holdoffs = this.modems.map((m) => {
+      const frameMs = (m.info.frameSamples * 1000) / m.info.sampleRateHz;
+      return m.info.mode === 'fsk_ldpc' ? Math.max(o.holdoffMs, 1.5 * frameMs + 200) : o.holdoffMs;
+    });
+    this.costs = this.modems.map((m) => freedvCost(m.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst }));
+    // After our own turn, wait longer than any candidate's peer needs to see a burst begin.
+    this.holdoffAfterOwnMs = o.holdoffAfterOwnMs ?? Math.max(...this.modems.map((_, i) => this.holdoffs[i]! + this.costs[i]!.packetCost(0).airtimeMs + 300));
+    this.lastHeard = this.tx;
+    this.stats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0, txMode: o.mode, modeSwitches: 0, modesUsed: [] };
     this.random = mulberry32(o.seed);
     this.jitterMs = this.random() * o.holdoffJitterMs;
     port.onReceive((samples) => this.receive(samples));
   }
 
   get description(): string {
-    return `freedv ${this.options.mode} (${this.modem.info.payloadBytesPerFrame}-byte frames)`;
+    const m = this.modems[this.tx]!.info;
+    return this.chooser ? `freedv adaptive ${this.modems.map((x) => x.info.mode).join('/')} (now ${m.mode})` : `freedv ${m.mode} (${m.payloadBytesPerFrame}-byte frames)`;
+  }
+
+  /** Cost of a datagram in the mode we send in now. */
+  get cost(): PacketCostModel {
+    return this.costs[this.tx]!;
   }
 
   get state(): LinkState {
@@ -142,7 +176,7 @@ export class FreedvLink implements DatagramLink {
 
   /** Stream time, ms (samples received so far). */
   get timeMs(): number {
-    return (this.nowSamples * 1000) / this.modem.info.sampleRateHz;
+    return this.nowSamples / 8;
   }
 
   /** Datagrams waiting for a turn. */
@@ -152,7 +186,7 @@ export class FreedvLink implements DatagramLink {
 
   send(datagram: Uint8Array): void {
     if (this.closing) throw new InvalidStateError('FreedvLink used after close()');
-    if (datagram.length > this.mtu) throw new TransportError('too_large', `datagram of ${datagram.length} bytes exceeds the FreeDV ${this.options.mode} link MTU of ${this.mtu}`, { bytes: datagram.length, mtu: this.mtu });
+    if (datagram.length > this.mtu) throw new TransportError('too_large', `datagram of ${datagram.length} bytes exceeds the FreeDV ${this.stats.txMode} link MTU of ${this.mtu}`, { bytes: datagram.length, mtu: this.mtu });
     if (this.queue.length >= this.options.queueCapacity) {
       this.stats.dropped.queue_full++;
       return;
@@ -172,7 +206,7 @@ export class FreedvLink implements DatagramLink {
     if (!this.closing) {
       this.closing = (async () => {
         this.queue.length = 0;
-        await this.modem.close();
+        await Promise.all(this.modems.map((m) => m.close()));
         await this.options.ptt?.close();
         this.port.close?.();
         this.linkState = 'closed';
@@ -184,50 +218,84 @@ export class FreedvLink implements DatagramLink {
 
   private async receive(samples: Int16Array): Promise<void> {
     if (this.closing) return;
-    const before = this.rx.stats;
-    const frames = await this.rx.push(samples);
+    const before = this.rxs.map((r) => r.stats.syncSteps);
+    // Every candidate mode's demodulator on the same audio, in parallel on the thread pool.
+    const results = await Promise.all(this.rxs.map((r) => r.push(samples)));
     this.nowSamples += samples.length;
-    const after = this.rx.stats;
-    this.stats.crcErrors = after.crcErrors;
+    this.stats.crcErrors = this.rxs.reduce((n, r) => n + r.stats.crcErrors, 0);
+    const heard = results.findIndex((frames, i) => frames.length > 0 || this.rxs[i]!.stats.syncSteps > before[i]!);
     if (this.port.transmitting) {
       this.lastBusySamples = this.nowSamples;
       this.lastBusyOwn = true;
-    } else if (frames.length > 0 || after.syncSteps > before.syncSteps) {
+    } else if (heard >= 0) {
       this.lastBusySamples = this.nowSamples;
       this.lastBusyOwn = false;
+      this.lastHeard = heard;
     }
-    for (const f of frames) {
-      this.stats.framesIn++;
-      this.stats.lastSnrDb = f.snrDb;
-      const incomplete = this.reassembler.dropped.incomplete;
-      const d = this.reassembler.push(f.payload);
-      this.stats.incompleteIn += this.reassembler.dropped.incomplete - incomplete;
-      this.stats.dropped.malformed = this.reassembler.dropped.malformed;
-      if (!d) continue;
-      chargeIn(this.stats, this.cost, d.length);
-      this.handler?.(d);
+    for (const [i, frames] of results.entries()) {
+      for (const f of frames) {
+        this.stats.framesIn++;
+        this.stats.lastSnrDb = f.snrDb;
+        this.chooser?.heard(i, f.snrDb);
+        const r = this.reassemblers[i]!;
+        const incomplete = r.dropped.incomplete;
+        const d = r.push(f.payload);
+        this.stats.incompleteIn += r.dropped.incomplete - incomplete;
+        this.stats.dropped.malformed = this.reassemblers.reduce((n, x) => n + x.dropped.malformed, 0);
+        if (!d) continue;
+        this.unanswered = 0;
+        let body = d;
+        if (this.chooser) {
+          const want = readModeRequest(d);
+          if (want === undefined) {
+            this.stats.dropped.malformed++;
+            continue;
+          }
+          if (want >= 0 && want < this.modems.length) this.switchTo(want);
+          body = d.subarray(ADAPTIVE_HEADER_BYTES);
+        }
+        chargeIn(this.stats, this.costs[i]!, body.length);
+        this.handler?.(body);
+      }
     }
     if (this.pttKeyed && !this.port.transmitting) await this.release();
     if (this.closing || this.queue.length === 0 || this.port.transmitting) return;
-    const quietMs = ((this.nowSamples - this.lastBusySamples) * 1000) / this.modem.info.sampleRateHz;
-    if (quietMs < (this.lastBusyOwn ? this.holdoffAfterOwnMs : this.holdoffMs) + this.jitterMs) return;
+    const quietMs = (this.nowSamples - this.lastBusySamples) / 8;
+    if (quietMs < (this.lastBusyOwn ? this.holdoffAfterOwnMs : this.holdoffs[this.lastHeard]!) + this.jitterMs) return;
     this.jitterMs = this.random() * this.options.holdoffJitterMs;
+    // Feedback stopped: two of our turns in a row went unanswered: one step more robust.
+    if (this.chooser && this.unanswered >= 2 && this.tx < this.modems.length - 1) {
+      this.switchTo(this.tx + 1);
+      this.chooser.stale(this.tx);
+      this.unanswered = 0;
+    }
     await this.transmitTurn();
+  }
+
+  private switchTo(index: number): void {
+    if (index === this.tx) return;
+    this.tx = index;
+    this.stats.txMode = this.modems[index]!.info.mode;
+    this.stats.modeSwitches++;
   }
 
   /** Packs queued datagrams (whole ones, in order) into one transmission and keys up. */
   private async transmitTurn(): Promise<void> {
-    const info = this.modem.info;
+    const modem = this.modems[this.tx]!;
+    const info = modem.info;
+    const header = this.chooser ? ADAPTIVE_HEADER_BYTES : 0;
     const payloads: Uint8Array[] = [];
     const taken: Uint8Array[] = [];
     while (this.queue.length) {
-      const need = fragmentsFor(this.queue[0]!.length, info.payloadBytesPerFrame);
+      const need = fragmentsFor(this.queue[0]!.length + header, info.payloadBytesPerFrame);
       if (payloads.length > 0 && payloads.length + need > this.options.maxFramesPerTurn) break;
       const d = this.queue.shift()!;
       taken.push(d);
-      payloads.push(...fragmentDatagram(d, info.payloadBytesPerFrame));
+      payloads.push(...fragmentDatagram(this.chooser ? writeModeRequest(this.chooser.request(), d) : d, info.payloadBytesPerFrame));
     }
-    const audio = await this.modem.modulateBurst(payloads);
+    if (!this.stats.modesUsed.includes(info.mode)) this.stats.modesUsed.push(info.mode);
+    this.unanswered++;
+    const audio = await modem.modulateBurst(payloads);
     if (this.closing) return;
     const ptt = this.options.ptt;
     if (ptt) {
@@ -256,7 +324,7 @@ export class FreedvLink implements DatagramLink {
     for (const d of taken) {
       this.stats.datagramsOut++;
       this.stats.payloadBytesOut += d.length;
-      this.stats.wireBytesOut += fragmentsFor(d.length, info.payloadBytesPerFrame) * info.bytesPerFrame;
+      this.stats.wireBytesOut += fragmentsFor(d.length + header, info.payloadBytesPerFrame) * info.bytesPerFrame;
     }
   }
 

@@ -19,7 +19,7 @@ export type FreedvAudioSpec = { kind: 'alsa'; device: string } | { kind: 'stdio'
 export type FreedvPttSpec = { kind: 'rigctld'; host: string; port: number } | { kind: 'none' };
 
 export interface FreedvUrl {
-  /** Candidate modes, most capable first. */
+  /** Candidate modes, in the order conditions worsen (datac1, datac0, datac3, fsk_ldpc). */
   modes: FreedvDataModeName[];
   /** True when the URL said `modes=auto`. */
   auto: boolean;
@@ -28,11 +28,15 @@ export interface FreedvUrl {
   options: Partial<Omit<FreedvLinkOptions, 'ptt' | 'mode'>>;
 }
 
-/** What `modes=auto` stands for, most capable first (DATAC1 left out: its sync search is CPU-heavy). */
-export const FREEDV_AUTO_MODES: readonly FreedvDataModeName[] = Object.freeze(['datac3', 'datac0', 'fsk_ldpc']);
+/**
+ * What `modes=auto` stands for, in the order conditions worsen (adaptive.ts MODE_MIN_SNR_DB): DATAC0
+ * (short frames: low latency), DATAC3 (to −3 dB), FSK_LDPC (to −8 dB). DATAC1 is left out: its sync
+ * search is CPU-heavy and every candidate is demodulated all the time.
+ */
+export const FREEDV_AUTO_MODES: readonly FreedvDataModeName[] = Object.freeze(['datac0', 'datac3', 'fsk_ldpc']);
 
 const USAGE = 'use freedv://?modes=auto|datac0|datac3|datac1|fsk_ldpc[,…]&audio=alsa:DEVICE|stdio|sim&ptt=rigctld://HOST:PORT|none&txdelay=MS&txtail=MS&holdoff=MS&frames=N';
-const CAPABILITY: readonly FreedvDataModeName[] = ['datac1', 'datac3', 'datac0', 'fsk_ldpc'];
+const CAPABILITY: readonly FreedvDataModeName[] = ['datac1', 'datac0', 'datac3', 'fsk_ldpc'];
 
 export function parseFreedvUrl(url: string): FreedvUrl {
   const bad = (why: string) => new UsageError(`${why} in link URL '${url}': ${USAGE}`);
@@ -107,7 +111,7 @@ export interface OpenFreedvLinkOptions {
 /**
  * Opens the link a `freedv://` URL names: connects the PTT first (a refused rigctld is a
  * TransportError before any audio device is opened), then the audio. With several modes (or
- * `auto`) the link is adaptive (AdaptiveFreedvLink); with one, a plain {@link FreedvLink}.
+ * `auto`) the link is adaptive (FreedvLinkOptions.modes), starting in the first.
  */
 export async function openFreedvLink(url: string, options: OpenFreedvLinkOptions = {}): Promise<FreedvLink> {
   const u = parseFreedvUrl(url);
@@ -120,6 +124,5 @@ export async function openFreedvLink(url: string, options: OpenFreedvLinkOptions
     await ptt.close();
     throw err;
   }
-  if (u.modes.length > 1) throw new UsageError(`several modes (${u.modes.join(',')}) in '${url}': adaptive mode choice is not built yet; name one mode`);
-  return new FreedvLink(port, { ...u.options, ...options.link, mode: u.modes[0]!, ptt });
+  return new FreedvLink(port, { ...u.options, ...options.link, mode: u.modes[0]!, ...(u.modes.length > 1 ? { modes: u.modes } : {}), ptt });
 }

@@ -1,0 +1,80 @@
+import type { FreedvDataModeName } from './modes.ts';
+
+/**
+ * Adaptive mode choice of a FreeDV link (issue #15). Each datagram of an adaptive link starts with
+ * one header byte: bits 7–6 version (0), bits 5–3 the index (in the candidate list both ends share)
+ * of the mode we want the peer to transmit in, 7 = no wish yet; bits 2–0 reserved (0). The wish
+ * comes from the SNR we measure on the peer's frames, so both ends switch together: a receiver
+ * demodulates every candidate at once and needs no announcement of what comes next.
+ */
+
+export const ADAPTIVE_HEADER_BYTES = 1;
+const NO_REQUEST = 7;
+
+export function writeModeRequest(index: number | undefined, datagram: Uint8Array): Uint8Array {
+  const out = new Uint8Array(datagram.length + 1);
+  out[0] = ((index ?? NO_REQUEST) & 7) << 3;
+  out.set(datagram, 1);
+  return out;
+}
+
+/** The wished mode index, −1 for none, undefined for a datagram that is not an adaptive one. */
+export function readModeRequest(datagram: Uint8Array): number | undefined {
+  if (datagram.length < 1 || (datagram[0]! & 0xc7) !== 0) return undefined;
+  const i = (datagram[0]! >> 3) & 7;
+  return i === NO_REQUEST ? -1 : i;
+}
+
+/**
+ * Lowest SNR (dB in 3 kHz, AWGN) at which a mode carries multi-frame datagrams reliably, from the
+ * measurements in the issue and links.md with ~1 dB margin: DATAC0 100 % of frames down to −1 dB,
+ * DATAC3 down to −3, FSK_LDPC down to −6 (75 % at −8); DATAC1 was not measured (assumed +5).
+ */
+export const MODE_MIN_SNR_DB: Readonly<Record<FreedvDataModeName, number>> = Object.freeze({ datac1: 5, datac0: 0, datac3: -2, fsk_ldpc: Number.NEGATIVE_INFINITY });
+
+/**
+ * The demodulator's estimate as channel SNR in 3 kHz: OFDM modes report it on that scale (±1.5 dB,
+ * measured); libcodec2's FSK estimate read +11 … +7 dB at −4 … −10 dB (modem.ts), a 1.5 dB step per
+ * reported dB: mapped linearly through those two points.
+ */
+export function channelSnrDb(mode: FreedvDataModeName, estimateDb: number): number {
+  return mode === 'fsk_ldpc' ? -4 + (estimateDb - 11) * 1.5 : estimateDb;
+}
+
+/** The receiving side's wish from the last few frames' SNR (median of 3), with 1 dB hysteresis upwards. */
+export class ModeChooser {
+  private readonly recent: number[] = [];
+  private wish: number | undefined;
+
+  constructor(private readonly modes: readonly FreedvDataModeName[]) {}
+
+  heard(modeIndex: number, estimateDb: number): void {
+    if (!Number.isFinite(estimateDb)) return;
+    this.recent.push(channelSnrDb(this.modes[modeIndex]!, estimateDb));
+    if (this.recent.length > 3) this.recent.shift();
+    const snr = [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!;
+    const current = this.wish ?? this.modes.length - 1;
+    let pick = this.modes.length - 1;
+    for (let i = 0; i < this.modes.length; i++) {
+      if (snr >= MODE_MIN_SNR_DB[this.modes[i]!] + (i < current ? 1 : 0)) {
+        pick = i;
+        break;
+      }
+    }
+    this.wish = pick;
+  }
+
+  /**
+   * Nothing heard from the peer for a while (our turns unanswered): what we measured is stale; ask
+   * for one mode more robust than before (at least `atLeast`) until frames come again.
+   */
+  stale(atLeast: number): void {
+    this.recent.length = 0;
+    this.wish = Math.min(this.modes.length - 1, Math.max(atLeast, (this.wish ?? 0) + 1));
+  }
+
+  /** The mode index to ask the peer for (undefined before any frame was heard). */
+  request(): number | undefined {
+    return this.wish;
+  }
+}

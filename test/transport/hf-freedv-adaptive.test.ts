@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
+import { meanPower } from '../../src/transport/hf/index.ts';
+import { channelSnrDb, FreedvLink, FreedvModem, ModeChooser, readModeRequest, SimulatedHfAudio, writeModeRequest } from '../../src/transport/links/freedv/index.ts';
+
+describe('adaptive FreeDV mode choice (header byte, chooser)', () => {
+  it('the header byte carries the wish; foreign bytes are refused', () => {
+    expect(readModeRequest(writeModeRequest(2, Uint8Array.of(9)))).toBe(2);
+    expect(readModeRequest(writeModeRequest(undefined, Uint8Array.of(9)))).toBe(-1);
+    expect(readModeRequest(Uint8Array.of(0x81, 1))).toBeUndefined();
+    expect(readModeRequest(new Uint8Array(0))).toBeUndefined();
+  });
+
+  it('steps down as the SNR falls and up again only 1 dB above the threshold', () => {
+    const c = new ModeChooser(['datac0', 'datac3', 'fsk_ldpc']);
+    expect(c.request()).toBeUndefined();
+    for (let i = 0; i < 3; i++) c.heard(0, 3);
+    expect(c.request()).toBe(0);
+    for (let i = 0; i < 3; i++) c.heard(0, -1.5);
+    expect(c.request()).toBe(1);
+    for (let i = 0; i < 3; i++) c.heard(2, 9); // FSK estimate +9 ≈ −7 dB
+    expect(channelSnrDb('fsk_ldpc', 9)).toBeCloseTo(-7, 5);
+    expect(c.request()).toBe(2);
+    for (let i = 0; i < 3; i++) c.heard(1, -1.5); // above DATAC3's −2 but not by 1 dB
+    expect(c.request()).toBe(2);
+    for (let i = 0; i < 3; i++) c.heard(1, -0.5);
+    expect(c.request()).toBe(1);
+  });
+});
+
+describeWith('adaptive FreeDV link over a channel whose SNR drops mid-call', [CODEC2_ADDON], () => {
+  it('DATAC0 at +6 dB, then −6 dB: both ends move to FSK_LDPC and datagrams keep arriving', async () => {
+    const probe = new FreedvModem({ mode: 'datac0' });
+    const signalPower = meanPower(await probe.modulate(new Uint8Array(0)));
+    await probe.close();
+    const audio = new SimulatedHfAudio({ channel: { kind: 'awgn', snrDb: 6, seed: 11, signalPower } });
+    const modes = ['datac0', 'fsk_ldpc'] as const;
+    const a = new FreedvLink(audio.a, { mode: 'datac0', modes, holdoffJitterMs: 200, seed: 1 });
+    const b = new FreedvLink(audio.b, { mode: 'datac0', modes, holdoffJitterMs: 200, seed: 2 });
+    try {
+      const got = new Set<number>();
+      let acked = -1;
+      b.onDatagram((d) => {
+        got.add(d[0]!);
+        b.send(Uint8Array.of(0xac, d[0]!));
+      });
+      a.onDatagram((d) => (acked = Math.max(acked, d[1]!)));
+      // A stop-and-wait sender on top: the next datagram after the ack, a resend after 25 s.
+      let next = 0;
+      let sentAt = -1e9;
+      const deliveredAfterDrop: number[] = [];
+      const before = { modes: [] as string[] };
+      for (let step = 0; step < 10 * 240 && deliveredAfterDrop.length < 3; step++) {
+        const t = audio.timeSamples / 8;
+        if (t >= 60_000 && before.modes.length === 0) {
+          before.modes = [...a.stats.modesUsed];
+          audio.setSnrDb(-6);
+        }
+        if (acked >= next) {
+          if (t >= 60_000) deliveredAfterDrop.push(next);
+          next++;
+        }
+        if (next < 14 && (acked < next && a.queued === 0 && !audio.a.transmitting && (sentAt < 0 || t - sentAt > 25_000 || acked === next - 1) && t - sentAt > 1000)) {
+          if (sentAt < 0 || t - sentAt > 25_000 || !got.has(next)) {
+            a.send(Uint8Array.of(next, 1, 2, 3, 4, 5));
+            sentAt = t;
+          }
+        }
+        await audio.step();
+      }
+      expect(before.modes).toEqual(['datac0']); // at +6 dB nothing needed more
+      expect(a.stats.modesUsed).toEqual(['datac0', 'fsk_ldpc']);
+      expect(b.stats.modesUsed).toContain('fsk_ldpc');
+      expect(a.stats.txMode).toBe('fsk_ldpc');
+      expect(deliveredAfterDrop.length).toBeGreaterThanOrEqual(3);
+      // Collisions happen in the transition only: B's DATAC0 acks at −6 dB are inaudible to A (no
+      // sync), so A keys over them until both are in FSK_LDPC (47 steps of 0.1 s here, measured).
+      expect(audio.collisions).toBeLessThan(120);
+    } finally {
+      await a.close();
+      await b.close();
+      audio.close();
+    }
+  }, 300_000);
+});
