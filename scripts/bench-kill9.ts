@@ -22,6 +22,9 @@ export type Victim = 'sender' | 'receiver' | 'both';
 export interface KillPointResult {
   seed: number;
   victim: Victim;
+  /** The kill came `delayMs` after the sender's transcript showed `afterPhrases` accepted phrases. */
+  afterPhrases: number;
+  delayMs: number;
   killAtMs: number;
   /** Phrases in the sender's transcript when the kill came (the call was under way when > 0). */
   acceptedAtKill: number;
@@ -73,11 +76,15 @@ async function listening(log: string[], timeoutMs: number): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One seeded kill point: which side dies and when (3..15 s into the ~20 s call) come from `seed`. */
+/**
+ * One seeded kill point: which side dies, after how many accepted phrases (1..3 of the fixture's
+ * 3) and how long after that (0..1500 ms: mid-phrase, mid-ack, around the End) come from `seed`.
+ */
 export async function runKillPoint(seed: number, wav: string, port: number): Promise<KillPointResult> {
   const rnd = mulberry32(seed);
   const victim: Victim = (['sender', 'receiver', 'both'] as const)[Math.floor(rnd() * 3)]!;
-  const killAtMs = Math.round(3000 + rnd() * 12000);
+  const afterPhrases = 1 + Math.floor(rnd() * 3);
+  const delayMs = Math.round(rnd() * 1500);
   const dir = mkdtempSync(join(tmpdir(), `stcts-kill9-${seed}-`));
   const t0 = performance.now();
   const url = `udp://127.0.0.1:${port}`;
@@ -90,7 +97,10 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
   let receiver = start(recvArgs, rlog);
   await listening(rlog, 30_000);
   let sender = start(sendArgs, slog);
-  await sleep(killAtMs);
+  const tSend = performance.now();
+  while (seqsOf(st).length < afterPhrases && sender.exitCode === null && performance.now() - tSend < 60_000) await sleep(20);
+  await sleep(delayMs);
+  const killAtMs = Math.round(performance.now() - tSend);
   const acceptedAtKill = seqsOf(st).length;
   if (victim !== 'receiver' && sender.exitCode === null) sender.kill('SIGKILL');
   if (victim !== 'sender' && receiver.exitCode === null) receiver.kill('SIGKILL');
@@ -111,7 +121,7 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
   const got = seqsOf(rt);
   const gotSet = new Set(got);
   const result: KillPointResult = {
-    seed, victim, killAtMs, acceptedAtKill,
+    seed, victim, afterPhrases, delayMs, killAtMs, acceptedAtKill,
     accepted: new Set(sent).size,
     delivered: gotSet.size,
     lost: [...new Set(sent)].filter((s) => !gotSet.has(s)),
@@ -147,7 +157,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   const json = process.argv.includes('--json');
   const results = await runKill9(arg('points', 20), arg('seed', 1), (r) => {
-    if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} at ${r.killAtMs} ms (${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}] (${r.seconds.toFixed(1)} s)\n`);
+    if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} ${r.delayMs} ms after phrase ${r.afterPhrases} (${r.killAtMs} ms, ${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}] (${r.seconds.toFixed(1)} s)\n`);
   });
   const summary = {
     points: results.length,

@@ -1,6 +1,7 @@
 import { renameSync } from 'node:fs';
 import type { Frame } from '../../codec/frame/index.ts';
 import { framesFromBytes, framesToBytes, utf8 } from './frame-bytes.ts';
+import { InvalidStateError } from '../../core/errors.ts';
 import { JournalError } from './journal-error.ts';
 import { RecordLog, type LogRecord } from './record-log.ts';
 
@@ -78,7 +79,7 @@ export class InboxJournal {
 
   begin(sessionId: number): void {
     this.ensureOpen();
-    if (this.sessionIdValue !== undefined) throw new JournalError('corrupt', `${this.log.path} already holds session ${this.sessionIdValue}`, { path: this.log.path });
+    if (this.sessionIdValue !== undefined) throw new InvalidStateError(`${this.log.path} already holds session ${this.sessionIdValue}`);
     this.log.append(T_SESSION, utf8.encode({ sessionId }));
     this.sessionIdValue = sessionId;
   }

@@ -1,6 +1,7 @@
 import type { AckPayload, CodecMode, Frame } from '../../codec/frame/index.ts';
 import { isReliable } from '../reliability/classes.ts';
 import { framesFromBytes, framesToBytes, utf8 } from './frame-bytes.ts';
+import { InvalidStateError } from '../../core/errors.ts';
 import { JournalError } from './journal-error.ts';
 import { RecordLog, type LogRecord } from './record-log.ts';
 
@@ -148,7 +149,7 @@ export class OutboxJournal {
   /** Starts a session (the outbox must be empty: resume or {@link complete} the old one first). */
   begin(session: OutboxSession): void {
     this.ensureOpen();
-    if (this.session) throw new JournalError('corrupt', `${this.log.path} still holds session ${this.session.sessionId}: resume it or complete() it first`, { path: this.log.path });
+    if (this.session) throw new InvalidStateError(`${this.log.path} still holds session ${this.session.sessionId}: resume it or complete() it first`);
     this.log.append(T_SESSION, utf8.encode(session));
     this.session = session;
   }
