@@ -49,6 +49,13 @@ export async function readCheckpoint(jsm: JetStreamManager, sessionId: number): 
   }
 }
 
+/** A failure while processing a frame (not of the consumer): not retried in place. */
+class SessionOwnerFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('session owner failed');
+  }
+}
+
 const toPcm16le = (samples: Float32Array): Uint8Array => {
   const out = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767)));
@@ -115,6 +122,31 @@ export async function runSessionOwner(sessionId: number, upSubject: string, deps
     }
   };
 
+  /** Feeds one stored frame; true at the session's End. A failure here (TTS) ends this ownership: the lease lapses and the next owner replays. */
+  const feed = async (data: Uint8Array): Promise<boolean> => {
+    let frame;
+    try {
+      frame = decodeFrameMessage(data);
+    } catch (err) {
+      if (err instanceof DecodeError) return false;
+      throw err;
+    }
+    if (frame.seq <= lastSeq) return false; // at-least-once: a frame stored twice is decoded once
+    lastSeq = frame.seq;
+    for (const ev of decoder.accept(frame)) {
+      if (ev.type === 'prosodyDetail') {
+        details.set(ev.textSeq, ev.coded);
+        if (details.size > 32) details.delete(details.keys().next().value as number);
+      } else if (ev.type === 'speaker') profiles.set(ev.id, ev.profile);
+      else if (ev.type === 'phrase') await render(ev);
+      else if (ev.type === 'end') {
+        await publish(new Uint8Array(0), pcmMsgId(sessionId, ev.seq, 0), { [PCM_HEADERS.seq]: String(ev.seq), [PCM_HEADERS.end]: '1' });
+        return true;
+      }
+    }
+    return false;
+  };
+
   // The consumer is recreated from the next stream sequence whenever it stops (server restart).
   while (!signal.aborted) {
     let messages: Awaited<ReturnType<Awaited<ReturnType<typeof deps.js.consumers.get>>['consume']>> | undefined;
@@ -125,30 +157,17 @@ export async function runSessionOwner(sessionId: number, upSubject: string, deps
       signal.addEventListener('abort', stop, { once: true });
       for await (const m of messages) {
         nextStreamSeq = m.seq + 1;
-        let frame;
+        let ended: boolean;
         try {
-          frame = decodeFrameMessage(m.data);
+          ended = await feed(m.data);
         } catch (err) {
-          if (err instanceof DecodeError) continue;
-          throw err;
+          throw new SessionOwnerFailure(err);
         }
-        if (frame.seq <= lastSeq) continue; // at-least-once: a frame stored twice is decoded once
-        lastSeq = frame.seq;
-        for (const ev of decoder.accept(frame)) {
-          if (ev.type === 'prosodyDetail') {
-            details.set(ev.textSeq, ev.coded);
-            if (details.size > 32) details.delete(details.keys().next().value as number);
-          } else if (ev.type === 'speaker') profiles.set(ev.id, ev.profile);
-          else if (ev.type === 'phrase') await render(ev);
-          else if (ev.type === 'end') {
-            await publish(new Uint8Array(0), pcmMsgId(sessionId, ev.seq, 0), { [PCM_HEADERS.seq]: String(ev.seq), [PCM_HEADERS.end]: '1' });
-            return 'ended';
-          }
-        }
+        if (ended) return 'ended';
       }
     } catch (err) {
       if (signal.aborted) break;
-      if (err instanceof DecodeError) throw err; // a model mismatch: retrying cannot help
+      if (err instanceof SessionOwnerFailure) throw err.cause;
       await new Promise((r) => setTimeout(r, deps.retryMs));
     } finally {
       signal.removeEventListener('abort', stop);

@@ -6,7 +6,7 @@ import { packetRoute, resolveRoute } from '../transport/link-packet.ts';
 import type { LinkSession, PacketPort } from '../transport/link-session.ts';
 import { MAX_PACKET_BYTES } from '../transport/packet.ts';
 import { WebSocketPort } from '../transport/ws.ts';
-import { acceptSecureNoise, PROTECTION_OVERHEAD_BYTES, type SecureConnection } from '../transport/secure/index.ts';
+import { acceptSecureNoise, PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
 import type { UplinkHub } from './uplink.ts';
 import { isValidVesselName } from './subjects.ts';
 
@@ -63,10 +63,10 @@ export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSock
       // The daemon's Noise XXpsk3 handshake; the vessel is the name whose key it proved.
       const peers = [...keys].map(([name, psk]) => ({ name, psk }));
       acceptSecureNoise(ws, 'stcts-gateway', () => peers, { instanceId: INSTANCE_ID }).then(
-        (conn: SecureConnection) => {
+        (conn) => {
           const port: PacketPort = { get connected() { return conn.open; }, send: (p) => conn.send(p) };
           const carry = carrier(hub, conn.remoteName, port, onError);
-          conn.onPacket((bytes) => carry.packet(bytes, bytes.length + conn.overheadBytes));
+          conn.onPacket((bytes: Uint8Array) => carry.packet(bytes, bytes.length + conn.overheadBytes));
           conn.onClose(() => carry.detach());
         },
         (err: unknown) => onError(err instanceof TransportError ? err : new TransportError('protocol', String(err))),
