@@ -82,3 +82,19 @@ describe('daemon config', () => {
     expect(codeOf(() => loadConfig(join(dir, 'big.yaml')))).toBe('too_large');
   });
 });
+
+describe('daemon config: link URLs (#14)', () => {
+  it('link.listen takes HOST:PORT, ws://, udp:// or a list of one of each; peers[].url takes ws, udp and kiss URLs', () => {
+    const withLink = (listen: string) => base.replace('link: { listen: "0.0.0.0:7700" }', `link: { listen: ${listen} }`);
+    expect(parseConfig(withLink('"ws://0.0.0.0:7700"')).link).toEqual({ host: '0.0.0.0', port: 7700 });
+    const udp = parseConfig(withLink('"udp://127.0.0.1:7701"'));
+    expect(udp.link).toBeUndefined();
+    expect(udp.linkUdp).toEqual({ host: '127.0.0.1', port: 7701 });
+    const both = parseConfig(withLink('["0.0.0.0:7700", "udp://0.0.0.0:7701"]'));
+    expect([both.link, both.linkUdp]).toEqual([{ host: '0.0.0.0', port: 7700 }, { host: '0.0.0.0', port: 7701 }]);
+    expect(codeOf(() => parseConfig(withLink('["udp://0.0.0.0:1", "udp://0.0.0.0:2"]')))).toBe('invalid_value');
+    const url = (u: string) => parseConfig(base.replace(/url: \S+/, `url: "${u}"`)).peers[0]!.url;
+    for (const u of ['udp://10.0.0.2:7701', 'kiss+tcp://127.0.0.1:8001', 'kiss:/dev/ttyUSB0?baud=9600', 'wss://shore.example:443/link']) expect(url(u)).toBe(u);
+    for (const u of ['tcp://10.0.0.2:7701', 'udp://10.0.0.2', 'http://x:1']) expect(codeOf(() => url(u))).toBe('invalid_value');
+  });
+});

@@ -1,4 +1,3 @@
-export * from './packet-protection.ts';
 export * from './secure-socket.ts';
 export * from './noise.ts';
 export * from './aead-packet.ts';

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { AEAD_OVERHEAD_BYTES, AeadPacketOpener, AeadPacketSealer } from '../../../src/transport/secure/aead-packet.ts';
 import { HS_MSG1, HS_MSG2, LINK_PROLOGUE, LinkHandshakeInitiator, LinkHandshakeResponder, noisePskOf, trafficSecretsOf } from '../../../src/transport/secure/link-handshake.ts';
 import { generateKeyPair, XXpsk3Handshake } from '../../../src/transport/secure/noise.ts';
-import { deriveSessionKeys, PacketSealer } from '../../../src/transport/secure/packet-protection.ts';
 import { cred, node, pskHex, runHandshake } from './harness.ts';
 
 const A = node('ship-a', 1);
@@ -92,15 +91,13 @@ describe('stcts link handshake (XXpsk3 + confirmation) over a datagram link', ()
     const recorded = sealer.seal(text('position 41N 70W'));
     const cOpener = new AeadPacketOpener(run.responder!.receiveSecret);
     // Everything B knows: the fleet key, its pair keys, its static key; as raw secrets, as Noise
-    // PSKs, and through the old scheme that derived link keys from the fleet key.
+    // PSKs (the old scheme that derived link keys from the fleet key is gone).
     const bKnows = [FLEET_KEY, Buffer.from(pskHex(2), 'hex'), Buffer.from(pskHex(3), 'hex'), Buffer.from(B.staticKey.privateKey)];
     const candidates = bKnows.flatMap((k) => [k.subarray(0, 32), Buffer.from(noisePskOf(k)), Buffer.from(noisePskOf(k.toString('hex')))]);
     for (const k of candidates) {
       expect('packet' in new AeadPacketOpener(k).open(recorded)).toBe(false);
       expect('packet' in cOpener.open(new AeadPacketSealer(k).seal(text('forged')))).toBe(false);
     }
-    const old = deriveSessionKeys(FLEET_KEY, new Uint8Array(16), new Uint8Array(16));
-    expect('packet' in cOpener.open(new PacketSealer(old.c2s).seal(text('forged')))).toBe(false);
     expect(cOpener.stats.accepted).toBe(0);
     expect('packet' in cOpener.open(recorded)).toBe(true);
   });

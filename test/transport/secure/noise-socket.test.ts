@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { TransportError } from '../../../src/core/errors.ts';
 import { HandshakeAdmission } from '../../../src/transport/secure/admission.ts';
 import { acceptSecureNoise, connectSecureNoise, type NoisePeer } from '../../../src/transport/secure/noise-socket.ts';
-import { PROTECTION_OVERHEAD_BYTES } from '../../../src/transport/secure/packet-protection.ts';
+import { PROTECTION_OVERHEAD_BYTES } from '../../../src/transport/secure/secure-socket.ts';
 import { pskHex } from './harness.ts';
 
 const SHIP = pskHex(1);
