@@ -4,13 +4,14 @@ import { CODEC_MODES } from '../codec/frame/index.ts';
 import { UsageError } from '../core/errors.ts';
 import { hfSimMarkdown, werVsSnrSvg } from '../eval/hf-report.ts';
 import { runHfSim } from '../eval/hf-sim.ts';
+import { FREEDV_AUTO_MODES } from '../transport/links/freedv/url.ts';
 import { FREEDV_DATA_MODES, FREEDV_VOICE_MODES, type FreedvDataModeName, type FreedvVoiceModeName } from '../transport/links/freedv/modes.ts';
 import { choiceFlag, numberFlag, parseArgs, stringFlag } from './args.ts';
 import type { CliCommand } from './command.ts';
 
 export const command: CliCommand = {
   summary: 'a corpus as one call over a simulated HF channel through the real FreeDV modems, beside FreeDV voice',
-  usage: `Usage: stcts hf-sim --corpus DIR --channel awgn|good|poor --snr LIST [--modes datac0|datac3|datac1|fsk_ldpc[,…]]
+  usage: `Usage: stcts hf-sim --corpus DIR --channel awgn|good|poor --snr LIST [--modes auto|datac0|datac3|datac1|fsk_ldpc|M+M…[,…]]
                    [--baselines freedv-700d,freedv-700e,freedv-1600] [--mode balanced] [--frames-per-burst N]
                    [--seed N] [--limit N] [--json F] [--report F.md] [--quiet]
 
@@ -19,8 +20,9 @@ every SNR (dB in 3 kHz, e.g. --snr -7,-4,-2) and mode: ARQ → FreeDV data modem
 channel (AWGN, CCIR good/poor Watterson) → modem → ARQ, acks back over the same half-duplex channel
 (stream time, faster than real time), receiver TTS, judged by the same pocketsphinx judge as eval.
 Baselines: the call's speech through the real FreeDV voice modem → the same channel → judge.
---report writes Markdown with a WER-vs-SNR SVG beside it. (--modes auto, adaptive mode choice, is
-not built yet: list the modes to compare.)`,
+--modes: one row per entry; auto (= datac0+datac3+fsk_ldpc) or M+M… is the adaptive link (every
+candidate demodulated at once, the mode chosen from the SNR measured at the far end).
+--report writes Markdown with a WER-vs-SNR SVG beside it.`,
   async run(args) {
     const p = parseArgs(args, { values: ['corpus', 'channel', 'snr', 'modes', 'baselines', 'mode', 'frames-per-burst', 'seed', 'limit', 'json', 'report'], booleans: ['quiet'] });
     const corpusDir = stringFlag(p, 'corpus');
@@ -35,10 +37,11 @@ not built yet: list the modes to compare.)`,
       return n;
     });
     const modesText = (stringFlag(p, 'modes') ?? 'datac0').toLowerCase();
-    if (modesText === 'auto') throw new UsageError('--modes auto (adaptive mode choice) is not built yet: list modes, e.g. --modes datac0,fsk_ldpc');
-    const modes = modesText.split(',').map((m) => {
-      if (!(m in FREEDV_DATA_MODES)) throw new UsageError(`--modes: unknown mode '${m}' (datac0, datac3, datac1, fsk_ldpc)`);
-      return m as FreedvDataModeName;
+    const modes = modesText.split(',').map((entry) => {
+      if (entry === 'auto') return FREEDV_AUTO_MODES;
+      const set = entry.split('+');
+      for (const m of set) if (!(m in FREEDV_DATA_MODES)) throw new UsageError(`--modes: unknown mode '${m}' (auto, datac0, datac3, datac1, fsk_ldpc, or an adaptive set like datac0+fsk_ldpc)`);
+      return set.length === 1 ? (set[0] as FreedvDataModeName) : (set as FreedvDataModeName[]);
     });
     const baselines = (stringFlag(p, 'baselines') ?? '')
       .split(',')

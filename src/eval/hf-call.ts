@@ -19,7 +19,10 @@ import type { SimInput } from '../transport/sim.ts';
  */
 
 export interface HfCallOptions {
+  /** The mode both ends start in (and the channel's SNR reference). */
   mode: FreedvDataModeName;
+  /** Adaptive: the candidate modes (FreedvLinkOptions.modes). */
+  modes?: readonly FreedvDataModeName[];
   channel: HfChannelKind;
   snrDb: number;
   seed: number;
@@ -50,6 +53,9 @@ export interface HfCallResult {
   crcErrors: number;
   /** Median of the receiving demodulator's SNR estimates of good frames (last one per turn), dB. */
   snrEstimateDb: number;
+  /** Modes either end transmitted in, and the sender's mode switches. */
+  modesUsed: FreedvDataModeName[];
+  modeSwitches: number;
 }
 
 /** Mean power of a burst of `mode` (what the channel's SNR is set against). */
@@ -67,8 +73,9 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
   const audio = new SimulatedHfAudio({ channel: { kind: o.channel, snrDb: o.snrDb, seed: o.seed, signalPower: await burstPower(o.mode) } });
   // Turn taking (FreedvLink.holdoffAfterOwnMs): whoever transmitted last waits longer, so the
   // peer's answer goes first; seeded jitter on top.
-  const a = new FreedvLink(audio.a, { holdoffJitterMs: 300, seed: o.seed, ...o.link, mode: o.mode });
-  const b = new FreedvLink(audio.b, { holdoffJitterMs: 300, seed: o.seed + 1, ...o.link, mode: o.mode });
+  const adaptive = o.modes && o.modes.length > 1 ? { modes: o.modes } : {};
+  const a = new FreedvLink(audio.a, { holdoffJitterMs: 300, seed: o.seed, ...o.link, mode: o.mode, ...adaptive });
+  const b = new FreedvLink(audio.b, { holdoffJitterMs: 300, seed: o.seed + 1, ...o.link, mode: o.mode, ...adaptive });
   const holdoffMs = a.options.holdoffMs;
   try {
     const tuning = arqTuning(a.cost);
@@ -149,6 +156,8 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
       framesIn: b.stats.framesIn,
       crcErrors: b.stats.crcErrors,
       snrEstimateDb: sorted.length ? sorted[sorted.length >> 1]! : Number.NaN,
+      modesUsed: [...new Set([...a.stats.modesUsed, ...b.stats.modesUsed])],
+      modeSwitches: a.stats.modeSwitches,
     };
   } finally {
     await a.close();

@@ -17,7 +17,7 @@ export function werVsSnrSvg(rows: readonly HfSimRow[]): string {
   out.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})">round-trip WER (independent judge)</text>`);
   const series = new Map<string, HfSimRow[]>();
   for (const r of rows) {
-    const name = r.system === 'stcts' ? `stcts ${r.modesUsed.join('+')}` : r.system;
+    const name = r.system === 'stcts' ? `stcts ${r.adaptive ? `auto (${r.adaptive.join('/')})` : r.modesUsed.join('+')}` : r.system;
     series.set(name, [...(series.get(name) ?? []), r]);
   }
   [...series].forEach(([name, pts], i) => {

@@ -28,8 +28,8 @@ export interface HfSimOptions {
   utterances?: Array<{ audio: MonoAudio; transcript: string }>;
   channel: HfChannelKind;
   snrDb: number[];
-  /** One stcts row per mode and SNR. */
-  modes: FreedvDataModeName[];
+  /** One stcts row per entry and SNR: a mode, or an adaptive set of modes (e.g. FREEDV_AUTO_MODES). */
+  modes: Array<FreedvDataModeName | readonly FreedvDataModeName[]>;
   baselines: FreedvVoiceModeName[];
   codecMode: CodecMode;
   seed: number;
@@ -56,11 +56,13 @@ export interface HfSimRow {
   /** WER of the judge on the receiver's audio of the whole call against the transcripts (missing phrases count as deletions). */
   roundTripWer: number;
   modesUsed: string[];
+  /** Adaptive rows: the candidate modes. */
+  adaptive?: string[];
   /** Baselines: coded BER on libcodec2's test frames through the same channel; share of modem steps in sync. */
   codedBer?: number;
   syncRatio?: number;
   /** stcts rows: what the link did. */
-  link?: Omit<HfCallResult, 'delivered'>;
+  link?: Omit<HfCallResult, 'delivered' | 'modesUsed'>;
 }
 
 export interface HfSimResult {
@@ -124,9 +126,11 @@ export async function runHfSim(options: Partial<HfSimOptions> & Pick<HfSimOption
     const rows: HfSimRow[] = [];
     const callEndMs = pass.audioMs;
     for (const snrDb of o.snrDb) {
-      for (const mode of o.modes) {
-        progress(`stcts ${mode} ${o.channel} ${snrDb} dB`);
-        const r = await runHfCall(pass.inputs, { mode, channel: o.channel, snrDb, seed: o.seed, link: { framesPerBurst: o.framesPerBurst }, ...(process.env.STCTS_HF_TRACE ? { trace: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
+      for (const entry of o.modes) {
+        const set = typeof entry === 'string' ? [entry] : [...entry];
+        const mode = set[0]!;
+        progress(`stcts ${set.join('+')} ${o.channel} ${snrDb} dB`);
+        const r = await runHfCall(pass.inputs, { mode, ...(set.length > 1 ? { modes: set } : {}), channel: o.channel, snrDb, seed: o.seed, link: { framesPerBurst: o.framesPerBurst }, ...(process.env.STCTS_HF_TRACE ? { trace: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
         const inTime = r.delivered.filter((d) => d.atMs <= callEndMs + 60_000);
         const latencies: number[] = [];
         for (const d of inTime) {
@@ -145,7 +149,7 @@ export async function runHfSim(options: Partial<HfSimOptions> & Pick<HfSimOption
           offsetMs: 0,
         };
         const [decoded] = await decodeSpeakerSession([coded], tts, { useProsody: true, useSpeaker: true });
-        const { delivered: _d, ...link } = r;
+        const { delivered: _d, modesUsed: _m, ...link } = r;
         rows.push({
           system: 'stcts',
           channel: o.channel,
@@ -154,7 +158,8 @@ export async function runHfSim(options: Partial<HfSimOptions> & Pick<HfSimOption
           latencyMsMedian: pct(latencies, 0.5),
           latencyMsP95: pct(latencies, 0.95),
           roundTripWer: await judgeWer(judge, decoded!.audio, reference),
-          modesUsed: [mode],
+          modesUsed: r.modesUsed,
+          ...(set.length > 1 ? { adaptive: set } : {}),
           link,
         });
       }
