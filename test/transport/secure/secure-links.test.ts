@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../src/codec/frame/index.ts';
 import { TransportError } from '../../../src/core/errors.ts';
@@ -95,5 +96,63 @@ describe('secured UDP links (stcts send/receive --psk-file over udp://)', () => 
     const plainWarnings: string[] = [];
     await listen(undefined, plainWarnings);
     expect(plainWarnings).toEqual([PLAIN_LINK_WARNING]);
+  });
+});
+
+/** A radio channel between TNCs on loopback: every byte a client writes reaches every other client (and is recorded). */
+async function kissChannel(): Promise<{ url: string; heard: () => Buffer; close: () => Promise<void> }> {
+  const clients: Socket[] = [];
+  const chunks: Buffer[] = [];
+  const server = createServer((s) => {
+    clients.push(s);
+    s.on('data', (b) => {
+      chunks.push(b);
+      for (const c of clients) if (c !== s) c.write(b);
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `kiss+tcp://127.0.0.1:${port}`,
+    heard: () => Buffer.concat(chunks),
+    close: async () => {
+      for (const c of clients) c.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('secured KISS links: encrypted without a callsign, authenticate-only in amateur mode (#20 item 6)', () => {
+  const words = 'POSITION FORTY ONE NORTH';
+  const utf8Phrase = (seq: number): Frame => ({ version: 1, sessionId: SESSION, seq, time: 10, payload: { type: 'text', coding: 'utf8', coded: new TextEncoder().encode(`${words} ${seq}`) } });
+
+  async function call(amateur: boolean): Promise<{ got: number[]; clear: boolean; remote: string | undefined }> {
+    const channel = await kissChannel();
+    open.push(channel);
+    let rx: LinkSession | undefined;
+    const calls = (me: string, peer: string) => (amateur ? { kiss: { callsign: me, peerCallsign: peer } } : {});
+    const listener = await listenSessions(channel.url, (_id, cost) => (rx = tuned(cost)), { budgetBitsPerSecond: 20_000, security: { psk: KEY }, ...calls('N0CALL-2', 'N0CALL-1') });
+    open.push(listener);
+    const tx = await dialSession(channel.url, tuned, { budgetBitsPerSecond: 20_000, security: { psk: KEY }, ...calls('N0CALL-1', 'N0CALL-2') });
+    open.push(tx);
+    for (let seq = 0; seq < 4; seq++) tx.session.send(utf8Phrase(seq));
+    await until(() => rx !== undefined, 10_000);
+    const got = await read(rx!, 4);
+    return { got, clear: channel.heard().includes(Buffer.from(words)), remote: (listener.link as SecureDatagramLink).remote?.remoteName };
+  }
+
+  it('without a callsign the words never cross the channel in the clear', async () => {
+    const r = await call(false);
+    expect(r.got).toEqual([0, 1, 2, 3]);
+    expect(r.remote).toBe('stcts');
+    expect(r.clear).toBe(false);
+  });
+
+  it('with callsigns the words cross in the clear, yet only the key holder is accepted (authenticated handshake and tags)', async () => {
+    const r = await call(true);
+    expect(r.got).toEqual([0, 1, 2, 3]);
+    expect(r.remote).toBe('stcts');
+    expect(r.clear).toBe(true);
   });
 });
