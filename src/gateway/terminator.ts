@@ -111,6 +111,8 @@ function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: 
   let session: LinkSession | undefined;
   let opening: Promise<void> | undefined;
   let detached = false;
+  // After a packet that named no session of this vessel, wait before asking the registry again (each ask scans it).
+  let quietUntilMs = 0;
   const pending: Array<[Uint8Array, number]> = [];
   return {
     packet(bytes: Uint8Array, wireBytes: number) {
@@ -122,6 +124,7 @@ function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: 
         if (pending.length < MAX_PENDING_PACKETS) pending.push([bytes, wireBytes]);
         return;
       }
+      if (performance.now() < quietUntilMs) return;
       const route = packetRoute(bytes);
       const r = resolveRoute(route, hub.sessionsOf(vessel));
       if (!r && !(route && 'tag' in route)) return;
@@ -132,6 +135,7 @@ function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: 
           opening = undefined;
           if (!s) {
             pending.length = 0;
+            quietUntilMs = performance.now() + 1000;
             onError(new TransportError('refused', `vessel ${vessel} named a session that is not its own (or a tag of none or several)`, { peer: vessel }));
             return;
           }
