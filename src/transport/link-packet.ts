@@ -1,7 +1,7 @@
 import type { AckPayload, Frame } from '../codec/frame/index.ts';
 import { decodeItemBody, encodeFrameItem, readItemHeader, type FrameContext } from '../codec/frame/index.ts';
 import { DecodeError } from '../core/errors.ts';
-import { decodePacket, MAX_PACKET_BYTES } from './packet.ts';
+import { decodeItems, decodePacket, MAX_PACKET_BYTES } from './packet.ts';
 
 /**
  * The compact link packet (issue #14: a link layer frugal in bits). A full packet (src/transport/packet.ts)
@@ -135,22 +135,8 @@ export function readCompactHeader(bytes: Uint8Array): CompactHeader {
 
 /** Decodes a compact packet's frames once the session and the data's time are known. Total: frames before an error are kept. */
 export function decodeCompactItems(bytes: Uint8Array, h: CompactHeader, sessionId: number, time: number): { frames: Frame[]; error?: DecodeError } {
-  const frames: Frame[] = [];
-  if (h.seq0 === undefined) return { frames };
-  const ctx: FrameContext = { sessionId, nextSeq: h.seq0, time };
-  let pos = h.itemsOffset;
-  try {
-    while (pos < bytes.length) {
-      const p = readItemHeader(bytes, pos);
-      if (!p || pos + p.headerBytes + p.length > bytes.length) throw new DecodeError('truncated', 'packet ends inside a frame');
-      frames.push(decodeItemBody(p, bytes.subarray(pos + p.headerBytes, pos + p.headerBytes + p.length), ctx));
-      pos += p.headerBytes + p.length;
-    }
-  } catch (err) {
-    if (err instanceof DecodeError) return { frames, error: err };
-    throw err;
-  }
-  return { frames };
+  if (h.seq0 === undefined) return { frames: [] };
+  return decodeItems(bytes, h.itemsOffset, { sessionId, nextSeq: h.seq0, time });
 }
 
 /**

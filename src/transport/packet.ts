@@ -52,9 +52,16 @@ export class PacketBuilder {
 /** Decodes a link packet. Total: a corrupt packet yields an error and the frames before it. */
 export function decodePacket(bytes: Uint8Array): { frames: Frame[]; error?: DecodeError } {
   if (bytes.length > MAX_PACKET_BYTES) return { frames: [], error: new DecodeError('too_large', `packet of ${bytes.length} bytes exceeds ${MAX_PACKET_BYTES}`) };
-  const ctx = newFrameContext();
+  return decodeItems(bytes, 0, newFrameContext());
+}
+
+/**
+ * Decodes the stream items of a packet from `offset` to its end in context `ctx` (advanced).
+ * Total: a corrupt item yields an error and the frames before it.
+ */
+export function decodeItems(bytes: Uint8Array, offset: number, ctx: FrameContext): { frames: Frame[]; error?: DecodeError } {
   const frames: Frame[] = [];
-  let pos = 0;
+  let pos = offset;
   try {
     while (pos < bytes.length) {
       const p = readItemHeader(bytes, pos);
