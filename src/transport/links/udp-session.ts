@@ -1,6 +1,6 @@
-import { TransportError } from '../../core/errors.ts';
-import { packetRoute, resolveRoute } from '../link-packet.ts';
-import type { LinkSession, PacketPort } from '../link-session.ts';
+import type { TransportError } from '../../core/errors.ts';
+import type { LinkSession } from '../link-session.ts';
+import { datagramPort, serveSessionsOn } from './connect.ts';
 import type { DatagramLink } from './types.ts';
 import { openUdpLink, type OpenUdpLinkOptions, type UdpLink } from './udp.ts';
 
@@ -9,21 +9,7 @@ import { openUdpLink, type OpenUdpLinkOptions, type UdpLink } from './udp.ts';
  * for `stcts send --to udp://…` and `stcts receive --listen udp://…`.
  */
 
-/**
- * A datagram link as the LinkSession's packet port: connected while the link is `up`; `send`
- * reports the wire bytes (payload + the link's headers) so the session's bit counts include them.
- */
-export function datagramPort(link: DatagramLink): PacketPort {
-  return {
-    get connected() {
-      return link.state === 'up';
-    },
-    send(packet: Uint8Array): number {
-      link.send(packet);
-      return link.cost.packetCost(packet.length).wireBytes;
-    },
-  };
-}
+export { datagramPort };
 
 /** Feeds a link's datagrams to a session (with their wire size) and attaches the session to the link. */
 export function bindSession(link: DatagramLink, session: LinkSession): void {
@@ -57,26 +43,6 @@ export interface UdpServeOptions extends Omit<Partial<OpenUdpLinkOptions>, 'role
 export async function serveUdpSessions(url: string, options: UdpServeOptions): Promise<{ link: UdpLink; readonly sessions: ReadonlyMap<number, LinkSession>; close(): Promise<void> }> {
   const { sessionFor, onError, ...linkOptions } = options;
   const link = await openUdpLink(url, { ...linkOptions, role: 'listen' });
-  const sessions = new Map<number, LinkSession>();
-  const port = datagramPort(link);
-  let current: LinkSession | undefined;
-  link.onDatagram((d) => {
-    const route = resolveRoute(packetRoute(d), sessions);
-    let session = route?.session;
-    if (route && !session) {
-      session = sessionFor(route.id);
-      sessions.set(route.id, session);
-    }
-    if (!session) {
-      onError?.(new TransportError('protocol', 'a UDP packet for no known session (it names its session by tag only); dropped'));
-      return;
-    }
-    if (session !== current) {
-      current?.detach();
-      current = session;
-      session.attach(port);
-    }
-    void session.onPacket(d, link.cost.packetCost(d.length).wireBytes);
-  });
+  const sessions = serveSessionsOn(link, sessionFor, onError);
   return { link, sessions, close: () => link.close() };
 }
