@@ -91,7 +91,7 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
   const st = join(dir, 'sent.jsonl');
   const rt = join(dir, 'received.jsonl');
   const sendArgs = ['send', wav, '--to', url, '--fast', '--quiet', '--state-dir', join(dir, 'send-state'), '--transcript', st];
-  const recvArgs = ['receive', '--listen', url, '-o', join(dir, 'out.wav'), '--quiet', '--state-dir', join(dir, 'recv-state'), '--transcript', rt];
+  const recvArgs = ['receive', '--listen', url, '-o', join(dir, 'out.wav'), '--state-dir', join(dir, 'recv-state'), '--transcript', rt];
   const rlog: string[] = [];
   const slog: string[] = [];
   let receiver = start(recvArgs, rlog);
@@ -134,13 +134,13 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
   return result;
 }
 
-export async function runKill9(points: number, seed0: number, onResult?: (r: KillPointResult) => void): Promise<KillPointResult[]> {
+export async function runKill9(points: number, seed0: number, onResult?: (r: KillPointResult) => void, basePort = 47100): Promise<KillPointResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'stcts-kill9-fixture-'));
   try {
     const wav = makeFixture(dir);
     const out: KillPointResult[] = [];
     for (let i = 0; i < points; i++) {
-      const r = await runKillPoint(seed0 + i, wav, 47100 + ((seed0 + i) % 500));
+      const r = await runKillPoint(seed0 + i, wav, basePort + ((seed0 + i) % 500));
       onResult?.(r);
       out.push(r);
     }
