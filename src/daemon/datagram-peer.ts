@@ -144,7 +144,10 @@ export async function dialDatagramPeer(url: string, o: DialDatagramPeerOptions):
   const inner: DatagramLink = kind === 'udp' ? await openUdpLink(url, { role: 'dial', budgetBitsPerSecond: o.budgetBitsPerSecond }) : await openKissLink(url, {});
   // (established is bound before any handshake can complete: the first reply arrives on a later tick.)
   let hooks: { established: (est: EstablishedLink) => void } | undefined;
-  const link = new SecureDatagramLink(inner, { role: 'initiator', me: o.me, peer: o.peer }, { handshake: datagramHandshakeOptions(inner.cost) }, {
+  const handshake = datagramHandshakeOptions(inner.cost);
+  // A responder that restarted drops our sealed packets silently: after 4 first-repeat intervals
+  // (≥ 5 s) of sending without an authenticated answer, handshake again.
+  const link = new SecureDatagramLink(inner, { role: 'initiator', me: o.me, peer: o.peer }, { handshake, silenceRehandshakeMs: Math.max(5000, 4 * handshake.retransmitMs) }, {
     established: (est) => hooks?.established(est),
     failed: o.onFailed,
   });

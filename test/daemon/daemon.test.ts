@@ -82,6 +82,39 @@ describe('edge daemon: two daemons over a UDP link (#14, #20)', () => {
     expect(ma.lossIn).toBe(0);
   });
 
+  it('the UDP listener restarts mid-call on the same port: the dialer handshakes again after its silence limit, no text is lost', async () => {
+    const shore = (port: number) => startDaemon(config('shore', `link: { listen: "udp://127.0.0.1:${port}" }\npeers:\n  - { name: ship, psk: "${PSK}", bits_per_second: 4000 }\n`), { engines, log: silentLogger, lingerMs: 500 });
+    const b = await shore(0);
+    running.push(b);
+    const port = b.linkUdpPort!;
+    const a = await startDaemon(config('ship', `peers:\n  - { name: shore, url: "udp://127.0.0.1:${port}", psk: "${PSK}", bits_per_second: 4000 }\n`), { engines, log: silentLogger, lingerMs: 500 });
+    running.push(a);
+    const epA = new WavLoopEndpoint(toneBursts(24, 200, 300), { id: 'a', chunkMs: 50 });
+    const listen1 = new WavLoopEndpoint(new Int16Array(800), { id: 'b1', loops: Infinity, chunkMs: 50 });
+    const l1 = b.host.attach(listen1);
+    const call = a.host.attach(epA);
+    await until(() => listen1.heard.length >= 3);
+    await b.close();
+    running.splice(running.indexOf(b), 1);
+    listen1.stop();
+    await l1.catch(() => {});
+    const b2 = await shore(port);
+    running.push(b2);
+    const listen2 = new WavLoopEndpoint(new Int16Array(800), { id: 'b2', loops: Infinity, chunkMs: 50 });
+    const l2 = b2.host.attach(listen2);
+    await call;
+    await until(() => new Set([...listen1.heard, ...listen2.heard]).size >= 24, 30_000);
+    listen2.stop();
+    await l2;
+    const expected = Array.from({ length: 24 }, (_, i) => `PHRASE ${i + 1}`);
+    const first2 = expected.indexOf(listen2.heard[0]!);
+    expect(first2).toBeGreaterThanOrEqual(0);
+    expect(first2).toBeLessThanOrEqual(listen1.heard.length);
+    expect(listen2.heard).toEqual(expected.slice(first2));
+    expect(a.metrics().peers[0]!.peerRestarts).toBe(1);
+    expect(a.metrics().peers[0]!.connects).toBe(2);
+  }, 60_000);
+
   it('a wrong key over UDP is refused at the listener (counted), nothing connects', async () => {
     const b = await startDaemon(config('shore', `link: { listen: "udp://127.0.0.1:0" }\npeers:\n  - { name: ship, psk: "${PSK}" }\n`), { engines, log: silentLogger });
     running.push(b);

@@ -97,7 +97,7 @@ function amateurMode(url: string, kind: LinkUrlKind, o: LinkUrlOptions): boolean
 /** Options of a secured datagram link: handshake timers from the link's airtime (≈ 2× message 2's). */
 function secureOptions(inner: DatagramLink, amateur: boolean) {
   const retransmitMs = Math.max(1000, Math.ceil(2 * inner.cost.packetCost(HANDSHAKE_MSG2_BYTES).airtimeMs));
-  return { handshake: { retransmitMs, maxRetransmitMs: Math.max(16_000, 4 * retransmitMs), deadlineMs: Math.max(60_000, 12 * retransmitMs) }, aead: { encrypt: !amateur } };
+  return { handshake: { retransmitMs, maxRetransmitMs: Math.max(16_000, 4 * retransmitMs), deadlineMs: Math.max(60_000, 12 * retransmitMs) }, aead: { encrypt: !amateur }, silenceRehandshakeMs: Math.max(5000, 4 * retransmitMs) };
 }
 
 /**

@@ -22,6 +22,11 @@ export interface SecureDatagramOptions {
   aead: Partial<AeadOptions>;
   /** Wait before the initiator tries again after a timed-out handshake, ms. Default 5000. */
   retryMs: number;
+  /**
+   * Initiator: while it keeps sending and nothing authenticated has come back for this long, ms, it
+   * starts a new handshake (the responder restarted and lost the keys, or the path moved). Default 20000.
+   */
+  silenceRehandshakeMs: number;
   now: () => number;
   /** Timer functions (tests inject a virtual clock). */
   setTimer: (f: () => void, ms: number) => unknown;
@@ -58,6 +63,8 @@ export class SecureDatagramLink implements DatagramLink {
   private secState: LinkState = 'connecting';
   private closed = false;
   private ticket: AdmissionTicket | undefined;
+  /** Last authenticated packet from the peer (or the last handshake), ms. */
+  private lastHeardMs = 0;
   /** Handshakes completed on this link. */
   handshakes = 0;
 
@@ -67,7 +74,7 @@ export class SecureDatagramLink implements DatagramLink {
     options: Partial<SecureDatagramOptions> = {},
     private readonly events: SecureDatagramEvents = {},
   ) {
-    this.o = { handshake: {}, aead: {}, retryMs: 5000, now: () => Date.now(), setTimer: (f, ms) => setTimeout(f, ms), clearTimer: (t) => clearTimeout(t as NodeJS.Timeout), ...options };
+    this.o = { handshake: {}, aead: {}, retryMs: 5000, silenceRehandshakeMs: 20_000, now: () => Date.now(), setTimer: (f, ms) => setTimeout(f, ms), clearTimer: (t) => clearTimeout(t as NodeJS.Timeout), ...options };
     // Anyone on a radio channel or a UDP path can inject: a forged message 2/3 must not end a handshake.
     this.o.handshake = { maxBadMessages: 3, ...this.o.handshake };
     this.kind = inner.kind;
@@ -114,7 +121,13 @@ export class SecureDatagramLink implements DatagramLink {
       this.inner.stats.dropped.not_connected++;
       return;
     }
-    if (this.sealer.rehandshakeDue && this.who.role === 'initiator' && !this.hs) this.startInitiator();
+    if (this.who.role === 'initiator' && !this.hs) {
+      if (this.sealer.rehandshakeDue) this.startInitiator();
+      else if (this.o.now() - this.lastHeardMs > this.o.silenceRehandshakeMs) {
+        this.lastHeardMs = this.o.now(); // (one new handshake per silent period)
+        this.startInitiator();
+      }
+    }
     this.inner.send(this.sealer.seal(datagram));
   }
 
@@ -139,10 +152,16 @@ export class SecureDatagramLink implements DatagramLink {
     if (this.closed) return;
     if (this.opener) {
       const r = this.opener.open(d);
-      if ('packet' in r) return this.handler(r.packet);
+      if ('packet' in r) {
+        this.lastHeardMs = this.o.now();
+        return this.handler(r.packet);
+      }
       if (this.previousOpener) {
         const old = this.previousOpener.open(d);
-        if ('packet' in old) return this.handler(old.packet);
+        if ('packet' in old) {
+          this.lastHeardMs = this.o.now();
+          return this.handler(old.packet);
+        }
       }
       if (this.opener.needsReconnect && this.who.role === 'initiator' && !this.hs) this.startInitiator();
     }
@@ -200,6 +219,7 @@ export class SecureDatagramLink implements DatagramLink {
     this.sealer = new AeadPacketSealer(est.sendSecret, this.o.aead);
     this.opener = new AeadPacketOpener(est.receiveSecret, this.o.aead);
     this.current = est;
+    this.lastHeardMs = this.o.now();
     this.handshakes++;
     // The responder keeps its handshake to answer a repeated message 3; the initiator is done.
     if (this.who.role === 'initiator') this.hs = undefined;
