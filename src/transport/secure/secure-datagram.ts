@@ -63,8 +63,8 @@ export class SecureDatagramLink implements DatagramLink {
   private secState: LinkState = 'connecting';
   private closed = false;
   private ticket: AdmissionTicket | undefined;
-  /** Last authenticated packet from the peer (or the last handshake), ms. */
-  private lastHeardMs = 0;
+  /** When we first sent after the last authenticated packet from the peer (undefined: answered since), ms. */
+  private unansweredSinceMs: number | undefined;
   /** Handshakes completed on this link. */
   handshakes = 0;
 
@@ -123,9 +123,13 @@ export class SecureDatagramLink implements DatagramLink {
     }
     if (this.who.role === 'initiator' && !this.hs) {
       if (this.sealer.rehandshakeDue) this.startInitiator();
-      else if (this.o.now() - this.lastHeardMs > this.o.silenceRehandshakeMs) {
-        this.lastHeardMs = this.o.now(); // (one new handshake per silent period)
-        this.startInitiator();
+      else {
+        const now = this.o.now();
+        this.unansweredSinceMs ??= now;
+        if (now - this.unansweredSinceMs > this.o.silenceRehandshakeMs) {
+          this.unansweredSinceMs = now; // (one new handshake per silent period)
+          this.startInitiator();
+        }
       }
     }
     this.inner.send(this.sealer.seal(datagram));
@@ -153,13 +157,13 @@ export class SecureDatagramLink implements DatagramLink {
     if (this.opener) {
       const r = this.opener.open(d);
       if ('packet' in r) {
-        this.lastHeardMs = this.o.now();
+        this.unansweredSinceMs = undefined;
         return this.handler(r.packet);
       }
       if (this.previousOpener) {
         const old = this.previousOpener.open(d);
         if ('packet' in old) {
-          this.lastHeardMs = this.o.now();
+          this.unansweredSinceMs = undefined;
           return this.handler(old.packet);
         }
       }
@@ -219,7 +223,7 @@ export class SecureDatagramLink implements DatagramLink {
     this.sealer = new AeadPacketSealer(est.sendSecret, this.o.aead);
     this.opener = new AeadPacketOpener(est.receiveSecret, this.o.aead);
     this.current = est;
-    this.lastHeardMs = this.o.now();
+    this.unansweredSinceMs = undefined;
     this.handshakes++;
     // The responder keeps its handshake to answer a repeated message 3; the initiator is done.
     if (this.who.role === 'initiator') this.hs = undefined;

@@ -112,6 +112,31 @@ describe('SecureDatagramLink: the handshake and sealed packets over any datagram
     expect(s.failures.some((e) => e.code === 'timeout')).toBe(false); // deadline 60 s not reached yet
   });
 
+  it('a responder that restarted (keys lost) is found again: after silenceRehandshakeMs of unanswered sends the initiator handshakes anew', () => {
+    const s = setup();
+    s.clock.runUntil(10_000);
+    expect(s.initiator.handshakes).toBe(1);
+    // The responder's process restarts: a fresh one on the same link knows no keys.
+    const fresh = new SecureDatagramLink(s.c, { role: 'responder', me: node('shore', 3), peers: [cred('ship-a', 1)] }, s.opts);
+    const got: Uint8Array[] = [];
+    fresh.onDatagram((d) => got.push(d));
+    for (let t = 1; t <= 19; t++) {
+      s.initiator.send(pkt(t));
+      s.clock.runUntil(10_000 + t * 1000);
+    }
+    expect(s.initiator.handshakes).toBe(1); // 19 s unanswered: not yet (default limit 20 s)
+    for (let t = 20; t <= 30; t++) {
+      s.initiator.send(pkt(t));
+      s.clock.runUntil(10_000 + t * 1000);
+    }
+    expect(s.initiator.handshakes).toBe(2);
+    expect(fresh.state).toBe('up');
+    expect(got.length).toBeGreaterThan(0);
+    // An idle link is not silence: nothing sent, no new handshake.
+    s.clock.runUntil(200_000);
+    expect(s.initiator.handshakes).toBe(2);
+  });
+
   it('40,000 consecutive lost data packets, then the link heals: traffic resumes without a new handshake', () => {
     const s = setup({ aead: { resyncIntervalMs: 0 } });
     s.clock.runUntil(10_000);
