@@ -165,7 +165,8 @@ export async function runHfSim(options: Partial<HfSimOptions> & Pick<HfSimOption
       }
       for (const b of o.baselines) {
         progress(`freedv-${b} ${o.channel} ${snrDb} dB`);
-        const speech8k = toPcm16k(resample(call, 8000));
+        // The voice modems take 8 kHz speech (toPcm16k would resample it back to 16 kHz).
+        const speech8k = Int16Array.from(resample(call, 8000).samples, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768))));
         const v = await transmitSpeech(speech8k, { mode: b, channel: o.channel, snrDb, seed: o.seed });
         const ber = await runVoiceBerTrial({ mode: b, channel: o.channel, snrDb, seed: o.seed, durationS: 20 });
         rows.push({
