@@ -7,8 +7,9 @@
  * as a live talker's sender would. Added latency = phrase PCM stored in JetStream and received by
  * a shore subscriber − the moment the vessel handed the phrase to its link.
  *
- * Usage: node --import tsx scripts/bench-gateway.ts [--json] [--phrases 4] [--interval-ms 2500]
- *        [--steps 1,2,3,4,6,8] [--workers 1,2] [--tts auto|hts|flite|tone]
+ * Usage: node --import tsx scripts/bench-gateway.ts [--json] [--phrases 6] [--interval-ms 2500]
+ *        [--steps 4,8,12,16,20,24,28] [--workers 1,2] [--tts auto|hts|flite|tone]
+ * Steps stop at the first that misses the target (a lost or repeated phrase, or median > 1.5 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,9 +26,9 @@ const flag = (name: string, dflt: string) => {
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
 };
 const json = argv.includes('--json');
-const phrasesPerCall = Number(flag('--phrases', '4'));
+const phrasesPerCall = Number(flag('--phrases', '6'));
 const intervalMs = Number(flag('--interval-ms', '2500'));
-const steps = flag('--steps', '1,2,3,4,6,8').split(',').map(Number);
+const steps = flag('--steps', '4,8,12,16,20,24,28').split(',').map(Number);
 const workerCounts = flag('--workers', '1,2').split(',').map(Number);
 const tts = flag('--tts', 'auto');
 const LATENCY_TARGET_MS = 1500;
