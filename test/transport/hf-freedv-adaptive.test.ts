@@ -16,14 +16,14 @@ describe('adaptive FreeDV mode choice (header byte, chooser)', () => {
     expect(c.request()).toBeUndefined();
     for (let i = 0; i < 3; i++) c.heard(0, 3);
     expect(c.request()).toBe(0);
-    for (let i = 0; i < 3; i++) c.heard(0, -1.5);
+    for (let i = 0; i < 3; i++) c.heard(0, -3);
     expect(c.request()).toBe(1);
-    for (let i = 0; i < 3; i++) c.heard(2, 9); // FSK estimate +9 ≈ −7 dB
-    expect(channelSnrDb('fsk_ldpc', 9)).toBeCloseTo(-7, 5);
+    c.heard(2, 9.3); // one FSK estimate of +9.3 ≈ −5.8 dB after good frames: down at once
+    expect(channelSnrDb('fsk_ldpc', 9.3)).toBeCloseTo(-5.8, 1);
     expect(c.request()).toBe(2);
-    for (let i = 0; i < 3; i++) c.heard(1, -1.5); // above DATAC3's −2 but not by 1 dB
+    for (let i = 0; i < 3; i++) c.heard(1, -3); // above DATAC3's −3.5 but not by 1 dB
     expect(c.request()).toBe(2);
-    for (let i = 0; i < 3; i++) c.heard(1, -0.5);
+    for (let i = 0; i < 3; i++) c.heard(1, -2.4);
     expect(c.request()).toBe(1);
   });
 });

@@ -152,7 +152,9 @@ export class FreedvLink implements DatagramLink {
     });
     this.costs = this.modems.map((m) => freedvCost(m.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst }));
     // After our own turn, wait longer than any candidate's peer needs to see a burst begin.
-    this.holdoffAfterOwnMs = o.holdoffAfterOwnMs ?? Math.max(...this.modems.map((_, i) => this.holdoffs[i]! + this.costs[i]!.packetCost(0).airtimeMs + 300));
+    // FSK_LDPC hands a frame out up to a frame time after it ended, so the peer's holdoff starts that
+    // much later: one more 1-frame burst of margin there (measured: the sender keyed over the ack).
+    this.holdoffAfterOwnMs = o.holdoffAfterOwnMs ?? Math.max(...this.modems.map((m, i) => this.holdoffs[i]! + (m.info.mode === 'fsk_ldpc' ? 2 : 1) * this.costs[i]!.packetCost(0).airtimeMs + 300));
     this.lastHeard = this.tx;
     this.stats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0, txMode: o.mode, modeSwitches: 0, modesUsed: [] };
     this.random = mulberry32(o.seed);
