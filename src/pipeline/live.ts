@@ -408,7 +408,7 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
     ...o.link,
     // A sender restarted from its state dir dials from a new UDP port: let the pinned peer move to it
     // (with a key, the handshake decides who is pinned instead).
-    ...(state ? { udp: { followPeer: true, ...o.link?.udp } } : {}),
+    ...(state && !o.psk ? { udp: { followPeer: true, ...o.link?.udp } } : {}),
     ...(o.psk ? { security: { psk: o.psk } } : {}),
     onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`); },
     ...(o.onListening ? { onListening: o.onListening } : {}),
