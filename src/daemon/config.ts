@@ -73,6 +73,8 @@ export interface DaemonConfig {
   link?: { host: string; port: number };
   /** `link.listen: udp://HOST:PORT`: where peers reach us over UDP (issue #14). */
   linkUdp?: { host: string; port: number };
+  /** `link.listen: kiss+tcp://…` or `kiss:/dev/…`: our TNC, where peers call us over the radio (issue #14). */
+  linkKiss?: string;
   peers: PeerConfig[];
   codec: { mode: CodecMode; text: 'lm' | 'utf8' };
   engines: { asr: string; tts: string };
@@ -178,6 +180,12 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
     for (const [i, v] of (Array.isArray(listen) ? listen : [listen]).entries()) {
       const at = Array.isArray(listen) ? `link.listen[${i}]` : 'link.listen';
       const text = str(v, at);
+      if (/^kiss(\+tcp)?:/i.test(text)) {
+        if (config.linkKiss) throw new ConfigError('invalid_value', `${at}: only one KISS TNC to listen on`);
+        if (!/^kiss\+tcp:\/\/[^\s/]+:\d{1,5}\/?$/i.test(text) && !/^kiss:\/\S+$/i.test(text)) throw new ConfigError('invalid_value', `${at} must be kiss+tcp://HOST:PORT or kiss:/dev/DEVICE, got '${text}'`);
+        config.linkKiss = text;
+        continue;
+      }
       const udp = /^udp:\/\/(.*)$/i.exec(text);
       const target = udp ? 'linkUdp' : 'link';
       if (config[target]) throw new ConfigError('invalid_value', `${at}: only one ${udp ? 'udp://' : 'WebSocket'} listening point`);

@@ -19,7 +19,7 @@ import { runIncomingSession } from './incoming.ts';
 import { PeerRates, SampleWindow } from './metrics.ts';
 import { renderMetrics, snapshotOf, type DaemonSnapshot, type DaemonState } from './daemon-metrics.ts';
 import { PeerLink } from './peer-link.ts';
-import { UdpPeerListener } from './datagram-peer.ts';
+import { listenKissPeers, UdpPeerListener } from './datagram-peer.ts';
 import type { LocalClientServer, LocalEndpoint, LocalEndpointHost } from './types.ts';
 
 export interface DaemonOptions {
@@ -117,7 +117,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       secrets: { psk: pc.psk },
       instanceId,
       staticKey,
-      listensOverDatagrams: pc.url === undefined && config.linkUdp !== undefined && config.link === undefined,
+      listensOverDatagrams: pc.url === undefined && (config.linkUdp !== undefined || config.linkKiss !== undefined) && config.link === undefined,
       ...(config.emulator ? { emulator: config.emulator } : {}),
       maxMessageBytes: config.limits.wsMessageBytes,
       log,
@@ -289,6 +289,19 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
     });
   }
 
+  const kissListener = config.linkKiss
+    ? await listenKissPeers(config.linkKiss, {
+        me: { name: config.node, staticKey, instanceId },
+        peers: () => noisePeers().map((p) => ({ ...p, psk: noisePskOf(p.psk) })),
+        admission,
+        attach: (c) => state.peers.get(c.remoteName)?.attach(c),
+        onFailed: (err) => {
+          if (err.code === 'auth_failed') state.authFailuresUnknown++;
+          refusals.note('link connection refused', err.code, 'kiss', Date.now());
+        },
+      })
+    : undefined;
+
   for (const p of state.peers.values()) p.start();
   let tick = 0;
   const sampler = setInterval(() => {
@@ -320,6 +333,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       for (const inc of state.incoming.values()) for (const l of inc.values()) l.close();
       for (const p of state.peers.values()) await p.close();
       await udpListener?.close();
+      await kissListener?.close();
       await local?.close();
       if (wss) {
         for (const c of wss.clients) c.terminate();

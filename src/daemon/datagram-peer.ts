@@ -48,6 +48,11 @@ export class DatagramPeerConnection {
     return !this.closed && this.link.state === 'up';
   }
 
+  /** Link type (udp, kiss). */
+  get kind(): string {
+    return this.link.kind;
+  }
+
   /** The secured link's cost model (its headers, airtime and the 10 bytes of protection). */
   get cost(): PacketCostModel {
     return this.link.cost;
@@ -148,6 +153,30 @@ export async function dialDatagramPeer(url: string, o: DialDatagramPeerOptions):
   // A responder that restarted drops our sealed packets silently: after 4 first-repeat intervals
   // (≥ 5 s) of sending without an authenticated answer, handshake again.
   const link = new SecureDatagramLink(inner, { role: 'initiator', me: o.me, peer: o.peer }, { handshake, silenceRehandshakeMs: Math.max(5000, 4 * handshake.retransmitMs) }, {
+    established: (est) => hooks?.established(est),
+    failed: o.onFailed,
+  });
+  hooks = carry(link, o.attach, () => {});
+  return link;
+}
+
+export interface KissPeerListenerOptions {
+  me: LocalIdentity;
+  peers: () => readonly PeerCredentials[];
+  admission: HandshakeAdmission;
+  attach: (c: DatagramPeerConnection) => void;
+  onFailed: (err: TransportError) => void;
+}
+
+/**
+ * `link.listen: kiss+tcp://…` or `kiss:/dev/…`: attach to our own TNC and answer the handshake of
+ * whichever configured peer calls on that channel (one at a time: a radio channel is shared).
+ */
+export async function listenKissPeers(url: string, o: KissPeerListenerOptions): Promise<SecureDatagramLink> {
+  const inner = await openKissLink(url, {});
+  const handshake = datagramHandshakeOptions(inner.cost);
+  let hooks: { established: (est: EstablishedLink) => void } | undefined;
+  const link = new SecureDatagramLink(inner, { role: 'responder', me: o.me, peers: o.peers().slice(0, 64) }, { handshake, admission: { admission: o.admission, address: () => 'kiss' } }, {
     established: (est) => hooks?.established(est),
     failed: o.onFailed,
   });

@@ -220,7 +220,7 @@ export class PeerLink {
   get linkKind(): string {
     if (this.datagram) return this.datagram.kind;
     if (this.o.peer.url !== undefined) return linkKindOf(this.o.peer.url);
-    return this.conn instanceof DatagramPeerConnection ? 'udp' : 'ws';
+    return this.conn instanceof DatagramPeerConnection ? this.conn.kind : 'ws';
   }
 
   /** The datagram link's counters (airtime, wire bytes), when this side dials one. */
