@@ -15,7 +15,7 @@ import { appendingWavSink } from './wav-append-sink.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
 import type { TransportError } from '../core/errors.ts';
 import { PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
-import { arqTuning, autoMode, dialSession, linkCapacityBitsPerSecond, listenSessions, type LinkUrlOptions, type PacketCostModel, type SessionCarrier } from '../transport/links/index.ts';
+import { arqTuning, autoMode, linkKindOf, dialSession, linkCapacityBitsPerSecond, listenSessions, type LinkUrlOptions, type PacketCostModel, type SessionCarrier } from '../transport/links/index.ts';
 import { TranscriptLog } from './transcript-log.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from './codecs.ts';
 import { receiveFrames, type ReceivedPhrase } from './receiver.ts';
@@ -65,6 +65,15 @@ export function outboxHooks(outbox: OutboxJournal, peerProfiles?: ProfileStore):
       for (const f of outbox.acked(a)) if (f.payload.type === 'speakerProfile') peerProfiles?.add(profileHashOf(f.payload.profile));
     },
   };
+}
+
+/**
+ * The pacing budget. On a WebSocket every sealed packet grows by the 10-byte protection outside the
+ * cost model: pace so that the sealed packets fit. Datagram links' secured cost models already
+ * count those bytes.
+ */
+function securedBudget(url: string, o: Pick<SendOptions, 'psk' | 'bitsPerSecond'>): number {
+  return o.psk && linkKindOf(url) === 'ws' ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
 }
 
 /** Most recent audio kept for phrase analysis, samples (30 s at 16 kHz): bounded for endless input. */
@@ -195,7 +204,7 @@ async function resumeSend(outbox: OutboxJournal, url: string, o: SendOptions, pe
     outbox.complete();
     return { frames: 0, bitsOut: 0, bitsIn: 0, seconds: 0, mode, retransmissions: 0, airtimeSecondsOut: 0, resumed: { sessionId, frames: 0 } };
   }
-  const budget = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
+  const budget = securedBudget(url, o);
   let fatal: TransportError | undefined;
   const carrier = await dialSession(url, (cost) => tunedSession(sessionId, cost, budget, o.prosodyCopies ?? 1, outboxHooks(outbox, peerProfiles)), {
     budgetBitsPerSecond: budget,
@@ -238,8 +247,7 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
     })();
   }
   const sessionId = randomInt(1, 2 ** 31);
-  // With a key every packet grows by the 10-byte protection: pace so that the sealed packets fit the link.
-  const budget = o.psk ? o.bitsPerSecond * (96 / (96 + PROTECTION_OVERHEAD_BYTES)) : o.bitsPerSecond;
+  const budget = securedBudget(url, o);
   let fatal: TransportError | undefined;
   const hooks = outbox ? outboxHooks(outbox, peerProfiles) : undefined;
   const carrier = await dialSession(url, (cost) => tunedSession(sessionId, cost, budget, o.prosodyCopies ?? 1, hooks), {
@@ -477,7 +485,7 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
           const late = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, o.lingerMs ?? 3000))]);
           if (late) await new Promise((r) => setTimeout(r, 1000));
           late?.close();
-        } else await new Promise((r) => setTimeout(r, 1000)); // let the final ack reach the sender before closing
+        } else if (session) await lingerAfterEnd(session); // the sender may not have our ack of its End yet
       }
     }
   } catch (err) {
@@ -508,6 +516,24 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
     link: carrier.kind,
     ...(resuming ? { resumed: { sessionId: resumeId ?? inbox?.sessionId ?? 0, skippedPhrases: skipped } } : {}),
   };
+}
+
+/** Quiet time after the End before the receiver closes, ms: the sender's End retransmissions have stopped. */
+const LINGER_QUIET_MS = 5000;
+/** The longest a receiver lingers after the End, ms. */
+const LINGER_MAX_MS = 30_000;
+
+/**
+ * After the End, keep the session answering (acking) until the sender has been quiet for a while:
+ * our ack of its End may be lost (10 % of radio transmissions in the direwolf runs), and a sender
+ * that never hears it keeps resending the End to nobody and never exits.
+ */
+async function lingerAfterEnd(session: LinkSession): Promise<void> {
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  while (performance.now() - session.lastPacketAtMs < LINGER_QUIET_MS && performance.now() - t0 < LINGER_MAX_MS) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Raw s16le PCM on stdout, honouring backpressure. */

@@ -59,6 +59,8 @@ export class LinkSession {
   bitsIn = 0;
   /** Channel time of what we sent, ms (from the cost model; 0 without one). */
   airtimeMsOut = 0;
+  /** When the last packet from the peer arrived (performance.now() clock; -Infinity before any). */
+  lastPacketAtMs = -Infinity;
   private readonly cost: PacketCostModel | undefined;
   private readonly journal: SessionJournal | undefined;
   /** Why the session stopped by itself (a journal that refused a write): the delivered stream ended with it. */
@@ -112,6 +114,7 @@ export class LinkSession {
   private async handlePacket(bytes: Uint8Array, wireBytes: number): Promise<void> {
     if (this.closed) return;
     this.bitsIn += wireBytes * 8;
+    this.lastPacketAtMs = performance.now();
     const now = this.now();
     const { frames, ack, reject } = decodeForSession(bytes, this.sessionId, (seq) => this.receiver.timeOf(seq));
     if (reject) this.rejects[reject]++;
