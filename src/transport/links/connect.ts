@@ -6,6 +6,7 @@ import { ANY_PEER, generateKeyPair, HandshakeAdmission, HS_MSG1, type KeyPair, M
 import { connectLink, listenLink, type LinkSecurity } from '../ws.ts';
 import { webSocketCost } from './cost.ts';
 import { openKissLink } from './kiss.ts';
+import { openFreedvLink } from './freedv/url.ts';
 import { parseKissUrl, type KissLinkOptions } from './kiss-url.ts';
 import type { DatagramLink, LinkKind, LinkState, PacketCostModel } from './types.ts';
 import { openUdpLink, type UdpLink, type UdpLinkOptions, type UdpPeer } from './udp.ts';
@@ -16,15 +17,16 @@ import { openUdpLink, type UdpLink, type UdpLinkOptions, type UdpPeer } from './
  * which link they ride. A bare `HOST:PORT` to listen on means `ws://HOST:PORT` (as before).
  */
 
-export type LinkUrlKind = Extract<LinkKind, 'ws' | 'udp' | 'kiss'>;
+export type LinkUrlKind = Extract<LinkKind, 'ws' | 'udp' | 'kiss' | 'freedv'>;
 
-export const LINK_URL_FORMS = 'ws://HOST:PORT, wss://HOST:PORT, udp://HOST:PORT, kiss+tcp://HOST:PORT or kiss:/dev/DEVICE[?baud=9600]';
+export const LINK_URL_FORMS = 'ws://HOST:PORT, wss://HOST:PORT, udp://HOST:PORT, kiss+tcp://HOST:PORT, kiss:/dev/DEVICE[?baud=9600] or freedv://?modes=…&audio=…&ptt=…';
 
 /** The kind of a link URL; a UsageError naming the accepted forms otherwise. */
 export function linkKindOf(url: string): LinkUrlKind {
   if (/^wss?:\/\//i.test(url)) return 'ws';
   if (/^udp:\/\//i.test(url)) return 'udp';
   if (/^kiss(\+tcp)?:/i.test(url)) return 'kiss';
+  if (/^freedv:/i.test(url)) return 'freedv';
   throw new UsageError(`unknown link '${url}': use ${LINK_URL_FORMS}`);
 }
 
@@ -165,7 +167,7 @@ function secureUdpListener(udp: UdpLink, security: LinkSecurity, o: { staticKey:
   return secured;
 }
 
-async function openDatagram(url: string, kind: 'udp' | 'kiss', role: 'dial' | 'listen', o: LinkUrlOptions): Promise<DatagramLink> {
+async function openDatagram(url: string, kind: 'udp' | 'kiss' | 'freedv', role: 'dial' | 'listen', o: LinkUrlOptions): Promise<DatagramLink> {
   const amateur = amateurMode(url, kind, o);
   const security = o.security;
   if (kind === 'udp') {
@@ -175,9 +177,9 @@ async function openDatagram(url: string, kind: 'udp' | 'kiss', role: 'dial' | 'l
     if (role === 'listen') return secureUdpListener(udp, security, { staticKey, admission: new HandshakeAdmission(), idleMs: 45_000, onError: o.onError });
     return new SecureDatagramLink(udp, { role: 'initiator', me: { name: security.name ?? 'stcts', staticKey, instanceId: INSTANCE_ID }, peer: { name: ANY_PEER, psk: noisePskOf(security.psk) } }, secureOptions(udp, false), handshakeEvents(o));
   }
-  const kiss = await openKissLink(url, o.kiss ?? {});
+  // A radio (KISS TNC or FreeDV modem) has no listen/dial distinction: the sender starts the handshake, the receiver answers.
+  const kiss: DatagramLink = kind === 'kiss' ? await openKissLink(url, o.kiss ?? {}) : await openFreedvLink(url);
   if (!security) return kiss;
-  // KISS has no listen/dial distinction: the sender starts the handshake, the receiver answers.
   const me = { name: security.name ?? (role === 'dial' ? 'stcts' : 'stcts-receive'), staticKey: generateKeyPair(), instanceId: INSTANCE_ID };
   const peer = { name: ANY_PEER, psk: noisePskOf(security.psk) };
   const admission = new HandshakeAdmission();
