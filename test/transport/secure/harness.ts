@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../src/transport/prng.ts';
 import { generateKeyPair, keyPairFromPrivate } from '../../../src/transport/secure/noise.ts';
 import { LinkHandshakeInitiator, LinkHandshakeResponder, noisePskOf, type EstablishedLink, type LinkHandshakeOptions, type LocalIdentity, type PeerCredentials } from '../../../src/transport/secure/link-handshake.ts';
 
@@ -9,17 +10,8 @@ export function node(name: string, seed: number): LocalIdentity {
 export const pskHex = (n: number) => Buffer.from(new Uint8Array(32).map((_, i) => (i * 29 + n * 7 + 3) & 255)).toString('hex');
 export const cred = (name: string, n: number): PeerCredentials => ({ name, psk: noisePskOf(pskHex(n)) });
 
-/** Seeded uniform [0,1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0,1): the emulator's PRNG. */
+export const rng = mulberry32;
 
 export interface RunResult {
   initiator?: EstablishedLink;
