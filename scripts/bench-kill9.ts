@@ -102,16 +102,21 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
   await sleep(delayMs);
   const killAtMs = Math.round(performance.now() - tSend);
   const acceptedAtKill = seqsOf(st).length;
-  if (victim !== 'receiver' && sender.exitCode === null) sender.kill('SIGKILL');
-  if (victim !== 'sender' && receiver.exitCode === null) receiver.kill('SIGKILL');
+  // Only a process that was still running is killed and restarted: a sender that already finished
+  // (on a loaded machine the whole --fast call can end before the kill point) is not run again,
+  // or it would start a second session towards a receiver that has ended the first.
+  const killSender = victim !== 'receiver' && sender.exitCode === null;
+  const killReceiver = victim !== 'sender' && receiver.exitCode === null;
+  if (killSender) sender.kill('SIGKILL');
+  if (killReceiver) receiver.kill('SIGKILL');
   await sleep(300);
-  if (victim !== 'sender') {
+  if (killReceiver) {
     await exited(receiver, 5000);
     rlog.length = 0;
     receiver = start(recvArgs, rlog);
     await listening(rlog, 30_000);
   }
-  if (victim !== 'receiver') {
+  if (killSender) {
     await exited(sender, 5000);
     sender = start(sendArgs, slog);
   }
