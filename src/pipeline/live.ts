@@ -322,7 +322,7 @@ export interface ReceiveOptions {
    * decoder, phrases already written are skipped, the WAV and the transcript are continued.
    */
   stateDir?: string;
-  /** How long a run that finished its session from the journal alone still acks the sender's retries, ms. Default 3000. */
+  /** How long a run that finished its session from the journal alone waits for the sender to come back and retry, ms. Default 30 000. */
   lingerMs?: number;
 }
 
@@ -482,8 +482,10 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
         inbox?.complete();
         if (replayEnds) {
           // The sender may still be resending the End whose ack the crash swallowed: answer it.
-          const late = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, o.lingerMs ?? 3000))]);
-          if (late) await new Promise((r) => setTimeout(r, 1000));
+          // It comes back only when restarted itself, which can take a while (engines load): wait up to
+          // LINGER_MAX_MS for it, then answer until it has been quiet.
+          const late = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, o.lingerMs ?? LINGER_MAX_MS))]);
+          if (late) await lingerAfterEnd(late);
           late?.close();
         } else if (session) await lingerAfterEnd(session); // the sender may not have our ack of its End yet
       }
