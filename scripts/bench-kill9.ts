@@ -121,7 +121,7 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
     sender = start(sendArgs, slog);
   }
   const senderExit = await exited(sender, 120_000);
-  const receiverExit = await exited(receiver, 30_000);
+  const receiverExit = await exited(receiver, 90_000);
   const sent = seqsOf(st);
   const got = seqsOf(rt);
   const gotSet = new Set(got);

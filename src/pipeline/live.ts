@@ -322,7 +322,7 @@ export interface ReceiveOptions {
    * decoder, phrases already written are skipped, the WAV and the transcript are continued.
    */
   stateDir?: string;
-  /** How long a run that finished its session from the journal alone waits for the sender to come back and retry, ms. Default 30 000. */
+  /** How long a run that finished its session from the journal alone waits for the sender to come back and retry, ms. Default 10 000. */
   lingerMs?: number;
 }
 
@@ -482,9 +482,9 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
         inbox?.complete();
         if (replayEnds) {
           // The sender may still be resending the End whose ack the crash swallowed: answer it.
-          // It comes back only when restarted itself, which can take a while (engines load): wait up to
-          // LINGER_MAX_MS for it, then answer until it has been quiet.
-          const late = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, o.lingerMs ?? LINGER_MAX_MS))]);
+          // It comes back only when restarted itself, which takes a few seconds: wait up to
+          // REPLAY_LINGER_MS for it, then answer until it has been quiet.
+          const late = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, o.lingerMs ?? REPLAY_LINGER_MS))]);
           if (late) await lingerAfterEnd(late);
           late?.close();
         } else if (session) await lingerAfterEnd(session); // the sender may not have our ack of its End yet
@@ -522,6 +522,8 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
 
 /** Quiet time after the End before the receiver closes, ms: the sender's End retransmissions have stopped. */
 const LINGER_QUIET_MS = 5000;
+/** How long a receiver that finished from its journal waits for a restarted sender's retries, ms. */
+const REPLAY_LINGER_MS = 10_000;
 /** The longest a receiver lingers after the End, ms. */
 const LINGER_MAX_MS = 30_000;
 
