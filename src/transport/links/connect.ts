@@ -162,6 +162,7 @@ function secureUdpListener(udp: UdpLink, security: LinkSecurity, o: { staticKey:
         o.onError?.(err);
         if (authenticated) udp.pin(authenticated);
       },
+      refused: (err) => o.onError?.(err),
     },
   );
   return secured;
@@ -187,13 +188,17 @@ async function openDatagram(url: string, kind: 'udp' | 'kiss' | 'freedv', role: 
   return new SecureDatagramLink(kiss, who, { ...secureOptions(kiss, amateur), ...(role === 'listen' ? { admission: { admission, address: () => 'kiss' } } : {}) }, handshakeEvents(o));
 }
 
-/** A wrong key on the dialing side is fatal (retrying cannot fix it), as on WebSocket links. */
+/**
+ * A wrong key on the dialing side is fatal (retrying cannot fix it), as on WebSocket links: the
+ * responder's authenticated refusal (message R, link-handshake.ts) says so within one round trip.
+ */
 function handshakeEvents(o: LinkUrlOptions) {
   return {
     failed: (err: TransportError) => {
       if (err.code === 'auth_failed') o.onFatal?.(err);
       else o.onError?.(err);
     },
+    refused: (err: TransportError) => o.onError?.(err),
   };
 }
 

@@ -1,4 +1,4 @@
-import { hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { TransportError } from '../../core/errors.ts';
 import { CipherState, type KeyPair, XXpsk3Handshake } from './noise.ts';
 
@@ -12,12 +12,22 @@ import { CipherState, type KeyPair, XXpsk3Handshake } from './noise.ts';
  *     2 R→I  0x52 ‖ e ‖ enc(s) ‖ tag                            (97 bytes)
  *     3 I→R  0x53 ‖ enc(s) ‖ enc(from, to, instance) ‖ tag      (≈ 86 bytes with 5–6 letter names)
  *     4 R→I  0x54 ‖ enc(from, instance) ‖ tag                   (≈ 31 bytes)
+ *     R  R→I  0x55 ‖ MAC(refusal key, SHA-256(message 3))[0..16]  (17 bytes, instead of 4)
  *
  * Identities: neither name travels in the clear. The initiator names itself and the node it means
  * to reach inside message 3 (under the pair's PSK); the responder learns which peer is calling from
  * which configured PSK authenticates message 3 and refuses a caller whose claimed name is not that
  * peer's (one PSK per pair, so a box holding the B–C key cannot pose as A to C). Message 4 proves
  * to the initiator that the responder holds the PSK and names the responder.
+ *
+ * Refusal: a message 3 that fails (a wrong PSK, a claimed name that is not the key's peer, a
+ * different `to`) is answered with message R, a MAC under a key both sides derive from the
+ * chaining key after message 2 (ee, es: secret to the two ends of this handshake) over the hash of
+ * that message 3. The initiator accepts it only for its own message 3, so an off-path forger cannot
+ * stop a dialer, and a forged message 3 injected by a third party earns a refusal the genuine
+ * initiator ignores. It tells the dialer "the node you reached refused your key" at once, where it
+ * would otherwise repeat message 3 until its deadline and start again, forever. (It does not prove
+ * the responder holds any PSK: a stranger posing as the responder can refuse, as it can drop.)
  *
  * Retransmission: the initiator repeats message 1 until message 2 arrives and message 3 until
  * message 4 arrives; the responder answers a repeated message 1 or 3 with the same cached reply and
@@ -28,6 +38,8 @@ export const HS_MSG1 = 0x51;
 export const HS_MSG2 = 0x52;
 export const HS_MSG3 = 0x53;
 export const HS_MSG4 = 0x54;
+export const HS_REFUSAL = 0x55;
+const REFUSAL_TAG_BYTES = 16;
 /** Largest handshake datagram accepted (a responder allocates nothing bigger before authentication). */
 export const MAX_HANDSHAKE_DATAGRAM_BYTES = 256;
 export const INSTANCE_ID_BYTES = 8;
@@ -35,9 +47,15 @@ const MAX_NAME_BYTES = 63;
 /** Bound into every transcript (Noise prologue): protocol and version. */
 export const LINK_PROLOGUE = new TextEncoder().encode('stcts/v1 link handshake');
 
-/** True for a datagram that is a handshake message (first byte 0x51–0x54). */
+/** True for a datagram that is a handshake message (first byte 0x51–0x55). */
 export function isHandshakeDatagram(d: Uint8Array): boolean {
-  return d.length > 0 && d[0]! >= HS_MSG1 && d[0]! <= HS_MSG4;
+  return d.length > 0 && d[0]! >= HS_MSG1 && d[0]! <= HS_REFUSAL;
+}
+
+/** Message R for a refused message 3: the MAC binds it to that message and to this handshake's keys. */
+function refusalOf(key: Uint8Array, msg3: Uint8Array): Uint8Array {
+  const tag = createHmac('sha256', key).update('refused').update(createHash('sha256').update(msg3).digest()).digest().subarray(0, REFUSAL_TAG_BYTES);
+  return frame(HS_REFUSAL, tag);
 }
 
 /**
@@ -116,6 +134,8 @@ export interface HandshakeStep {
   established?: EstablishedLink;
   /** Set when this handshake is over for good (the caller drops it; the initiator may start anew). */
   failed?: TransportError;
+  /** Responder: a message 3 was refused (message R sent) while the handshake waits on for a genuine one. */
+  refused?: TransportError;
 }
 
 const encoder = new TextEncoder();
@@ -205,6 +225,8 @@ export class LinkHandshakeInitiator {
   private badMessages = 0;
   private last: Uint8Array | undefined;
   private lastMsg2: Uint8Array | undefined;
+  /** Message R that would refuse our message 3 (computed once message 3 is written). */
+  private refusal: Uint8Array | undefined;
   private pending: ReturnType<typeof secrets> | undefined;
   private done = false;
 
@@ -258,6 +280,7 @@ export class LinkHandshakeInitiator {
           throw err;
         }
         this.lastMsg2 = d.slice();
+        const refusalKey = this.hs.exportKey('refusal');
         const to = nameBytes(this.peer.name);
         const from = nameBytes(this.me.name);
         const p = new Uint8Array(2 + from.length + to.length + INSTANCE_ID_BYTES);
@@ -267,9 +290,14 @@ export class LinkHandshakeInitiator {
         p.set(to, 2 + from.length);
         p.set(this.me.instanceId.subarray(0, INSTANCE_ID_BYTES), 2 + from.length + to.length);
         this.last = frame(HS_MSG3, this.hs.writeMessage(p));
+        this.refusal = refusalOf(refusalKey, this.last);
         this.pending = secrets(this.hs, true);
         this.timer.arm(nowMs);
         return { send: [this.last] };
+      }
+      if (d[0] === HS_REFUSAL && this.refusal) {
+        if (!same(this.refusal, d)) return { send: [] }; // forged, or the refusal of someone else's message 3
+        throw new TransportError('auth_failed', `the peer refused our handshake (a wrong key, or a name it does not expect)`, { peer: this.peer.name, refused: true });
       }
       if (d[0] === HS_MSG4 && this.pending) {
         let p: Uint8Array;
@@ -313,6 +341,7 @@ export class LinkHandshakeResponder {
   private msg1: Uint8Array | undefined;
   private msg3: Uint8Array | undefined;
   private reply: Uint8Array | undefined;
+  private refusalKey: Uint8Array | undefined;
   private finished = false;
   private over = false;
 
@@ -357,20 +386,23 @@ export class LinkHandshakeResponder {
         this.hs.readMessage(d.subarray(1));
         this.msg1 = d.slice();
         this.reply = frame(HS_MSG2, this.hs.writeMessage());
+        this.refusalKey = this.hs.exportKey('refusal');
         this.timer.arm(nowMs);
         return { send: [this.reply] };
       }
       if (d[0] === HS_MSG3 && this.msg1) {
         if (this.finished) return { send: same(this.msg3, d) ? [this.reply!] : [] }; // our message 4 was lost
+        // Every refused message 3 gets its own message R (only its sender can tell it is for them).
+        const refuse = [refusalOf(this.refusalKey!, d)];
         let p: Uint8Array;
         try {
           ({ hs: this.hs, payload: p } = tryRead(this.hs, d.subarray(1)));
         } catch (err) {
           if (err instanceof TransportError && err.code === 'auth_failed') {
-            if (++this.badMessages < this.o.maxBadMessages) return { send: [] };
+            if (++this.badMessages < this.o.maxBadMessages) return { send: refuse, refused: err };
             // Only a pinned static key says who failed; otherwise the caller stays anonymous.
             const pinned = this.candidatesCache.length === 1 && this.candidatesCache[0]!.staticKey ? this.candidatesCache[0]!.name : undefined;
-            if (pinned) throw new TransportError('auth_failed', `peer '${pinned}' (pinned static key) used a wrong key`, { peer: pinned });
+            return this.fail(pinned ? new TransportError('auth_failed', `peer '${pinned}' (pinned static key) used a wrong key`, { peer: pinned }) : err, refuse);
           }
           throw err;
         }
@@ -378,8 +410,8 @@ export class LinkHandshakeResponder {
         const [from, at1] = readName(p, 0);
         const [to, at2] = readName(p, at1);
         if (p.length !== at2 + INSTANCE_ID_BYTES) throw new TransportError('protocol', 'malformed handshake message 3');
-        if (peer.name !== ANY_PEER && from !== peer.name) throw new TransportError('auth_failed', `a caller holding the key of '${peer.name}' claims to be '${from}'`, { peer: peer.name, claimed: from });
-        if (to !== this.me.name && to !== ANY_PEER) throw new TransportError('auth_failed', `'${peer.name}' meant to reach '${to}', not us`, { peer: peer.name });
+        if (peer.name !== ANY_PEER && from !== peer.name) return this.fail(new TransportError('auth_failed', `a caller holding the key of '${peer.name}' claims to be '${from}'`, { peer: peer.name, claimed: from }), refuse);
+        if (to !== this.me.name && to !== ANY_PEER) return this.fail(new TransportError('auth_failed', `'${peer.name}' meant to reach '${to}', not us`, { peer: peer.name }), refuse);
         const s = secrets(this.hs, false);
         const name = nameBytes(this.me.name);
         const q = new Uint8Array(1 + name.length + INSTANCE_ID_BYTES);
@@ -410,9 +442,9 @@ export class LinkHandshakeResponder {
     return this.candidatesCache;
   }
 
-  private fail(e: TransportError): HandshakeStep {
+  private fail(e: TransportError, send: Uint8Array[] = []): HandshakeStep {
     this.over = true;
     this.timer.stop();
-    return { send: [], failed: e };
+    return { send, failed: e };
   }
 }

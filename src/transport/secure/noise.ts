@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { TransportError } from '../../core/errors.ts';
 
 /**
@@ -284,6 +284,15 @@ export class XXpsk3Handshake {
 
   get remoteStatic(): Uint8Array | undefined {
     return this.rs;
+  }
+
+  /**
+   * A 32-byte key for `label` from the current chaining key (secret: it depends on every DH so
+   * far), without changing the state. stcts uses it after message 2, where both sides hold the
+   * same chaining key (ee, es), to authenticate a refusal of message 3 (link-handshake.ts).
+   */
+  exportKey(label: string): Uint8Array {
+    return new Uint8Array(hkdfSync('sha256', this.ss.ck, this.ss.h, `stcts/v1 ${label}`, 32));
   }
 
   /** The next message of this side, carrying `payload` (encrypted except in message 1's confidentiality). */

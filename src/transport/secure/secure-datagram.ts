@@ -44,6 +44,8 @@ export interface SecureDatagramEvents {
   established?: (link: EstablishedLink) => void;
   /** A handshake failed (auth_failed: a wrong key or identity; timeout). */
   failed?: (err: TransportError) => void;
+  /** Responder: a message 3 was refused (a wrong key or name; message R told its sender), the handshake waits on. */
+  refused?: (err: TransportError) => void;
 }
 
 export class SecureDatagramLink implements DatagramLink {
@@ -196,6 +198,7 @@ export class SecureDatagramLink implements DatagramLink {
 
   private apply(step: HandshakeStep): void {
     for (const d of step.send) this.inner.send(d);
+    if (step.refused) this.events.refused?.(step.refused);
     if (step.established) {
       this.settleTicket('authenticated');
       this.install(step.established);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AEAD_OVERHEAD_BYTES, AeadPacketOpener, AeadPacketSealer } from '../../../src/transport/secure/aead-packet.ts';
-import { HS_MSG1, HS_MSG2, LINK_PROLOGUE, LinkHandshakeInitiator, LinkHandshakeResponder, noisePskOf, trafficSecretsOf } from '../../../src/transport/secure/link-handshake.ts';
+import { HS_MSG1, HS_MSG2, HS_REFUSAL, LINK_PROLOGUE, LinkHandshakeInitiator, LinkHandshakeResponder, noisePskOf, trafficSecretsOf } from '../../../src/transport/secure/link-handshake.ts';
 import { generateKeyPair, XXpsk3Handshake } from '../../../src/transport/secure/noise.ts';
 import { cred, node, pskHex, runHandshake } from './harness.ts';
 
@@ -58,13 +58,54 @@ describe('stcts link handshake (XXpsk3 + confirmation) over a datagram link', ()
     expect(run.endMs).toBe(60_000);
   });
 
-  it('a wrong PSK is refused (auth_failed at the responder; the initiator never gets keys)', () => {
+  it('a wrong PSK is refused (auth_failed at the responder; the initiator never gets keys and is told by message R)', () => {
     const i = new LinkHandshakeInitiator(A, cred('shore', 7), 0);
     const r = new LinkHandshakeResponder(C, [cred('ship-a', 1)], 0);
     const run = runHandshake(i, r);
     expect(run.responderError).toMatchObject({ code: 'auth_failed' });
     expect(run.responder).toBeUndefined();
     expect(run.initiator).toBeUndefined();
+    // The refusal reached the initiator at once (not its 60 s deadline): 1, 2, 3, R.
+    expect(run.initiatorError).toMatchObject({ code: 'auth_failed', details: { refused: true } });
+    expect(run.datagrams).toBe(4);
+    expect(run.transcript.at(-1)!.bytes[0]).toBe(HS_REFUSAL);
+    expect(run.transcript.at(-1)!.bytes.length).toBe(17);
+  });
+
+  it('message R is authenticated: a forged one, or the refusal of another message 3, leaves the initiator waiting', () => {
+    for (const maxBadMessages of [1, 3]) {
+      const i = new LinkHandshakeInitiator(A, cred('shore', 1), 0);
+      const r = new LinkHandshakeResponder(C, [cred('ship-a', 1)], 0, { maxBadMessages });
+      const m2 = r.receive(i.start(0).send[0]!, 1).send[0]!;
+      const m3 = i.receive(m2, 2).send[0]!;
+      // A blind forger: any 16 bytes after 0x55.
+      const forged = new Uint8Array(17).fill(0xa5);
+      forged[0] = HS_REFUSAL;
+      expect(i.receive(forged, 3)).toEqual({ send: [] });
+      // A third party injects a garbled message 3: the responder refuses *that* message.
+      const bad = m3.slice();
+      bad[bad.length - 1]! ^= 1;
+      const refusal = r.receive(bad, 4);
+      expect(refusal.send).toHaveLength(1);
+      expect(refusal.send[0]![0]).toBe(HS_REFUSAL);
+      // ...which the genuine initiator does not take as its own.
+      expect(i.receive(refusal.send[0]!, 5)).toEqual({ send: [] });
+      if (maxBadMessages === 1) continue; // (a WebSocket: nobody can inject, the responder stops at the first)
+      const good = r.receive(m3, 6);
+      expect(good.established?.remoteName).toBe('ship-a');
+      expect(i.receive(good.send[0]!, 7).established?.remoteName).toBe('shore');
+    }
+  });
+
+  it('message R from another handshake (a replayed refusal) does not stop a new one', () => {
+    const wrong = new LinkHandshakeInitiator(A, cred('shore', 7), 0);
+    const r1 = new LinkHandshakeResponder(C, [cred('ship-a', 1)], 0);
+    const old = r1.receive(wrong.receive(r1.receive(wrong.start(0).send[0]!, 1).send[0]!, 2).send[0]!, 3);
+    expect(old.failed).toMatchObject({ code: 'auth_failed' });
+    const i = new LinkHandshakeInitiator(A, cred('shore', 1), 10);
+    const r = new LinkHandshakeResponder(C, [cred('ship-a', 1)], 10);
+    i.receive(r.receive(i.start(10).send[0]!, 11).send[0]!, 12);
+    expect(i.receive(old.send[0]!, 13)).toEqual({ send: [] });
   });
 
   it('identity swap: B, holding the B–C key, cannot pose as A to C', () => {
@@ -172,7 +213,8 @@ describe('stcts link handshake (XXpsk3 + confirmation) over a datagram link', ()
         expect(bad.failed).toMatchObject({ code: 'auth_failed' });
         continue;
       }
-      expect(bad).toEqual({ send: [] });
+      expect(bad.failed).toBeUndefined();
+      expect(bad.send.map((d) => d[0])).toEqual([HS_REFUSAL]);
       const good = r.receive(m3, 4);
       expect(good.established?.remoteName).toBe('ship-a');
       expect(i.receive(good.send[0]!, 5).established?.remoteName).toBe('shore');

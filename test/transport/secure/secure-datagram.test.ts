@@ -70,7 +70,7 @@ function setup(o: { loss?: number; seed?: number; aead?: SecureDatagramOptions['
   c.peer = a;
   const opts = { now: clock.now, setTimer: clock.setTimer, clearTimer: clock.clearTimer, aead: { now: clock.now, ...o.aead }, retryMs: 5000 };
   const failures: TransportError[] = [];
-  const responder = new SecureDatagramLink(c, { role: 'responder', me: node('shore', 3), peers: [cred('ship-a', o.pskAtC ?? 1)] }, opts, { failed: (e) => failures.push(e) });
+  const responder = new SecureDatagramLink(c, { role: 'responder', me: node('shore', 3), peers: [cred('ship-a', o.pskAtC ?? 1)] }, opts, { failed: (e) => failures.push(e), refused: (e) => failures.push(e) });
   const initiator = new SecureDatagramLink(a, { role: 'initiator', me: node('ship-a', 1), peer: cred('shore', 1) }, opts, { failed: (e) => failures.push(e) });
   const gotAtC: Uint8Array[] = [];
   const gotAtA: Uint8Array[] = [];
@@ -103,13 +103,31 @@ describe('SecureDatagramLink: the handshake and sealed packets over any datagram
     expect(s.initiator.handshakes).toBe(1);
   });
 
-  it('a wrong key never comes up: the responder reports auth_failed, the initiator keeps trying', () => {
+  it('a wrong key never comes up: the responder refuses (message R), the initiator is told at once and stops trying', () => {
     const s = setup({ pskAtC: 4 });
-    s.clock.runUntil(30_000);
-    expect(s.initiator.state).toBe('connecting');
+    s.clock.runUntil(5_000);
     expect(s.responder.state).not.toBe('up');
-    expect(s.failures.some((e) => e.code === 'auth_failed')).toBe(true);
-    expect(s.failures.some((e) => e.code === 'timeout')).toBe(false); // deadline 60 s not reached yet
+    // Both ends report auth_failed within the first round trip (1 → 2 → 3 → R: 4 × 300 ms).
+    expect(s.failures.filter((e) => e.code === 'auth_failed')).toHaveLength(2);
+    expect(s.clock.t).toBe(5_000);
+    expect(s.failures.some((e) => (e.details as { refused?: boolean } | undefined)?.refused)).toBe(true);
+    expect(s.initiator.state).toBe('down');
+    // ...and the dialer stops: no retransmissions, no new handshakes (retrying cannot fix a key).
+    const sent = s.a.sent;
+    s.clock.runUntil(200_000);
+    expect(s.a.sent).toBe(sent);
+    expect(s.initiator.state).toBe('down');
+  });
+
+  it('a refusal lost on the way: the initiator repeats message 3 and is refused again', () => {
+    const s = setup({ pskAtC: 4 });
+    let dropped = 0;
+    const send = s.c.send.bind(s.c);
+    s.c.send = (d: Uint8Array) => (d[0] === 0x55 && dropped++ === 0 ? void s.c.sent++ : send(d));
+    s.clock.runUntil(30_000);
+    expect(dropped).toBeGreaterThanOrEqual(2);
+    expect(s.initiator.state).toBe('down');
+    expect(s.failures.some((e) => (e.details as { refused?: boolean } | undefined)?.refused)).toBe(true);
   });
 
   it('a responder that restarted (keys lost) is found again: after silenceRehandshakeMs of unanswered sends the initiator handshakes anew', () => {

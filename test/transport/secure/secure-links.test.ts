@@ -68,17 +68,20 @@ describe('secured UDP links (stcts send/receive --psk-file over udp://)', () => 
     expect(warnings).toEqual([]);
   });
 
-  it('a wrong key: the receiver refuses the handshake (auth_failed at message 3), the sender never comes up, nothing is delivered', async () => {
+  it('a wrong key: the receiver refuses the handshake (auth_failed at message 3), the sender is told (message R) and stops, nothing is delivered', async () => {
     const errors: TransportError[] = [];
     const l = await listen(KEY, [], errors);
-    const tx = await dialSession(l.url, tuned, { budgetBitsPerSecond: 20_000, security: { psk: OTHER } });
+    const fatal: TransportError[] = [];
+    const tx = await dialSession(l.url, tuned, { budgetBitsPerSecond: 20_000, security: { psk: OTHER }, onFatal: (e) => fatal.push(e) });
     open.push(tx);
     tx.session.send(phrase(0));
     await until(() => errors.length > 0, 5000);
     expect(errors[0]).toBeInstanceOf(TransportError);
     expect(errors[0]!.code).toBe('auth_failed');
-    // A datagram link has no authenticated way to say no: the sender keeps waiting (and retrying).
-    expect(tx.link!.state).toBe('connecting');
+    // The receiver's refusal (message R) is authenticated by this handshake's keys: the sender stops, fatally.
+    await until(() => fatal.length > 0, 5000);
+    expect(fatal[0]).toMatchObject({ code: 'auth_failed', details: { refused: true } });
+    expect(tx.link!.state).toBe('down');
     expect(l.rx()).toBeUndefined();
     expect((l.carrier.link as SecureDatagramLink).remote).toBeUndefined();
   });
