@@ -10,6 +10,7 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSyn
 import { FORMAT_VERSION } from '../codec/frame/index.ts';
 import { LinkSession, type SessionJournal } from '../transport/link-session.ts';
 import { InboxJournal, OutboxJournal, ProfileStore, StateDir } from '../transport/journal/index.ts';
+import { newResumeSecret, type ResumeSecretStore } from '../transport/ws.ts';
 import { ReliableReceiver } from '../transport/reliability/receiver.ts';
 import { appendingWavSink } from './wav-append-sink.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
@@ -198,7 +199,8 @@ export async function sendLive(wavPath: string, url: string, o: SendOptions): Pr
 
 /** Resumes the outbox's unfinished session: its unacknowledged frames again (same session and seqs), then its End. */
 async function resumeSend(outbox: OutboxJournal, url: string, o: SendOptions, peerProfiles: ProfileStore | undefined): Promise<SendReport> {
-  const { sessionId, mode } = outbox.current!;
+  const { sessionId, mode, meta } = outbox.current!;
+  const resumeSecret = typeof meta?.['resumeSecret'] === 'string' ? meta['resumeSecret'] : undefined;
   const t0 = performance.now();
   if (outbox.done) {
     outbox.complete();
@@ -211,6 +213,7 @@ async function resumeSend(outbox: OutboxJournal, url: string, o: SendOptions, pe
     ...o.link,
     ...(o.onState ? { onState: o.onState } : {}),
     ...(o.psk ? { security: { psk: o.psk, name: 'stcts-send' } } : {}),
+    ...(resumeSecret ? { resumeSecret } : {}),
     onFatal: (e) => (fatal = e),
   });
   const link = carrier.session;
@@ -247,6 +250,8 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
     })();
   }
   const sessionId = randomInt(1, 2 ** 31);
+  // Plain WebSocket links bind a resume to this secret (kept in the outbox, so a restarted sender shows it again).
+  const resumeSecret = newResumeSecret();
   const budget = securedBudget(url, o);
   let fatal: TransportError | undefined;
   const hooks = outbox ? outboxHooks(outbox, peerProfiles) : undefined;
@@ -255,12 +260,13 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
     ...o.link,
     ...(o.onState ? { onState: o.onState } : {}),
     ...(o.psk ? { security: { psk: o.psk, name: 'stcts-send' } } : {}),
+    resumeSecret,
     onFatal: (e) => (fatal = e),
   });
   const link = carrier.session;
   const mode = o.mode === 'auto' ? autoMode(linkCapacityBitsPerSecond(carrier.cost, budget)) : o.mode;
   o.onStart?.({ mode, link: carrier.kind });
-  outbox?.begin({ sessionId, mode, meta: { input: wavPath } });
+  outbox?.begin({ sessionId, mode, meta: { input: wavPath, resumeSecret } });
   const transcript = o.transcriptPath ? await TranscriptLog.create(o.transcriptPath, { append: !!outbox }) : undefined;
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();
@@ -418,7 +424,12 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
     // (with a key, the handshake decides who is pinned instead).
     ...(state && !o.psk ? { udp: { followPeer: true, ...o.link?.udp } } : {}),
     ...(o.psk ? { security: { psk: o.psk } } : {}),
-    onError: (e) => { if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`); },
+    // A restarted receiver still knows who may resume the journalled session.
+    ...(state ? { resumeSecrets: journalResumeSecrets(() => inbox) } : {}),
+    onError: (e) => {
+      if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`);
+      else if (e.code === 'refused') o.onWarning?.(e.message);
+    },
     ...(o.onListening ? { onListening: o.onListening } : {}),
   });
   const tts = await createTtsEngine('auto');
@@ -522,6 +533,22 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
 
 /** Quiet time after the End before the receiver closes, ms: the sender's End retransmissions have stopped. */
 const LINGER_QUIET_MS = 5000;
+/** Resume secrets kept in the inbox journal for its session (others in memory, for this run). */
+function journalResumeSecrets(inbox: () => InboxJournal | undefined): ResumeSecretStore {
+  const others = new Map<number, string>();
+  return {
+    get: (id) => {
+      const j = inbox();
+      return j?.sessionId === id ? j.resumeSecret : others.get(id);
+    },
+    set: (id, secret) => {
+      const j = inbox();
+      if (j?.sessionId === id) j.setResumeSecret(secret);
+      else others.set(id, secret);
+    },
+  };
+}
+
 /** How long a receiver that finished from its journal waits for a restarted sender's retries, ms. */
 const REPLAY_LINGER_MS = 10_000;
 /** The longest a receiver lingers after the End, ms. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TransportError } from '../core/errors.ts';
 import { MAX_PACKET_BYTES } from './packet.ts';
@@ -21,6 +21,29 @@ export interface LinkSecurity {
 const MAX_MESSAGE_BYTES = MAX_PACKET_BYTES + PROTECTION_OVERHEAD_BYTES;
 /** Close code for a connection that named a session another connection holds (issue #20 item 5). */
 export const CLOSE_SESSION_HELD = 4403;
+
+/**
+ * HTTP header of the WebSocket upgrade carrying a plain link's per-session resume secret (issue #20
+ * item 5): 16 random bytes, hex, chosen by the sender for its session and kept in its state dir.
+ * The receiver binds the session to the first secret it sees; a later connection naming the same
+ * session must show the same secret (from any address: a sender whose NAT mapping moved may resume).
+ * It costs nothing on the link (it rides the HTTP upgrade, once per connection).
+ */
+export const RESUME_HEADER = 'stcts-resume';
+const RESUME_SECRET_RE = /^[0-9a-f]{32}$/;
+
+/** A new resume secret (hex). */
+export function newResumeSecret(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Where a receiver keeps each session's resume secret (a state dir keeps them across restarts). */
+export interface ResumeSecretStore {
+  get(sessionId: number): string | undefined;
+  set(sessionId: number, secret: string): void;
+}
+
+const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** This process's id in handshakes (the peer sees a restart as a new id). */
 const INSTANCE_ID = randomBytes(8);
@@ -55,6 +78,8 @@ export interface ServerOptions {
   security?: LinkSecurity;
   /** Protocol problems and refused peers (`auth_failed`: a wrong key or no key); the server goes on. */
   onError?: (err: TransportError) => void;
+  /** Plain links: keeps the sessions' resume secrets (default: in memory, for this process's life). */
+  resumeSecrets?: ResumeSecretStore;
 }
 
 /**
@@ -64,13 +89,15 @@ export interface ServerOptions {
 export async function listenLink(options: ServerOptions): Promise<{ close(): Promise<void>; port: number }> {
   const sessions = new Map<number, LinkSession>();
   /**
-   * Who holds each session (issue #20 item 5): on a plain link only a connection from the session's
-   * first remote address may resume it (a stranger cannot take a session over by guessing or
-   * sniffing its id); on a secured link only a peer that proved the key (the handshake did). The
-   * resuming connection replaces the old one. A per-session resume secret would also tell apart
-   * two senders behind one NAT address: that needs a field in the session's first packet.
+   * Who holds each session (issue #20 item 5): on a plain link only a connection that shows the
+   * session's resume secret ({@link RESUME_HEADER}) may resume it, so a stranger cannot take a
+   * session over by guessing or sniffing its id, even from the same NAT address; a sender too old
+   * to send a secret is bound to its first remote address instead. On a secured link only a peer
+   * that proved the key may (the handshake did). The resuming connection replaces the old one.
    */
   const owners = new Map<number, { ws: WebSocket; address: string }>();
+  const memorySecrets = new Map<number, string>();
+  const secrets: ResumeSecretStore = options.resumeSecrets ?? { get: (id) => memorySecrets.get(id), set: (id, secret) => void memorySecrets.set(id, secret) };
   const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: MAX_MESSAGE_BYTES });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
@@ -79,20 +106,28 @@ export async function listenLink(options: ServerOptions): Promise<{ close(): Pro
   wss.on('connection', (ws, req) => {
     let session: LinkSession | undefined;
     const address = req.socket.remoteAddress ?? '';
+    const header = req.headers[RESUME_HEADER];
+    const secret = typeof header === 'string' && RESUME_SECRET_RE.test(header) ? header : undefined;
     const onPacket = (bytes: Uint8Array, port: PacketPort, wireBytes = bytes.length) => {
       if (!session) {
         // A new connection names its session in full (a resume after a reconnect may name it by tag).
         const r = resolveRoute(packetRoute(bytes), sessions);
         if (!r) return;
         const owner = r.session ? owners.get(r.id) : undefined;
-        if (owner && !options.security && owner.address !== address) {
-          options.onError?.(new TransportError('refused', `a connection from ${address} named session ${r.id}, which belongs to ${owner.address}; refused`, { reason: 'session_held' }));
-          ws.close(CLOSE_SESSION_HELD, 'session held by another peer');
-          return;
+        if (!options.security) {
+          const bound = secrets.get(r.id);
+          const refusal = bound !== undefined ? (secret === undefined || !sameSecret(bound, secret) ? 'without its resume secret' : undefined) : owner && owner.address !== address ? `from ${address} (it belongs to ${owner.address})` : undefined;
+          if (refusal) {
+            options.onError?.(new TransportError('refused', `a connection named session ${r.id} ${refusal}; refused`, { reason: 'session_held', address }));
+            ws.close(CLOSE_SESSION_HELD, 'session held by another peer');
+            return;
+          }
         }
         // The same peer back (its old socket may linger half-open after an outage): the newest wins.
         if (owner && owner.ws !== ws) owner.ws.terminate();
         session = r.session ?? options.sessionFor(r.id);
+        // A new session is bound to the secret its first connection showed.
+        if (!options.security && !owner && secret !== undefined && secrets.get(r.id) === undefined) secrets.set(r.id, secret);
         sessions.set(r.id, session);
         owners.set(r.id, { ws, address });
         session.attach(port);
@@ -141,6 +176,8 @@ export interface ConnectOptions {
   onState?: (s: 'connected' | 'disconnected') => void;
   /** Prove the key to the server and seal every packet (the server must use the same key). */
   security?: LinkSecurity;
+  /** Plain links: this session's resume secret ({@link RESUME_HEADER}; default: a new one for this call). */
+  resumeSecret?: string;
   /**
    * A failure that retrying cannot fix: `auth_failed` (the server refused our key, or could not
    * prove it knows it). The link then stops reconnecting.
@@ -157,6 +194,8 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
   let backoff = 250;
   let ws: WebSocket | undefined;
   let retry: NodeJS.Timeout | undefined;
+  const resumeSecret = options.resumeSecret ?? newResumeSecret();
+  if (!RESUME_SECRET_RE.test(resumeSecret)) throw new TransportError('protocol', 'a resume secret is 32 hex digits');
   const opened = (port: PacketPort) => {
     backoff = 250;
     session.attach(port);
@@ -164,7 +203,7 @@ export function connectLink(url: string, session: LinkSession, options: ConnectO
   };
   const connect = () => {
     if (stopped) return;
-    const socket = (ws = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES }));
+    const socket = (ws = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES, ...(options.security ? {} : { headers: { [RESUME_HEADER]: resumeSecret } }) }));
     socket.binaryType = 'nodebuffer';
     const security = options.security;
     if (security) {

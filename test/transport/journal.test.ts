@@ -171,6 +171,20 @@ describe('RecordLog corruption', () => {
 });
 
 describe('InboxJournal', () => {
+  it("keeps the session's resume secret across a reopen (a restarted plain receiver still knows who may resume)", () => {
+    const path = join(dir, 'inbox.journal');
+    const j = InboxJournal.open(path);
+    expect(() => j.setResumeSecret('ab'.repeat(16))).toThrow(/begin\(\) a session/);
+    j.begin(77);
+    expect(j.resumeSecret).toBeUndefined();
+    j.setResumeSecret('ab'.repeat(16));
+    j.close();
+    const k = InboxJournal.open(path);
+    expect(k.sessionId).toBe(77);
+    expect(k.resumeSecret).toBe('ab'.repeat(16));
+    k.close();
+  });
+
   it('replaying the accepted batches rebuilds the receiver: same deliveries, duplicates dropped after the restart', () => {
     const path = join(dir, 'inbox.journal');
     const j = InboxJournal.open(path);

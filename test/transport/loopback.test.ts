@@ -3,7 +3,8 @@ import type { Frame } from '../../src/codec/frame/index.ts';
 import { TransportError } from '../../src/core/errors.ts';
 import { connectLink, LinkSession, listenLink } from '../../src/transport/index.ts';
 import { startRelay } from '../../src/transport/relay.ts';
-import { CLOSE_SESSION_HELD } from '../../src/transport/ws.ts';
+import { packetRoute } from '../../src/transport/link-packet.ts';
+import { CLOSE_SESSION_HELD, RESUME_HEADER } from '../../src/transport/ws.ts';
 import { WebSocket } from 'ws';
 import { until } from '../fixtures/wait.ts';
 
@@ -214,6 +215,89 @@ describe('plain receiver: no session takeover (issue #20 item 5)', () => {
       owner.close();
       intruder.close();
       serverSession?.close();
+      await server.close();
+    }
+  });
+  it('a session is bound to its resume secret: without it (same address) or with another, refused; with it, from another address, resumed; after a receiver restart, still refused', async () => {
+    const received: Frame[] = [];
+    const errors: TransportError[] = [];
+    const store = new Map<number, string>();
+    const resumeSecrets = { get: (id: number) => store.get(id), set: (id: number, v: string) => void store.set(id, v) };
+    const sessions: LinkSession[] = [];
+    const serve = () =>
+      listenLink({
+        host: '127.0.0.1',
+        port: 0,
+        resumeSecrets,
+        sessionFor: () => {
+          const s = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+          sessions.push(s);
+          void (async () => {
+            for await (const fr of s.frames()) received.push(fr);
+          })();
+          return s;
+        },
+        onError: (e) => errors.push(e),
+      });
+    let server = await serve();
+    const SECRET = 'a1'.repeat(16);
+    const text = (i: number, s: string) => f(i, { type: 'text', coding: 'utf8', coded: new TextEncoder().encode(s) });
+    const owner = new LinkSession(555, { sender: { bitsPerSecond: 100_000, initialRtoMs: 200, minRtoMs: 100, maxRtoMs: 400 } });
+    let connects = 0;
+    let conn = connectLink(`ws://127.0.0.1:${server.port}`, owner, { maxBackoffMs: 200, resumeSecret: SECRET, onState: (st) => void (st === 'connected' && connects++) });
+    /** The first packet of a session sending frame `seq` (it names session 555 in full, as a resume does). */
+    const firstPacket = async (seq: number, words: string) => {
+      const s = new LinkSession(555, { sender: { bitsPerSecond: 100_000 } });
+      const packets: Uint8Array[] = [];
+      s.attach({ connected: true, send: (p) => void packets.push(p) });
+      s.send(text(seq, words));
+      // (The one that names the session in full, as a first packet after a reconnect does.)
+      await until(() => packets.some((p) => 'sessionId' in (packetRoute(p) ?? {})));
+      s.close();
+      return packets.find((p) => 'sessionId' in (packetRoute(p) ?? {}))!;
+    };
+    /** A raw connection that sends `packet`: the close code, or 'open' if it is still open after 400 ms. */
+    const attempt = async (packet: Uint8Array, o: { from?: string; secret?: string }) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, { localAddress: o.from ?? '127.0.0.1', ...(o.secret ? { headers: { [RESUME_HEADER]: o.secret } } : {}) });
+      await new Promise((r) => ws.once('open', r));
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      ws.send(packet);
+      const r = await Promise.race([closed, new Promise<'open'>((r) => setTimeout(() => r('open'), 400))]);
+      ws.terminate();
+      return r;
+    };
+    try {
+      for (let i = 0; i < 5; i++) owner.send(text(i, `OWNER ${i}`));
+      await until(() => received.length >= 5);
+      expect(store.get(555)).toBe(SECRET);
+      const intruder = await firstPacket(5, 'INTRUDER');
+      // From the owner's own address (one NAT, another process), without the secret or with a guess: refused.
+      expect(await attempt(intruder, {})).toBe(CLOSE_SESSION_HELD);
+      expect(await attempt(intruder, { secret: 'b2'.repeat(16) })).toBe(CLOSE_SESSION_HELD);
+      expect(errors.filter((e) => e.details?.reason === 'session_held')).toHaveLength(2);
+      // The owner's secret from another address (its NAT mapping moved): taken over (the owner's old
+      // connection is dropped; its own reconnect, the newest, then takes the session back: no 4403 either way).
+      const before = connects;
+      expect(await attempt(await firstPacket(5, 'OWNER 5'), { from: '127.0.0.2', secret: SECRET })).not.toBe(CLOSE_SESSION_HELD);
+      await until(() => connects > before);
+      expect(errors.filter((e) => e.details?.reason === 'session_held')).toHaveLength(2);
+      for (let i = 5; i < 10; i++) owner.send(text(i, `OWNER ${i}`));
+      await until(() => received.length >= 10);
+      expect(received.map((r) => new TextDecoder().decode((r.payload as { coded: Uint8Array }).coded))).toEqual(Array.from({ length: 10 }, (_, i) => `OWNER ${i}`));
+      // A restarted receiver (the store is its state dir) still refuses a stranger naming the session.
+      conn.close();
+      await server.close();
+      server = await serve();
+      expect(await attempt(intruder, {})).toBe(CLOSE_SESSION_HELD);
+      expect(sessions).toHaveLength(1);
+      conn = connectLink(`ws://127.0.0.1:${server.port}`, owner, { maxBackoffMs: 200, resumeSecret: SECRET });
+      owner.send(text(10, 'OWNER 10'));
+      await until(() => sessions.length === 2);
+      expect(errors.filter((e) => e.details?.reason === 'session_held')).toHaveLength(3);
+    } finally {
+      conn.close();
+      owner.close();
+      for (const s of sessions) s.close();
       await server.close();
     }
   });

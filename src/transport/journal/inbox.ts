@@ -15,6 +15,7 @@ export const DEFAULT_INBOX_OPTIONS: Readonly<InboxOptions> = Object.freeze({ max
 const T_SESSION = 1;
 const T_ACCEPTED = 2;
 const T_RENDERED = 3;
+const T_RESUME_SECRET = 4;
 
 /**
  * The receiver's durable state for one session (issue #16 item 5). Order of the writes, and why:
@@ -33,6 +34,7 @@ const T_RENDERED = 3;
  */
 export class InboxJournal {
   private sessionIdValue: number | undefined;
+  private resumeSecretValue: string | undefined;
   private readonly batches: Frame[][] = [];
   private renderedUpTo = -1;
   private closed = false;
@@ -55,7 +57,22 @@ export class InboxJournal {
   private apply(r: LogRecord): void {
     if (r.type === T_SESSION) this.sessionIdValue = utf8.decode<{ sessionId: number }>(r.body).sessionId;
     else if (r.type === T_ACCEPTED) this.batches.push(framesFromBytes(r.body, this.log.path)); else if (r.type === T_RENDERED) this.renderedUpTo = Math.max(this.renderedUpTo, utf8.decode<{ seq: number }>(r.body).seq);
+    else if (r.type === T_RESUME_SECRET) this.resumeSecretValue = utf8.decode<{ secret: string }>(r.body).secret;
     else throw new JournalError('corrupt', `${this.log.path}: unknown record type ${r.type}`, { path: this.log.path });
+  }
+
+  /** The resume secret the session's sender showed (plain WebSocket links, src/transport/ws.ts), if any. */
+  get resumeSecret(): string | undefined {
+    return this.resumeSecretValue;
+  }
+
+  /** Keeps the session's resume secret, so a restarted receiver still refuses a stranger naming the session. */
+  setResumeSecret(secret: string): void {
+    this.ensureOpen();
+    if (this.sessionIdValue === undefined) throw new InvalidStateError(`${this.log.path}: begin() a session before its resume secret`);
+    if (this.resumeSecretValue === secret) return;
+    this.log.append(T_RESUME_SECRET, utf8.encode({ secret }));
+    this.resumeSecretValue = secret;
   }
 
   /** The session this state belongs to (undefined: none yet). */

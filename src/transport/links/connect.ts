@@ -3,7 +3,7 @@ import { TransportError, UsageError } from '../../core/errors.ts';
 import { packetRoute, resolveRoute } from '../link-packet.ts';
 import type { LinkSession, PacketPort } from '../link-session.ts';
 import { ANY_PEER, generateKeyPair, HandshakeAdmission, HS_MSG1, type KeyPair, MAX_HANDSHAKE_DATAGRAM_BYTES, noisePskOf, SecureDatagramLink } from '../secure/index.ts';
-import { connectLink, listenLink, type LinkSecurity } from '../ws.ts';
+import { connectLink, listenLink, type LinkSecurity, type ResumeSecretStore } from '../ws.ts';
 import { webSocketCost } from './cost.ts';
 import { openKissLink } from './kiss.ts';
 import { openFreedvLink } from './freedv/url.ts';
@@ -42,6 +42,10 @@ export interface LinkUrlOptions {
   onState?: (state: LinkState | 'connected' | 'disconnected') => void;
   /** A failure retrying cannot fix (a refused key). */
   onFatal?: (err: TransportError) => void;
+  /** Plain WebSocket dial: the session's resume secret (a state dir keeps it; default: new per call). */
+  resumeSecret?: string;
+  /** Plain WebSocket listen: where the sessions' resume secrets are kept (default: in memory). */
+  resumeSecrets?: ResumeSecretStore;
   /** Protocol problems (a packet for no session, a refused peer); the link goes on. */
   onError?: (err: TransportError) => void;
   /**
@@ -213,7 +217,7 @@ export async function dialSession(url: string, makeSession: (cost: PacketCostMod
     warnPlain(o);
     const cost = webSocketCost({ client: true, budgetBitsPerSecond: o.budgetBitsPerSecond });
     const session = makeSession(cost);
-    const conn = connectLink(url, session, { ...(o.onState ? { onState: o.onState } : {}), ...(o.security ? { security: o.security } : {}), ...(o.onFatal ? { onFatal: o.onFatal } : {}) });
+    const conn = connectLink(url, session, { ...(o.onState ? { onState: o.onState } : {}), ...(o.security ? { security: o.security } : {}), ...(o.onFatal ? { onFatal: o.onFatal } : {}), ...(o.resumeSecret ? { resumeSecret: o.resumeSecret } : {}) });
     return { kind, cost, session, close: async () => conn.close() };
   }
   warnPlain(o);
@@ -268,7 +272,7 @@ export async function listenSessions(url: string, sessionFor: (sessionId: number
     warnPlain(o);
     const cost = webSocketCost({ client: false, budgetBitsPerSecond: o.budgetBitsPerSecond });
     const host = m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1';
-    const server = await listenLink({ host, port: Number(m[2]), sessionFor: (id) => sessionFor(id, cost), ...(o.security ? { security: o.security } : {}), ...(o.onError ? { onError: o.onError } : {}) });
+    const server = await listenLink({ host, port: Number(m[2]), sessionFor: (id) => sessionFor(id, cost), ...(o.security ? { security: o.security } : {}), ...(o.onError ? { onError: o.onError } : {}), ...(o.resumeSecrets ? { resumeSecrets: o.resumeSecrets } : {}) });
     o.onListening?.(`ws://${host.includes(':') ? `[${host}]` : host}:${server.port}`);
     return { kind, cost, close: () => server.close() };
   }
