@@ -7,6 +7,9 @@ import { chargeIn, chargeOut, newDatagramLinkStats, type DatagramLink, type Data
 import { openUdpLink, UDP_MTU_BYTES } from '../transport/links/udp.ts';
 import { AEAD_OVERHEAD_BYTES, type EstablishedLink, type HandshakeAdmission, HS_MSG1, type LocalIdentity, MAX_HANDSHAKE_DATAGRAM_BYTES, type PeerCredentials, type RejectReason, SecureDatagramLink } from '../transport/secure/index.ts';
 
+
+/** A daemon dialer refused by its peer (a wrong key) tries again after this long, ms (WebSocket peers: 10 s too). */
+const REFUSED_RETRY_MS = 10_000;
 /**
  * Edge-daemon peers over datagram links (issue #14 item 2): `peers[].url` = `udp://`, `kiss+tcp://`
  * or `kiss:` (this side starts the handshake), `link.listen` = `udp://HOST:PORT` (one socket, any
@@ -150,9 +153,10 @@ export async function dialDatagramPeer(url: string, o: DialDatagramPeerOptions):
   // (established is bound before any handshake can complete: the first reply arrives on a later tick.)
   let hooks: { established: (est: EstablishedLink) => void } | undefined;
   const handshake = datagramHandshakeOptions(inner.cost);
+  // A refused key (message R) is retried every 10 s, as on WebSocket peers: the far end's config may be fixed.
   // A responder that restarted drops our sealed packets silently: after 4 first-repeat intervals
   // (≥ 5 s) of sending without an authenticated answer, handshake again.
-  const link = new SecureDatagramLink(inner, { role: 'initiator', me: o.me, peer: o.peer }, { handshake, silenceRehandshakeMs: Math.max(5000, 4 * handshake.retransmitMs) }, {
+  const link = new SecureDatagramLink(inner, { role: 'initiator', me: o.me, peer: o.peer }, { handshake, silenceRehandshakeMs: Math.max(5000, 4 * handshake.retransmitMs), refusedRetryMs: REFUSED_RETRY_MS }, {
     established: (est) => hooks?.established(est),
     failed: o.onFailed,
   });

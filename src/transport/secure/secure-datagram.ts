@@ -23,6 +23,11 @@ export interface SecureDatagramOptions {
   /** Wait before the initiator tries again after a timed-out handshake, ms. Default 5000. */
   retryMs: number;
   /**
+   * After the responder refused us (message R: a wrong key), try again after this long, ms
+   * (a daemon: the far end's config may be fixed). Default: never (`stcts send` stops with the error).
+   */
+  refusedRetryMs?: number;
+  /**
    * Initiator: while it keeps sending and nothing authenticated has come back for this long, ms, it
    * starts a new handshake (the responder restarted and lost the keys, or the path moved). Default 20000.
    */
@@ -209,6 +214,12 @@ export class SecureDatagramLink implements DatagramLink {
       this.events.failed?.(step.failed);
       if (this.who.role === 'initiator' && step.failed.code === 'timeout' && !this.closed) {
         this.schedule(this.o.retryMs, () => this.startInitiator());
+        return;
+      }
+      const refused = (step.failed.details as { refused?: boolean } | undefined)?.refused === true;
+      if (this.who.role === 'initiator' && refused && this.o.refusedRetryMs !== undefined && !this.closed) {
+        if (!this.current) this.setState('down');
+        this.schedule(this.o.refusedRetryMs, () => this.startInitiator());
         return;
       }
       if (!this.current) this.setState('down');

@@ -60,7 +60,7 @@ class MemLink implements DatagramLink {
   async close(): Promise<void> {}
 }
 
-function setup(o: { loss?: number; seed?: number; aead?: SecureDatagramOptions['aead']; pskAtC?: number } = {}) {
+function setup(o: { loss?: number; seed?: number; aead?: SecureDatagramOptions['aead']; pskAtC?: number; refusedRetryMs?: number } = {}) {
   const clock = new Clock();
   const random = rng(o.seed ?? 3);
   const lossy = () => random() < (o.loss ?? 0);
@@ -71,7 +71,7 @@ function setup(o: { loss?: number; seed?: number; aead?: SecureDatagramOptions['
   const opts = { now: clock.now, setTimer: clock.setTimer, clearTimer: clock.clearTimer, aead: { now: clock.now, ...o.aead }, retryMs: 5000 };
   const failures: TransportError[] = [];
   const responder = new SecureDatagramLink(c, { role: 'responder', me: node('shore', 3), peers: [cred('ship-a', o.pskAtC ?? 1)] }, opts, { failed: (e) => failures.push(e), refused: (e) => failures.push(e) });
-  const initiator = new SecureDatagramLink(a, { role: 'initiator', me: node('ship-a', 1), peer: cred('shore', 1) }, opts, { failed: (e) => failures.push(e) });
+  const initiator = new SecureDatagramLink(a, { role: 'initiator', me: node('ship-a', 1), peer: cred('shore', 1) }, { ...opts, ...(o.refusedRetryMs ? { refusedRetryMs: o.refusedRetryMs } : {}) }, { failed: (e) => failures.push(e) });
   const gotAtC: Uint8Array[] = [];
   const gotAtA: Uint8Array[] = [];
   responder.onDatagram((d) => gotAtC.push(d));
@@ -117,6 +117,16 @@ describe('SecureDatagramLink: the handshake and sealed packets over any datagram
     s.clock.runUntil(200_000);
     expect(s.a.sent).toBe(sent);
     expect(s.initiator.state).toBe('down');
+  });
+
+  it('with refusedRetryMs (a daemon), a refused dialer tries again at that pace (and only then)', () => {
+    const s = setup({ pskAtC: 4, refusedRetryMs: 10_000 });
+    s.clock.runUntil(25_000);
+    expect(s.initiator.state).toBe('down');
+    const refusals = () => s.failures.filter((e) => (e.details as { refused?: boolean } | undefined)?.refused).length;
+    expect(refusals()).toBe(3); // at ~1, ~11 and ~21 s
+    expect(s.a.sent).toBe(3 * 2); // messages 1 and 3 and nothing else, three times
+    expect(s.initiator.handshakes).toBe(0);
   });
 
   it('a refusal lost on the way: the initiator repeats message 3 and is refused again', () => {
