@@ -183,6 +183,7 @@ export async function listenKissPeers(url: string, o: KissPeerListenerOptions): 
   const link = new SecureDatagramLink(inner, { role: 'responder', me: o.me, peers: o.peers().slice(0, 64) }, { handshake, admission: { admission: o.admission, address: () => 'kiss' } }, {
     established: (est) => hooks?.established(est),
     failed: o.onFailed,
+    refused: o.onFailed,
   });
   hooks = carry(link, o.attach, () => {});
   return link;
@@ -324,6 +325,8 @@ export class UdpPeerListener {
           this.o.onFailed(err, rinfo.address);
           if (!entry.authenticated) void entry.secure.close(); // forget a source that failed to authenticate
         },
+        // A refused message 3 (message R sent): counted like a failed handshake; the source is forgotten after a minute.
+        refused: (err) => this.o.onFailed(err, rinfo.address),
       });
       hooks = carry(entry.secure, this.o.attach, () => void entry.secure.close());
       s = entry;
