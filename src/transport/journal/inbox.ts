@@ -43,15 +43,7 @@ export class InboxJournal {
 
   static open(path: string, options: Partial<InboxOptions> = {}): InboxJournal {
     const o = { ...DEFAULT_INBOX_OPTIONS, ...options };
-    const { log, records, tornBytes } = RecordLog.open(path, { kind: 'I', maxBytes: o.maxBytes });
-    const j = new InboxJournal(log, tornBytes);
-    try {
-      for (const r of records) j.apply(r);
-    } catch (err) {
-      log.close();
-      throw err;
-    }
-    return j;
+    return RecordLog.openReplayed(path, { kind: 'I', maxBytes: o.maxBytes }, (log, tornBytes) => new InboxJournal(log, tornBytes), (j, r) => j.apply(r));
   }
 
   private apply(r: LogRecord): void {

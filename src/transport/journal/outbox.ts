@@ -54,15 +54,7 @@ export class OutboxJournal {
   /** Opens (creating if needed) the outbox at `path`; a corrupt file is quarantined (JournalError `corrupt`). */
   static open(path: string, options: Partial<OutboxOptions> = {}): OutboxJournal {
     const o = { ...DEFAULT_OUTBOX_OPTIONS, ...options };
-    const { log, records, tornBytes } = RecordLog.open(path, { kind: 'O', maxBytes: o.maxBytes });
-    const j = new OutboxJournal(log, tornBytes);
-    try {
-      for (const r of records) j.apply(r);
-    } catch (err) {
-      log.close();
-      throw err;
-    }
-    return j;
+    return RecordLog.openReplayed(path, { kind: 'O', maxBytes: o.maxBytes }, (log, tornBytes) => new OutboxJournal(log, tornBytes), (j, r) => j.apply(r));
   }
 
   private apply(r: LogRecord): void {

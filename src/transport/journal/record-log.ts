@@ -135,6 +135,22 @@ export class RecordLog {
     return { log: new RecordLog(path, options, fd, off), records, tornBytes: torn };
   }
 
+  /**
+   * Opens the log and replays its records into the journal `make(log, tornBytes)` builds; a record
+   * the journal cannot apply (it throws) closes the file again and the error goes to the caller.
+   */
+  static openReplayed<J>(path: string, options: RecordLogOptions, make: (log: RecordLog, tornBytes: number) => J, apply: (journal: J, record: LogRecord) => void): J {
+    const { log, records, tornBytes } = RecordLog.open(path, options);
+    const journal = make(log, tornBytes);
+    try {
+      for (const r of records) apply(journal, r);
+    } catch (err) {
+      log.close();
+      throw err;
+    }
+    return journal;
+  }
+
   private static recreate(path: string, options: RecordLogOptions, tornBytes: number): OpenedLog {
     unlinkSync(path);
     const opened = RecordLog.open(path, options);
