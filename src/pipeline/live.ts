@@ -392,6 +392,7 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
   const got = new Promise<LinkSession>((r) => (resolveSession = r));
   const budget = o.bitsPerSecond ?? 100_000;
   let first: LinkSession | undefined;
+  let refusedShown = 0;
   const carrier: SessionCarrier = await listenSessions(listen, (id, cost) => {
     if (first || !inbox) {
       const s = tunedSession(id, cost, budget);
@@ -428,7 +429,8 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
     ...(state ? { resumeSecrets: journalResumeSecrets(() => inbox) } : {}),
     onError: (e) => {
       if (e.code === 'auth_failed') o.onWarning?.(`refused a sender: ${e.message} (both ends need the same --psk-file)`);
-      else if (e.code === 'refused') o.onWarning?.(e.message);
+      // A stranger naming our session (plain link): the first few are shown, then one line and silence (bounded logs).
+      else if (e.code === 'refused' && ++refusedShown <= MAX_REFUSALS_SHOWN) o.onWarning?.(refusedShown < MAX_REFUSALS_SHOWN ? e.message : `${e.message} (further refusals are not shown)`);
     },
     ...(o.onListening ? { onListening: o.onListening } : {}),
   });
@@ -533,6 +535,9 @@ export async function receiveLive(listen: string, outPath: string, o: ReceiveOpt
 
 /** Quiet time after the End before the receiver closes, ms: the sender's End retransmissions have stopped. */
 const LINGER_QUIET_MS = 5000;
+/** Refused connections (a session held by another peer) a receiver reports before it goes quiet. */
+const MAX_REFUSALS_SHOWN = 5;
+
 /** Resume secrets kept in the inbox journal for its session (others in memory, for this run). */
 function journalResumeSecrets(inbox: () => InboxJournal | undefined): ResumeSecretStore {
   const others = new Map<number, string>();
