@@ -7,9 +7,6 @@ import { chargeIn, chargeOut, newDatagramLinkStats, type DatagramLink, type Data
 import { openUdpLink, UDP_MTU_BYTES } from '../transport/links/udp.ts';
 import { AEAD_OVERHEAD_BYTES, type EstablishedLink, type HandshakeAdmission, HS_MSG1, type LocalIdentity, MAX_HANDSHAKE_DATAGRAM_BYTES, type PeerCredentials, type RejectReason, SecureDatagramLink } from '../transport/secure/index.ts';
 
-
-/** A daemon dialer refused by its peer (a wrong key) tries again after this long, ms (WebSocket peers: 10 s too). */
-const REFUSED_RETRY_MS = 10_000;
 /**
  * Edge-daemon peers over datagram links (issue #14 item 2): `peers[].url` = `udp://`, `kiss+tcp://`
  * or `kiss:` (this side starts the handshake), `link.listen` = `udp://HOST:PORT` (one socket, any
@@ -18,6 +15,9 @@ const REFUSED_RETRY_MS = 10_000;
  * completed handshake becomes a {@link DatagramPeerConnection} that PeerLink attaches like a
  * SecureConnection (a re-handshake with a new process id is a peer restart, as on a WebSocket).
  */
+
+/** A daemon dialer refused by its peer (a wrong key) tries again after this long, ms (WebSocket peers: 10 s too). */
+const REFUSED_RETRY_MS = 10_000;
 
 /** Bytes of handshake message 2, the longest (measured: 97–98 with short node names). */
 const HANDSHAKE_MSG2_BYTES = 98;

@@ -52,6 +52,11 @@ export function isHandshakeDatagram(d: Uint8Array): boolean {
   return d.length > 0 && d[0]! >= HS_MSG1 && d[0]! <= HS_REFUSAL;
 }
 
+/** True for the initiator's error after the responder refused it (message R): retrying with the same key cannot help. */
+export function refusedByPeer(err: TransportError): boolean {
+  return (err.details as { refused?: unknown } | undefined)?.refused === true;
+}
+
 /** Message R for a refused message 3: the MAC binds it to that message and to this handshake's keys. */
 function refusalOf(key: Uint8Array, msg3: Uint8Array): Uint8Array {
   const tag = createHmac('sha256', key).update('refused').update(createHash('sha256').update(msg3).digest()).digest().subarray(0, REFUSAL_TAG_BYTES);
@@ -393,16 +398,16 @@ export class LinkHandshakeResponder {
       if (d[0] === HS_MSG3 && this.msg1) {
         if (this.finished) return { send: same(this.msg3, d) ? [this.reply!] : [] }; // our message 4 was lost
         // Every refused message 3 gets its own message R (only its sender can tell it is for them).
-        const refuse = [refusalOf(this.refusalKey!, d)];
+        const refuse = () => [refusalOf(this.refusalKey!, d)];
         let p: Uint8Array;
         try {
           ({ hs: this.hs, payload: p } = tryRead(this.hs, d.subarray(1)));
         } catch (err) {
           if (err instanceof TransportError && err.code === 'auth_failed') {
-            if (++this.badMessages < this.o.maxBadMessages) return { send: refuse, refused: err };
+            if (++this.badMessages < this.o.maxBadMessages) return { send: refuse(), refused: err };
             // Only a pinned static key says who failed; otherwise the caller stays anonymous.
             const pinned = this.candidatesCache.length === 1 && this.candidatesCache[0]!.staticKey ? this.candidatesCache[0]!.name : undefined;
-            return this.fail(pinned ? new TransportError('auth_failed', `peer '${pinned}' (pinned static key) used a wrong key`, { peer: pinned }) : err, refuse);
+            return this.fail(pinned ? new TransportError('auth_failed', `peer '${pinned}' (pinned static key) used a wrong key`, { peer: pinned }) : err, refuse());
           }
           throw err;
         }
@@ -410,8 +415,8 @@ export class LinkHandshakeResponder {
         const [from, at1] = readName(p, 0);
         const [to, at2] = readName(p, at1);
         if (p.length !== at2 + INSTANCE_ID_BYTES) throw new TransportError('protocol', 'malformed handshake message 3');
-        if (peer.name !== ANY_PEER && from !== peer.name) return this.fail(new TransportError('auth_failed', `a caller holding the key of '${peer.name}' claims to be '${from}'`, { peer: peer.name, claimed: from }), refuse);
-        if (to !== this.me.name && to !== ANY_PEER) return this.fail(new TransportError('auth_failed', `'${peer.name}' meant to reach '${to}', not us`, { peer: peer.name }), refuse);
+        if (peer.name !== ANY_PEER && from !== peer.name) return this.fail(new TransportError('auth_failed', `a caller holding the key of '${peer.name}' claims to be '${from}'`, { peer: peer.name, claimed: from }), refuse());
+        if (to !== this.me.name && to !== ANY_PEER) return this.fail(new TransportError('auth_failed', `'${peer.name}' meant to reach '${to}', not us`, { peer: peer.name }), refuse());
         const s = secrets(this.hs, false);
         const name = nameBytes(this.me.name);
         const q = new Uint8Array(1 + name.length + INSTANCE_ID_BYTES);

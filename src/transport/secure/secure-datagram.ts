@@ -2,7 +2,7 @@ import { InvalidStateError, TransportError } from '../../core/errors.ts';
 import type { DatagramLink, DatagramLinkStats, LinkKind, LinkState, PacketCostModel } from '../links/types.ts';
 import type { AdmissionTicket, HandshakeAdmission } from './admission.ts';
 import { AEAD_OVERHEAD_BYTES, AeadPacketOpener, AeadPacketSealer, type AeadOptions, type AeadOpenerStats } from './aead-packet.ts';
-import { type EstablishedLink, type HandshakeStep, HS_MSG1, isHandshakeDatagram, LinkHandshakeInitiator, type LinkHandshakeOptions, LinkHandshakeResponder, type LocalIdentity, type PeerCredentials } from './link-handshake.ts';
+import { type EstablishedLink, type HandshakeStep, HS_MSG1, isHandshakeDatagram, LinkHandshakeInitiator, type LinkHandshakeOptions, LinkHandshakeResponder, type LocalIdentity, type PeerCredentials, refusedByPeer } from './link-handshake.ts';
 
 /**
  * The issue-#20 handshake and packet protection over any {@link DatagramLink} (UDP, KISS TNC,
@@ -216,8 +216,7 @@ export class SecureDatagramLink implements DatagramLink {
         this.schedule(this.o.retryMs, () => this.startInitiator());
         return;
       }
-      const refused = (step.failed.details as { refused?: boolean } | undefined)?.refused === true;
-      if (this.who.role === 'initiator' && refused && this.o.refusedRetryMs !== undefined && !this.closed) {
+      if (this.who.role === 'initiator' && refusedByPeer(step.failed) && this.o.refusedRetryMs !== undefined && !this.closed) {
         if (!this.current) this.setState('down');
         this.schedule(this.o.refusedRetryMs, () => this.startInitiator());
         return;
