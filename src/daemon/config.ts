@@ -88,6 +88,12 @@ export interface DaemonConfig {
   /** Emulated thin link applied to everything this daemon sends (tests and soak runs). */
   emulator?: Partial<LinkOptions>;
   log: { level: LogLevel };
+  /**
+   * `state_dir`: where the daemon journals what it has accepted and not yet seen acknowledged
+   * (issue #16 item 5): outgoing call sessions, incoming sessions, speaker profiles. Absent = in memory
+   * only (a restart loses what the peer had not acknowledged).
+   */
+  stateDir?: string;
 }
 
 export const DEFAULT_DAEMON_LIMITS: Readonly<DaemonLimits> = Object.freeze({
@@ -122,7 +128,7 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
   }
   const baseDir = options.baseDir ?? process.cwd();
   const root = obj(doc, '(root)');
-  keys(root, '', ['node', 'http', 'link', 'peers', 'codec', 'engines', 'security', 'limits', 'emulator', 'log']);
+  keys(root, '', ['node', 'http', 'link', 'peers', 'codec', 'engines', 'security', 'limits', 'emulator', 'log', 'state_dir']);
   const http = obj(req(root, 'http', ''), 'http');
   keys(http, 'http', ['listen', 'tls']);
   const tls = http.tls === undefined ? undefined : obj(http.tls, 'http.tls');
@@ -173,6 +179,7 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
       maxCalls: int(limits.max_calls ?? DEFAULT_DAEMON_LIMITS.maxCalls, 'limits.max_calls', 1, 256),
     },
     log: { level: choice(logCfg.level ?? 'info', 'log.level', ['debug', 'info', 'warn', 'error'] as const) },
+    ...(root.state_dir !== undefined ? { stateDir: resolve(baseDir, str(root.state_dir, 'state_dir')) } : {}),
   };
   if (link) {
     // One listening point or a list: HOST:PORT or ws://HOST:PORT (WebSocket), udp://HOST:PORT (issue #14).
