@@ -19,6 +19,7 @@ import { PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
 import { arqTuning, autoMode, linkKindOf, dialSession, linkCapacityBitsPerSecond, listenSessions, type LinkUrlOptions, type PacketCostModel, type SessionCarrier } from '../transport/links/index.ts';
 import { TranscriptLog } from './transcript-log.ts';
 import { phraseCodecFactory, profileHashOf, senderPipeline } from './codecs.ts';
+import { speakerContentBytes } from '../codec/speaker/index.ts';
 import { receiveFrames, type ReceivedPhrase } from './receiver.ts';
 import { phraseRenderer, timbrePostProcess } from './render.ts';
 import { senderFrames } from './sender.ts';
@@ -63,7 +64,8 @@ export function outboxHooks(outbox: OutboxJournal, peerProfiles?: ProfileStore):
   return {
     append: (f) => void outbox.append(f),
     acked: (a) => {
-      for (const f of outbox.acked(a)) if (f.payload.type === 'speakerProfile') peerProfiles?.add(profileHashOf(f.payload.profile));
+      // Keyed as the receiver keys its cache and as SpeakerRef names it (the embedding included).
+      for (const f of outbox.acked(a)) if (f.payload.type === 'speakerProfile') peerProfiles?.add(profileHashOf(speakerContentBytes(f.payload.profile, f.payload.embedding)));
     },
   };
 }
@@ -187,7 +189,7 @@ export interface SendReport {
 export async function sendLive(wavPath: string, url: string, o: SendOptions): Promise<SendReport> {
   const state = o.stateDir ? StateDir.open(o.stateDir) : undefined;
   const outbox = state ? OutboxJournal.open(state.outbox, o.journalMaxBytes ? { maxBytes: o.journalMaxBytes } : {}) : undefined;
-  const peerProfiles = state ? ProfileStore.open(state.peerProfiles) : undefined;
+  const peerProfiles = state ? ProfileStore.open(state.peerProfiles(url)) : undefined;
   try {
     if (outbox?.current) return await resumeSend(outbox, url, o, peerProfiles);
     return await sendFresh(wavPath, url, o, outbox, peerProfiles);
@@ -282,7 +284,8 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
         yield p;
       }
     }
-    for await (const f of senderFrames(tracked(), codec, analyzer, { sessionId, mode, endMs: total })) {
+    // A speaker the receiver acknowledged in an earlier session is named by its hash (its profile store keeps it).
+    for await (const f of senderFrames(tracked(), codec, analyzer, { sessionId, mode, endMs: total, ...(peerProfiles ? { knownProfileHashes: peerProfiles } : {}) })) {
       if (fatal) throw fatal;
       link.send(f.frame);
       frames++;

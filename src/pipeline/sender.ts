@@ -36,10 +36,10 @@ export async function* senderFrames<P>(
   results: AsyncIterable<{ result: AsrResult; audio: MonoAudio }>,
   codec: PhraseCodec<P>,
   analyzer: PhraseAnalyzer<P> | undefined,
-  options: { sessionId: number; mode: CodecMode; endMs?: () => number },
+  options: { sessionId: number; mode: CodecMode; endMs?: () => number; knownProfileHashes?: { has(hash: number): boolean } },
   stats?: SenderStats,
 ): AsyncIterable<AccountedFrame> {
-  const enc = new SessionEncoder(codec, { sessionId: options.sessionId, mode: options.mode });
+  const enc = new SessionEncoder(codec, { sessionId: options.sessionId, mode: options.mode, ...(options.knownProfileHashes ? { knownProfileHashes: options.knownProfileHashes } : {}) });
   yield enc.start();
   let lastEndMs = 0;
   for await (const { result, audio } of results) {

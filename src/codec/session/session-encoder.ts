@@ -22,6 +22,12 @@ export interface SessionEncoderOptions {
   timeUnitMs: number;
   /** Sample rate of the sender's analysis audio, Hz. Default 16000. */
   sampleRateHz: number;
+  /**
+   * Profile hashes the receiver is known to hold (it acknowledged them in an earlier session and
+   * keeps them: issue #16 item 5). Such a speaker is announced by a SpeakerRef (its hash) instead of
+   * the full profile, so a known speaker's profile never crosses the link twice. Default: none.
+   */
+  knownProfileHashes?: { has(hash: number): boolean };
 }
 
 export const DEFAULT_SESSION_ENCODER_OPTIONS: Readonly<Omit<SessionEncoderOptions, 'sessionId'>> = Object.freeze({
@@ -113,6 +119,9 @@ export class SessionEncoder<P> {
     }
     const id = this.speakerIds.size + 1;
     this.speakerIds.set(profileHash, id);
+    if (this.options.knownProfileHashes?.has(profileHash >>> 0)) {
+      return { frame: this.frame(time, { type: 'speakerRef', id, profileHash }), channelBits: { speaker: 0 } };
+    }
     return {
       frame: this.frame(time, { type: 'speakerProfile', id, profile, ...(embedding ? { embedding } : {}) }),
       channelBits: { speaker: (profile.length + (embedding?.coded.length ?? 0)) * 8 },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { JournalError } from './journal-error.ts';
@@ -5,7 +6,7 @@ import { JournalError } from './journal-error.ts';
 /**
  * The files of `--state-dir DIR` (issue #16 item 5): `outbox.journal` (the sender's unacknowledged
  * frames), `inbox.journal` (the receiver's delivered frames and rendered mark), `profiles.journal`
- * (speaker profiles the receiver knows), `peer-profiles.journal` (profile hashes the peer acknowledged).
+ * (speaker profiles the receiver knows), `peer-profiles-<tag>.journal` (profile hashes one peer acknowledged).
  * One process per directory: a sender and a receiver may share one, two senders may not.
  */
 export class StateDir {
@@ -32,7 +33,12 @@ export class StateDir {
     return join(this.path, 'profiles.journal');
   }
 
-  get peerProfiles(): string {
-    return join(this.path, 'peer-profiles.journal');
+  /**
+   * Profile hashes the peer at `peer` (its URL or name) acknowledged. One file per peer: a profile
+   * one receiver keeps says nothing about another.
+   */
+  peerProfiles(peer: string): string {
+    const tag = createHash('sha256').update(peer).digest('hex').slice(0, 12);
+    return join(this.path, `peer-profiles-${tag}.journal`);
   }
 }

@@ -50,6 +50,18 @@ describe('session encoder/decoder', () => {
     expect(ev[0]).toMatchObject({ type: 'speaker', cached: true, profile: prof });
   });
 
+  it('names a speaker the receiver already holds by its hash only (knownProfileHashes), and the receiver renders it from its cache', () => {
+    const known = Uint8Array.from([7, 7, 7, 7]);
+    const fresh = Uint8Array.from([8, 8, 8, 8]);
+    const enc = new SessionEncoder(new Utf8PhraseCodec(), { sessionId: 5, knownProfileHashes: new Set([hash(known)]) });
+    const frames = [enc.start(), enc.speaker(known, hash(known), 0)!, ...enc.phrase({ startMs: 100, text: 'KNOWN VOICE' }), enc.speaker(fresh, hash(fresh), 2000)!, ...enc.phrase({ startMs: 2000, text: 'NEW VOICE' }), enc.speaker(known, hash(known), 4000)!];
+    expect(frames.map((a) => a.frame.payload.type)).toEqual(['sessionHeader', 'speakerRef', 'text', 'speakerProfile', 'text', 'speakerRef']);
+    expect(frames[1]!.channelBits).toEqual({ speaker: 0 });
+    const dec = new SessionDecoder(() => new Utf8PhraseCodec(), new Map([[hash(known), known]]), hash);
+    const speakers = frames.flatMap((a) => dec.accept(a.frame)).filter((e) => e.type === 'speaker');
+    expect(speakers.map((s) => [s.id, [...s.profile]])).toEqual([[1, [...known]], [2, [...fresh]], [1, [...known]]]);
+  });
+
   it('refuses a stream of another codec version (unsupported_version), naming both versions', () => {
     const dec = new SessionDecoder(() => new Utf8PhraseCodec());
     const header = { version: 1, sessionId: 2, seq: 0, time: 0, payload: { type: 'sessionHeader' as const, codecVersion: CODEC_VERSION + 1, mode: 'minimal' as const, textModelId: 'utf8', textModelHash: 0, sampleRateHz: 16000, timeUnitMs: 20 } };
