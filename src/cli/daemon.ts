@@ -7,16 +7,20 @@ import type { CliCommand } from './command.ts';
 
 export const command: CliCommand = {
   summary: 'run the edge daemon: local clients, peers over the secured live link, /healthz, /metrics',
-  usage: `Usage: stcts daemon --config edge/stcts.yaml [--wav-loop IN.wav [--peer NAME]]
+  usage: `Usage: stcts daemon --config edge/stcts.yaml [--wav-loop IN.wav [--loops N] [--peer NAME]] [--transcript FILE]
 
 Serves local clients over HTTP (browser page, /healthz, /metrics), links to the peers of the
 config over authenticated, encrypted WebSockets, and runs a call per attached client.
 Logs are JSON lines on stderr. Stops cleanly on SIGINT/SIGTERM. See edge/README.md.
 
   --wav-loop IN.wav   attach a local endpoint that plays IN.wav in a loop as its microphone
-                      (a test call without a browser); --peer chooses the peer (default: first)`,
+                      (a test call without a browser); --peer chooses the peer (default: first);
+                      --loops N plays it N times (default: until stopped)
+  --transcript FILE   append one JSON line per phrase accepted from a local user (dir "out") and
+                      per phrase played from a peer (dir "in"), fsync'd; with state_dir a restart
+                      reads it so that nothing is played twice`,
   async run(args) {
-    const p = parseArgs(args, { values: ['config', 'wav-loop', 'peer'], aliases: { c: 'config' } });
+    const p = parseArgs(args, { values: ['config', 'wav-loop', 'peer', 'loops', 'transcript'], aliases: { c: 'config' } });
     const path = stringFlag(p, 'config');
     if (!path) throw new UsageError('give the configuration with --config edge/stcts.yaml');
     if (p.positionals.length) throw new UsageError(`unexpected argument '${p.positionals[0]}'`);
@@ -25,11 +29,15 @@ Logs are JSON lines on stderr. Stops cleanly on SIGINT/SIGTERM. See edge/README.
     const { createLogger } = await import('../core/log.ts');
     const log = createLogger({ level: config.log.level }, { node: config.node });
     const web = await loadLocalClients();
-    const daemon = await startDaemon(config, { log, ...(web ? { localClients: (host) => web(host, { config, log }) } : {}) });
+    const transcriptPath = stringFlag(p, 'transcript');
+    const loopsText = stringFlag(p, 'loops');
+    const loops = loopsText === undefined ? Infinity : Number(loopsText);
+    if (loops !== Infinity && (!Number.isInteger(loops) || loops < 1)) throw new UsageError(`--loops must be a whole number ≥ 1, got '${loopsText}'`);
+    const daemon = await startDaemon(config, { log, ...(transcriptPath ? { transcriptPath } : {}), ...(web ? { localClients: (host) => web(host, { config, log }) } : {}) });
     const wav = stringFlag(p, 'wav-loop');
     if (wav) {
       const { WavLoopEndpoint } = await import('../daemon/wav-endpoint.ts');
-      const ep = await WavLoopEndpoint.fromFile(wav, { id: 'wav-loop', loops: Infinity, maxWavBytes: config.limits.wavBytes });
+      const ep = await WavLoopEndpoint.fromFile(wav, { id: 'wav-loop', loops, maxWavBytes: config.limits.wavBytes });
       const peer = stringFlag(p, 'peer');
       void daemon.host.attach(ep, peer ? { peer } : {}).catch((err) => process.stderr.write(`wav-loop call failed: ${(err as Error).message}\n`));
     }

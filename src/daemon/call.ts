@@ -7,8 +7,10 @@ import type { Logger } from '../core/log.ts';
 import type { AsrEngine, AsrResult } from '../engines/asr/types.ts';
 import { SenderAnalysis, type AnnouncedSpeaker } from '../pipeline/analysis.ts';
 import { lmSenderPipeline } from '../pipeline/codecs.ts';
-import { livePhrases } from '../pipeline/live.ts';
+import { livePhrases, outboxHooks } from '../pipeline/live.ts';
+import type { OutboxJournal, ProfileStore } from '../transport/journal/index.ts';
 import { LinkSession } from '../transport/link-session.ts';
+import type { DaemonStateDir } from './durable.ts';
 import type { PeerLink } from './peer-link.ts';
 import type { LocalEndpoint } from './types.ts';
 
@@ -24,6 +26,14 @@ export interface OutgoingCallOptions {
   onDelivered?: (ms: number) => void;
   /** The recognizer returned a phrase `ms` after its audio ended (wall clock). */
   onAsrLatency?: (ms: number) => void;
+  /**
+   * With the daemon's `state_dir`: every session's reliable frames go to an outbox journal before
+   * they are sent (a phrase counts as accepted once durable), and speakers the peer acknowledged
+   * before are named by their hash only.
+   */
+  durable?: { state: DaemonStateDir; peerProfiles: ProfileStore };
+  /** A phrase was accepted (journalled, with a state dir) as text frame `seq` of `session`. */
+  onAccepted?: (session: number, seq: number, text: string) => void;
 }
 
 /** One codec session of a call (a call gets a new one when the peer restarts). */
@@ -32,6 +42,7 @@ interface CallSession {
   link: LinkSession;
   enc: SessionEncoder<unknown>;
   analyzer: SenderAnalysis | undefined;
+  outbox: OutboxJournal | undefined;
 }
 
 interface PendingPhrase {
@@ -127,9 +138,12 @@ export class OutgoingCall {
     } else {
       codec = new Utf8PhraseCodec();
     }
-    const link = new LinkSession(id, this.peer.sessionOptions(id));
-    const enc = new SessionEncoder(codec, { sessionId: id, mode: this.o.mode });
-    this.cur = { id, link, enc, analyzer };
+    const d = this.o.durable;
+    const outbox = d?.state.outbox(this.peer.name, id);
+    outbox?.begin({ sessionId: id, mode: this.o.mode, meta: { endpoint: this.endpoint.id } });
+    const link = new LinkSession(id, { ...this.peer.sessionOptions(id), ...(outbox ? { journal: outboxHooks(outbox, d!.peerProfiles) } : {}) });
+    const enc = new SessionEncoder(codec, { sessionId: id, mode: this.o.mode, ...(d ? { knownProfileHashes: d.peerProfiles } : {}) });
+    this.cur = { id, link, enc, analyzer, outbox };
     this.peer.addSession(id, link);
     this.stats.sessions++;
     this.submit(enc.start().frame);
@@ -141,9 +155,10 @@ export class OutgoingCall {
       this.cur!.link.send(frame);
     } catch (err) {
       if (!(err instanceof StctsError)) throw err;
-      // The link has been down so long that the outstanding-frames cap is reached.
+      // The link has been down so long that the outstanding-frames cap is reached, or the outbox journal is full.
       this.stats.framesDropped++;
-      this.o.log.error('frame dropped: link backlog full', { endpoint: this.endpoint.id, peer: this.peer.name, error: err });
+      this.o.log.error('frame dropped: link backlog or journal full', { endpoint: this.endpoint.id, peer: this.peer.name, error: err });
+      this.endpoint.event({ type: 'error', code: err.code, message: `a phrase could not be queued: ${err.message}` });
     }
   }
 
@@ -174,6 +189,7 @@ export class OutgoingCall {
     this.pending.push({ sessionId: this.cur!.id, textSeq, startMs, text, prosody, queuedAtMs: performance.now(), sent: false });
     this.phraseEvent(this.cur!.id, textSeq, 'queued', text);
     for (const f of frames) this.submit(f);
+    this.o.onAccepted?.(this.cur!.id, textSeq, text);
   }
 
   /** The browser page's per-phrase state (issue #14): queued → sent → acknowledged. */
@@ -229,6 +245,8 @@ export class OutgoingCall {
       this.stats.phrasesResent++;
     }
     if (this.ended) this.submit(this.cur!.enc.end(this.endMs).frame);
+    // Only now (the phrases are in the new session's outbox) may the old one go.
+    old.outbox?.complete();
     this.o.log.info('call resumed in a new session after a peer restart', { endpoint: this.endpoint.id, peer: this.peer.name, resent: resend.length });
   }
 
@@ -245,6 +263,9 @@ export class OutgoingCall {
       const t = setTimeout(() => {
         this.peer.removeSession(s.id);
         s.link.close();
+        // Everything acknowledged: the outbox goes. Otherwise it stays for the next start to resend.
+        if (s.outbox?.done) s.outbox.complete();
+        else s.outbox?.close();
       }, s.link.sender.idle ? 2000 : 0);
       t.unref?.();
     }

@@ -19,6 +19,9 @@ import { runIncomingSession } from './incoming.ts';
 import { PeerRates, SampleWindow } from './metrics.ts';
 import { renderMetrics, snapshotOf, type DaemonSnapshot, type DaemonState } from './daemon-metrics.ts';
 import { PeerLink } from './peer-link.ts';
+import { appendTranscriptLine, DaemonStateDir, renderedSeqsOf } from './durable.ts';
+import { resumeOutgoing, type ResumedSession } from './resume.ts';
+import { InboxJournal, ProfileStore } from '../transport/journal/index.ts';
 import { listenKissPeers, UdpPeerListener } from './datagram-peer.ts';
 import type { LocalClientServer, LocalEndpoint, LocalEndpointHost } from './types.ts';
 
@@ -34,6 +37,12 @@ export interface DaemonOptions {
   drainTimeoutMs?: number;
   /** How long a finished incoming session keeps acknowledging late retransmissions, ms. Default 60 000. */
   lingerMs?: number;
+  /**
+   * A transcript file: one fsync'd JSON line per phrase accepted from a local user (`dir: 'out'`,
+   * after it was journalled) and per phrase played from a peer (`dir: 'in'`), with peer, session and
+   * seq. With `state_dir` a restart also reads it to play nothing twice.
+   */
+  transcriptPath?: string;
 }
 
 /** A running daemon. */
@@ -58,7 +67,15 @@ export interface Daemon {
  */
 export async function startDaemon(config: DaemonConfig, options: DaemonOptions = {}): Promise<Daemon> {
   const log = options.log ?? createLogger({ level: config.log.level }, { node: config.node });
-  const instanceId = randomBytes(8);
+  // With a state dir our sessions survive a restart, and so does our identity (src/daemon/durable.ts).
+  const durable = config.stateDir ? DaemonStateDir.open(config.stateDir) : undefined;
+  const instanceId = durable ? durable.instanceId() : randomBytes(8);
+  const profileStore = durable ? ProfileStore.open(durable.profiles) : undefined;
+  // Speaker profiles by content hash, shared by every incoming session (persisted with a state dir).
+  const profileCache: Map<number, Uint8Array> = profileStore ? profileStore.cache() : new Map();
+  const peerProfiles = new Map<string, ProfileStore>();
+  const journals = new Set<{ close(): void }>();
+  const transcriptPath = options.transcriptPath;
   // The node's static Noise key (issue #20): from security.static_key_file, else fresh per start.
   const staticKey = config.security.staticKey ? keyPairFromPrivate(Buffer.from(config.security.staticKey, 'hex')) : generateKeyPair();
   const admission = new HandshakeAdmission();
@@ -96,6 +113,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   /** Calls still running (close() waits for them to release their engines). */
   const running = new Set<Promise<void>>();
   const finished = new Map<string, Set<number>>();
+  const resumed = new Set<ResumedSession>();
 
   const linkEvent = (peer: PeerLink) => {
     const rates = state.rates.get(peer.name)!;
@@ -106,6 +124,9 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   };
 
   for (const pc of config.peers) {
+    if (durable) peerProfiles.set(pc.name, durable.peerProfiles(pc.name));
+    const renderedBefore = durable ? renderedSeqsOf(transcriptPath, pc.name) : new Map<number, number>();
+    const inboxes = new Map<number, InboxJournal>();
     const incoming = new Map<number, LinkSession>();
     state.incoming.set(pc.name, incoming);
     finished.set(pc.name, new Set());
@@ -126,28 +147,61 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       onIncomingSession: (id) => {
         const done = finished.get(pc.name)!;
         if (done.has(id)) return undefined;
-        const link = new LinkSession(id, peer.sessionOptions(id));
+        // With a state dir: a session we had before a restart continues from its journal.
+        let inbox: InboxJournal | undefined;
+        const before = durable?.inboxState(pc.name, id);
+        try {
+          inbox = durable?.inbox(pc.name, id);
+        } catch (err) {
+          // A corrupt journal was quarantined (moved aside, never silently dropped): refuse the session, loudly.
+          log.error('incoming session journal unusable; session refused', { peer: pc.name, session: id, error: err as Error });
+          return undefined;
+        }
+        if (inbox && before === undefined) inbox.begin(id);
+        if (inbox) {
+          inboxes.set(id, inbox);
+          journals.add(inbox);
+        }
+        const link = new LinkSession(id, { ...peer.sessionOptions(id), ...(inbox ? { journal: { accepted: (f) => inbox.accept(f) } } : {}) });
+        const replay = inbox && before ? link.restoreReceiver(inbox.accepted()) : [];
+        const renderedUpTo = Math.max(inbox?.renderedSeq ?? -1, renderedBefore.get(id) ?? -1);
         incoming.set(id, link);
-        log.info('incoming call session', { peer: pc.name, session: id });
+        log.info(before ? 'incoming call session resumed from its journal' : 'incoming call session', { peer: pc.name, session: id, ...(before ? { replayed: replay.length, renderedUpTo } : {}) });
         void runIncomingSession(link, {
           codecFor,
           tts,
           listeners: () => [...state.listeners.get(pc.name)!],
-          profileCache: new Map(),
+          profileCache,
           log: log.child({ peer: pc.name, session: id }),
+          replay,
+          skip: (seq) => seq <= renderedUpTo,
           onPhrase: (p, audioMs) => {
+            // Played: the transcript line first, then the mark (a crash between leaves the line, which a restart reads).
+            if (transcriptPath) appendTranscriptLine(transcriptPath, { dir: 'in', peer: pc.name, session: id, seq: p.seq, text: p.text, t: Date.now() });
+            inbox?.rendered(p.seq);
             state.phrasesReceived++;
             state.renderMs.add(p.synthMs);
             if (audioMs > 0) state.ttsRtf.add(p.synthMs / audioMs);
           },
-        }).catch((err) => log.error('incoming session failed', { peer: pc.name, session: id, error: err as Error }))
-          .finally(() => {
+        }).then((r) => r.ended, (err) => {
+          log.error('incoming session failed', { peer: pc.name, session: id, error: err as Error });
+          return false;
+        })
+          .then((ended) => {
             // Keep acknowledging for a while (our last ack may be lost), then forget the session.
             const t = setTimeout(() => {
               timers.delete(t);
               link.close();
               peer.removeSession(id);
               incoming.delete(id);
+              if (inbox && inboxes.get(id) === inbox) {
+                inboxes.delete(id);
+                journals.delete(inbox);
+                inbox.close();
+                // Finished: kept a while (a restarted sender's late retry is still answered); unfinished: resumed when the peer comes back.
+                if (ended) durable!.finishInbox(pc.name, id);
+              }
+              if (!ended) return;
               done.add(id);
               if (done.size > 1024) done.delete(done.values().next().value as number);
             }, lingerMs);
@@ -156,9 +210,17 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
         return link;
       },
       onPeerRestart: () => {
+        // The peer came back as a new instance: it lost its state and will not resume these sessions.
         for (const [id, link] of incoming) {
           link.close();
           peer.removeSession(id);
+          const inbox = inboxes.get(id);
+          if (inbox) {
+            inboxes.delete(id);
+            journals.delete(inbox);
+            inbox.close();
+            durable!.abandonInbox(pc.name, id);
+          }
         }
         incoming.clear();
         for (const c of state.calls) if (c.peerName === pc.name) c.call.rotate();
@@ -178,6 +240,8 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
         ...(model ? { textModel: model } : {}),
         drainTimeoutMs: options.drainTimeoutMs ?? 600_000,
         log,
+        ...(durable ? { durable: { state: durable, peerProfiles: peerProfiles.get(peer.name)! } } : {}),
+        ...(transcriptPath ? { onAccepted: (session: number, seq: number, text: string) => appendTranscriptLine(transcriptPath, { dir: 'out', peer: peer.name, session, seq, text, t: Date.now() }) } : {}),
         onDelivered: (ms) => state.deliveryMs.add(ms),
         onAsrLatency: (ms) => state.asrLatencyMs.add(ms),
       });
@@ -302,6 +366,15 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       })
     : undefined;
 
+  // Outgoing sessions a previous run left unacknowledged: resent in order (same sessions, same seqs), then ended.
+  if (durable) {
+    for (const p of state.peers.values()) {
+      for (const r of resumeOutgoing(durable, p, peerProfiles.get(p.name)!, log, options.drainTimeoutMs ?? 600_000)) {
+        resumed.add(r);
+        void r.done.finally(() => resumed.delete(r));
+      }
+    }
+  }
   for (const p of state.peers.values()) p.start();
   let tick = 0;
   const sampler = setInterval(() => {
@@ -331,6 +404,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       }
       await Promise.race([Promise.all(running), new Promise((r) => setTimeout(r, 5000).unref())]);
       for (const inc of state.incoming.values()) for (const l of inc.values()) l.close();
+      for (const r of resumed) r.close();
       for (const p of state.peers.values()) await p.close();
       await udpListener?.close();
       await kissListener?.close();
@@ -342,6 +416,9 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       if (ttsPromise) await (await ttsPromise.catch(() => undefined))?.close();
+      for (const j of journals) j.close();
+      for (const s of peerProfiles.values()) s.close();
+      profileStore?.close();
       log.info('daemon stopped');
     })()),
   };

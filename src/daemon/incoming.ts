@@ -22,6 +22,10 @@ export interface IncomingSessionOptions {
   profileCache: Map<number, Uint8Array>;
   log: Logger;
   onPhrase?: (p: ReceivedPhrase, audioMs: number) => void;
+  /** Frames this session had delivered before a restart (from its inbox journal), decoded first: the decoder's state needs them all. */
+  replay?: readonly Frame[];
+  /** Phrases not to render again (played before a restart). */
+  skip?: (seq: number) => boolean;
 }
 
 /**
@@ -30,7 +34,7 @@ export interface IncomingSessionOptions {
  * not sent: endpoints play in real time and are silent when nothing comes, so a late phrase (after
  * an outage) is spoken as soon as it arrives instead of after minutes of padding.
  */
-export async function runIncomingSession(link: LinkSession, o: IncomingSessionOptions): Promise<{ phrases: number }> {
+export async function runIncomingSession(link: LinkSession, o: IncomingSessionOptions): Promise<{ phrases: number; ended: boolean }> {
   const tts = await o.tts();
   const sink: AudioSink = {
     async write(samples) {
@@ -39,10 +43,15 @@ export async function runIncomingSession(link: LinkSession, o: IncomingSessionOp
     },
     close() {},
   };
+  let ended = false;
   async function* untilEnd(): AsyncIterable<Frame> {
+    for (const f of o.replay ?? []) {
+      yield f;
+      if (f.payload.type === 'end') return void (ended = true);
+    }
     for await (const f of link.frames()) {
       yield f;
-      if (f.payload.type === 'end') return;
+      if (f.payload.type === 'end') return void (ended = true);
     }
   }
   const report = await receiveFrames(untilEnd(), sink, PLAY_RATE_HZ, {
@@ -53,12 +62,13 @@ export async function runIncomingSession(link: LinkSession, o: IncomingSessionOp
     resample,
     hashProfile: profileHashOf,
     profileCache: o.profileCache,
+    ...(o.skip ? { skip: o.skip } : {}),
     onPhrase: (p) => {
       for (const ep of o.listeners()) ep.event({ type: 'transcript', direction: 'in', text: p.text, atMs: Date.now() });
       o.onPhrase?.(p, p.placed.endMs - p.placed.startMs);
     },
   }, (m) => o.log.warn('receiver', { warning: m }));
-  return { phrases: report.phrases.length };
+  return { phrases: report.phrases.length, ended };
 }
 
 function isSilence(samples: Float32Array): boolean {
