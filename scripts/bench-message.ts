@@ -4,7 +4,7 @@
  *   node --import tsx scripts/bench-message.ts [--corpus /work/shared/corpus/dev] [--mode balanced] [--json]
  * Reports seconds of speech per 160 SMS characters (total speech seconds × 160 ÷ total characters
  * over the messages), with the speaker profile in the message and with a known profile (the
- * receiver holds this speaker's profile: 2-byte hash), bytes per second of speech for sbd and
+ * receiver holds this speaker's profile: a 12-bit reference), bytes per second of speech for sbd and
  * meshtastic, the same speech as a .stc session for comparison, and whether every message
  * round-trips exactly (decoded transcript = encoded transcript) through its parts. "Speech
  * seconds" are the utterances' own durations (the inserted 1 s gaps are not counted).

@@ -193,15 +193,15 @@ export const command: CliCommand = {
        stcts message send-sbd PARTS… --device /dev/ttyUSB0 [--baud 19200]
        stcts message receive-sbd --device /dev/ttyUSB0 -o PREFIX [--baud 19200] [--timeout-s 3600]
 
-A voice message is one recording as a self-contained message: a 3-byte header, the speaker profile
-(or only its hash), the phrases (LM-coded text with in-band prosody and times), an end; split into
+A voice message is one recording as a self-contained message: a 2-byte header, the speaker profile
+(or only a 12-bit reference to it), the phrases (LM-coded text with in-band prosody and times), an end; split into
 parts that fit the channel, each with (message id, part i of n).
 ${MESSAGE_CHANNEL_IDS.map((id) => `  ${id.padEnd(11)} ${MESSAGE_CHANNELS[id].summary}`).join('\n')}
 
 encode: sms parts are lines of text (to -o OUT, else stdout); binary parts are written as OUT.1, OUT.2, …
   (raw: OUT). Prints each part's size and the seconds of speech it carries; progress on stderr.
   --known-profiles FILE  profiles the receiver holds (24 or 64 hex digits per line): a speaker close to
-                         one of them is sent as a 2-byte hash instead of the ~12-byte profile
+                         one of them is sent as a 12-bit reference instead of the ~12-byte profile
   --save-profile FILE    add the profile this message names to FILE (your list of what the receiver holds)
   --alphabet             sms text: base77 (default, 125 bytes per SMS) or base64 (fallback, 119 bytes)
   --profile-layout       compact (default, 12-byte profile as sessions send) or full (32 bytes, ~23 in a message)

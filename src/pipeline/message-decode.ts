@@ -139,7 +139,8 @@ export interface MessageInspection {
   missingParts: number[];
   duplicates: number;
   phrases: Array<{ startMs: number; durationMs: number; text: string; prosody: unknown }>;
-  profiles: Array<{ byHash: boolean; hash16?: string; known: boolean; hex?: string; profile?: unknown }>;
+  /** `ref`: the 12-bit reference (3 hex digits) of a profile named by reference. */
+  profiles: Array<{ byHash: boolean; ref?: string; known: boolean; hex?: string; profile?: unknown }>;
   warnings: string[];
 }
 
@@ -175,7 +176,7 @@ export function inspectMessage(received: readonly ReceivedPart[], read: ReadMess
     duplicates: read.duplicates,
     phrases: phrases.map((p) => ({ startMs: p.startMs, durationMs: Math.round(p.durationMs), text: p.text, prosody: describeProsody(p.prosody) })),
     profiles: items.flatMap((i) => (i.type === 'profile'
-      ? [{ byHash: i.byHash, ...(i.byHash ? { hash16: i.hash16.toString(16).padStart(4, '0') } : {}), known: i.profile !== undefined, ...(i.profile ? { hex: profileHex(i.profile), profile: describeProfile(i.profile) } : {}) }]
+      ? [{ byHash: i.byHash, ...(i.byHash ? { ref: i.ref.toString(16).padStart(3, '0') } : {}), known: i.profile !== undefined, ...(i.profile ? { hex: profileHex(i.profile), profile: describeProfile(i.profile) } : {}) }]
       : [])),
     warnings: read.warnings,
   };
@@ -189,7 +190,7 @@ function round(x: number): number {
 export function formatMessageInspection(r: MessageInspection): string {
   const lines = [`message ${r.messageId ?? '(single part)'}: ${r.parts.length} of ${r.parts[0]?.count ?? 0} part(s), ${r.bytes} bytes${r.chars !== undefined ? ` (${r.chars} characters)` : ''}, ${r.speechSeconds.toFixed(2)} s of speech, mode ${r.mode}${r.complete ? '' : ' — INCOMPLETE'}`];
   for (const p of r.parts) lines.push(`  part ${p.number}/${p.count}: ${p.bytes} bytes${p.chars !== undefined ? `, ${p.chars} chars` : ''}, ${p.phrases} phrase(s), ${p.speechSeconds.toFixed(2)} s  [${p.source}]`);
-  for (const s of r.profiles) lines.push(`  speaker profile ${s.byHash ? `by hash ${s.hash16}${s.known ? '' : ' (not held here)'}` : 'in full (32 bytes)'}`);
+  for (const s of r.profiles) lines.push(`  speaker profile ${s.byHash ? `by reference ${s.ref}${s.known ? '' : ' (not held here)'}` : 'in full (32 bytes)'}`);
   for (const p of r.phrases) lines.push(`  ${(p.startMs / 1000).toFixed(1).padStart(6)} s  ${p.text}`);
   lines.push(`transcript: ${r.transcript}`);
   return lines.join('\n') + '\n';

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readWavFile, resample, sliceMs, toPcm16k, type MonoAudio } from '../audio/index.ts';
 import type { CodecMode } from '../codec/frame/index.ts';
-import { encodePart, messageProsodyCoder, MessageWriter, partBytesFor, partToSms, splitMessage, MAX_MESSAGE_ID, type MessageChannelId, type SmsAlphabet } from '../codec/message/index.ts';
+import { encodePart, messageProsodyCoder, MessageWriter, partBytesFor, partToSms, splitMessage, MAX_MESSAGE_ID, uniqueProfileRef, type MessageChannelId, type SmsAlphabet } from '../codec/message/index.ts';
 import { decodeSpeakerProfile } from '../codec/speaker/index.ts';
 import type { TextModel } from '../codec/text/index.ts';
 import type { AsrEngine } from '../engines/asr/types.ts';
@@ -20,7 +20,7 @@ export interface MessageEncodeOptions {
   messageId?: number;
   /**
    * Profiles the receiver holds (`--known-profiles`): when the speaker's profile is within
-   * {@link KNOWN_PROFILE_MAX_DISTANCE} of one of them, that one is used and only its hash is sent.
+   * {@link KNOWN_PROFILE_MAX_DISTANCE} of one of them, that one is used and only its 12-bit reference is sent.
    */
   knownProfiles: readonly Uint8Array[];
   /**
@@ -71,7 +71,7 @@ export interface MessageEncodeResult {
   phrases: number;
   /** Length of the recording, seconds. */
   audioSeconds: number;
-  /** The profile the message names (in full or by hash), if any. */
+  /** The profile the message names (in full or by reference), if any. */
   profile?: Uint8Array;
   profileByHash: boolean;
   /** Information content per channel (text, prosody, speaker, time, control), bits. */
@@ -131,10 +131,10 @@ export async function encodeMessageAudio(audio: MonoAudio, asr: AsrEngine, optio
     const spk = analyzer.speakerProfile();
     if (spk && spk.hash !== announced) {
       announced = spk.hash;
+      // By reference only when no other profile the receiver holds shares the 12-bit reference.
       const known = closestKnown(spk.bytes, o.knownProfiles);
       profile = known ?? spk.bytes;
-      profileByHash = known !== undefined;
-      writer.speaker(profile, profileByHash);
+      profileByHash = writer.speaker(profile, known !== undefined && uniqueProfileRef(known, o.knownProfiles));
     }
     const { prosody, detail } = analyzer.analyzePhrase(phraseAudio, result, o.mode);
     writer.phrase({ startMs: result.startMs, text: result.text, ...(prosody ? { prosody } : {}), ...(detail ? { detail } : {}) });

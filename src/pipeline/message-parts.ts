@@ -137,7 +137,7 @@ export async function readKnownProfiles(path: string): Promise<Uint8Array[]> {
   return out;
 }
 
-/** Known profiles by the 16-bit hash messages carry. */
+/** Known profiles by profileHash16 (messages carry its low 12 bits: decodeMessage resolves them). */
 export function knownProfileMap(profiles: readonly Uint8Array[]): Map<number, Uint8Array> {
   return new Map(profiles.map((p) => [profileHash16(p), p]));
 }

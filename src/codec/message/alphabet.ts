@@ -18,7 +18,7 @@ import { DecodeError, EncodeError } from '../../core/errors.ts';
  *   GSM-7-native.
  *
  * Bytes become characters by big-integer base conversion (≈ 6.27 bits per character: 125 bytes in
- * 160 characters, against 120 for base64). The first character of a base-77 part is never `!`
+ * 160 characters, against 119 for base64). The first character of a base-77 part is never `!`
  * (see {@link encodeBase77}), so a part beginning with `!` is the base64 fallback without padding
  * (A–Z a–z 0–9 + /, also all GSM-7 basic), for a channel that mangles one of the punctuation marks.
  */
@@ -40,48 +40,46 @@ function pow77(k: number): bigint {
   return POW77[k]!;
 }
 
-/** Largest value + 1 an L-character base-77 part can carry: 76 · 77^(L−1) (first digit ≠ 0). */
-function capacity(chars: number): bigint {
-  return chars <= 0 ? 0n : 76n * pow77(chars - 1);
-}
-
-/** Characters of a base-77 part carrying `bytes` bytes: the least L with 76·77^(L−1) ≥ 256^bytes. */
+/**
+ * Characters of a base-77 part carrying `bytes` bytes, at most: the least L with 77^L ≥ 256^bytes
+ * (a part whose leading byte is small may need one character less, see {@link encodeBase77}).
+ */
 export function base77CharsForBytes(bytes: number): number {
   const need = 1n << BigInt(8 * bytes);
-  let chars = Math.max(1, Math.floor((8 * bytes) / Math.log2(77)) - 1);
-  while (capacity(chars) < need) chars++;
-  while (chars > 1 && capacity(chars - 1) >= need) chars--;
+  let chars = Math.max(0, Math.floor((8 * bytes) / Math.log2(77)) - 1);
+  while (pow77(chars) < need) chars++;
+  while (chars > 0 && pow77(chars - 1) >= need) chars--;
   return chars;
 }
 
-/** Bytes an L-character base-77 part carries: the greatest B with 256^B ≤ 76·77^(L−1). */
+/** Bytes an L-character base-77 part carries whatever they are: the greatest B with 256^B ≤ 77^L. */
 export function base77BytesForChars(chars: number): number {
-  const cap = capacity(chars);
+  const cap = pow77(Math.max(0, chars));
   let bytes = Math.floor((chars * Math.log2(77)) / 8) + 1;
   while (bytes > 0 && 1n << BigInt(8 * bytes) > cap) bytes--;
   return bytes;
 }
 
 /**
- * Bytes → base-77 text. The value v of the bytes (big-endian) is written as v + 77^(L−1) in L
- * digits, so the first digit is never 0 (`!`, the base64 marker) and the length alone tells the
- * decoder how many bytes there were (leading zero bytes survive).
+ * Bytes → base-77 text: the big-endian value of the bytes in the fewest base-77 digits. The first
+ * byte of every part is non-zero (a message header starts `01`, a part header `1`: ./header.ts,
+ * ./parts.ts), so the value alone gives the byte count back and no length needs coding: the text
+ * is as short as the value allows (version 1 reserved room for any byte string of its length, and
+ * lost ≈ 0.3 character per part). The first digit of such a value is never 0 (`!`, the base64
+ * marker). EncodeError `invalid_value` for an empty input or a leading zero byte.
  */
 export function encodeBase77(bytes: Uint8Array): string {
+  if (bytes.length === 0 || bytes[0] === 0) throw new EncodeError('invalid_value', 'base-77 text carries byte strings that start with a non-zero byte (every message part does)');
   const chars = base77CharsForBytes(bytes.length);
   if (chars > MAX_ALPHABET_TEXT_CHARS) throw new EncodeError('too_large', `${bytes.length} bytes need ${chars} characters; the limit is ${MAX_ALPHABET_TEXT_CHARS}`);
   let v = 0n;
   for (const b of bytes) v = (v << 8n) | BigInt(b);
-  v += pow77(chars - 1);
-  const out: string[] = new Array<string>(chars);
-  for (let i = chars - 1; i >= 0; i--) {
-    out[i] = SMS_ALPHABET[Number(v % BASE)]!;
-    v /= BASE;
-  }
-  return out.join('');
+  const out: string[] = [];
+  for (; v > 0n; v /= BASE) out.push(SMS_ALPHABET[Number(v % BASE)]!);
+  return out.reverse().join('');
 }
 
-/** Base-77 text (no whitespace) → bytes. DecodeError `malformed` for a foreign character, a leading `!` or an out-of-range value. */
+/** Base-77 text (no whitespace) → bytes. DecodeError `malformed` for a foreign character or a leading `!`. */
 export function decodeBase77(text: string): Uint8Array {
   if (text.length === 0) throw new DecodeError('truncated', 'empty base-77 text');
   if (text.length > MAX_ALPHABET_TEXT_CHARS) throw new DecodeError('too_large', `base-77 text of ${text.length} characters exceeds ${MAX_ALPHABET_TEXT_CHARS}`);
@@ -92,15 +90,9 @@ export function decodeBase77(text: string): Uint8Array {
     if (i === 0 && d === 0) throw new DecodeError('malformed', 'a base-77 part never starts with "!" (that marks base64)');
     v = v * BASE + BigInt(d);
   }
-  v -= pow77(text.length - 1);
-  const n = base77BytesForChars(text.length);
-  if (v >= 1n << BigInt(8 * n)) throw new DecodeError('malformed', `base-77 value too large for ${n} bytes (a character was changed?)`);
-  const out = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
+  const out: number[] = [];
+  for (; v > 0n; v >>= 8n) out.push(Number(v & 0xffn));
+  return Uint8Array.from(out.reverse());
 }
 
 /** Bytes → base64 without padding (RFC 4648 §4 alphabet). */

@@ -7,17 +7,19 @@ import { decodePhraseGap, encodePhraseGap, PhraseClock } from '../session/phrase
 import { COMPACT_PROFILE_BYTES, decodeSpeakerProfile, profileHash, SPEAKER_PROFILE_BYTES } from '../speaker/index.ts';
 import { TextCodingSession, type TextModel } from '../text/index.ts';
 import { decodeMessageHeader, encodeMessageHeader, MESSAGE_FORMAT_VERSION, MESSAGE_HEADER_BYTES, shortModelHash, type FirstItem, type MessageHeader } from './header.ts';
+import { MessageGapCoder, quantizeMessageGap } from './message-time.ts';
 import { decodeProfileInMessage, encodeProfileInMessage } from './profile-coding.ts';
 
 /*
- * A voice message (issue #16) is a .stc session squeezed for message links: the 3-byte header of
+ * A voice message (issue #16) is a .stc session squeezed for message links: the 2-byte header of
  * ./header.ts instead of the SessionHeader frame, then every item of the session — speaker profile
- * (or its 16-bit hash), phrases, end — in ONE range-coded string. Each phrase is coded exactly as
+ * (or its 12-bit reference), phrases, end — in ONE range-coded string. Each phrase is coded as
  * LmPhraseCodec codes a TextSegment (LM text, then the in-band phrase prosody, then the phrase start
  * as a gap to the predicted start: src/codec/session), with the same TextCodingSession,
- * PhraseProsodyCoder and PhraseClock. What changes is only the framing: no item header per phrase
- * and one coder termination per message instead of one per phrase (≈ 1.5–2 bytes per phrase), and
- * the item kind as an adaptive symbol (< 1 bit per phrase).
+ * PhraseProsodyCoder and PhraseClock. What changes is the framing — no item header per phrase and
+ * one coder termination per message instead of one per phrase (≈ 1.5–2 bytes per phrase), the item
+ * kind as an adaptive symbol (< 1 bit per phrase) — and the start gap, kept to relative precision
+ * (./message-time.ts: ≈ 2 bits less per pause).
  */
 
 /** Time unit of message phrase starts, ms (the session default). */
@@ -38,9 +40,32 @@ const itemModel = () => new AdaptiveFrequencyModel(4, { increment: 2, limit: 1 <
 // Phrases nearly always carry prosody.
 const hasProsodyModel = () => new AdaptiveFrequencyModel(2, { increment: 24, limit: 1 << 10, initial: [1, 15] });
 
-/** 16-bit profile hash a message carries for a profile the receiver already holds. */
+/** 16-bit profile hash: the key of {@link DecodeMessageOptions.knownProfiles} maps (and of profile stores). */
 export function profileHash16(profile: Uint8Array): number {
   return profileHash(profile) & 0xffff;
+}
+
+/**
+ * Bits of the reference a message carries for a profile the receiver already holds: the low bits of
+ * {@link profileHash16}. A receiver holds tens of profiles, not thousands; version 1 spent 16 bits.
+ * 12 bits keep a reference unambiguous because neither end guesses: the sender names by reference
+ * only a profile whose reference no other profile of its known list shares ({@link uniqueProfileRef}),
+ * and a receiver holding two profiles with the same reference says so and uses neither.
+ */
+export const PROFILE_REF_BITS = 12;
+
+/** The {@link PROFILE_REF_BITS}-bit reference of a profile. */
+export function profileRef(profile: Uint8Array): number {
+  return profileHash16(profile) & ((1 << PROFILE_REF_BITS) - 1);
+}
+
+const sameProfile = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** True when no other profile of `known` shares `profile`'s reference (so it may be sent by reference). */
+export function uniqueProfileRef(profile: Uint8Array, known: Iterable<Uint8Array>): boolean {
+  const ref = profileRef(profile);
+  for (const k of known) if (profileRef(k) === ref && !sameProfile(k, profile)) return false;
+  return true;
 }
 
 function medianF0OfProfile(bytes: Uint8Array): number | undefined {
@@ -63,7 +88,10 @@ export function messageProsodyCoder(mode: CodecMode): PhraseProsodyCoder {
 
 /** One phrase of a message. */
 export interface MessagePhrase {
-  /** Start since the beginning of the message, ms (multiple of {@link MESSAGE_TIME_UNIT_MS} after decoding). */
+  /**
+   * Start since the beginning of the message, ms. After decoding: a multiple of
+   * {@link MESSAGE_TIME_UNIT_MS}, and the pause before it within 1/8 of the sent one (./message-time.ts).
+   */
   startMs: number;
   text: string;
   prosody?: PhraseProsody;
@@ -75,7 +103,7 @@ export interface MessagePhrase {
 export type MessageItem =
   | ({ type: 'phrase'; durationMs: number } & MessagePhrase)
   | { type: 'profile'; profile: Uint8Array; byHash: false }
-  | { type: 'profile'; profile: Uint8Array | undefined; byHash: true; hash16: number };
+  | { type: 'profile'; profile: Uint8Array | undefined; byHash: true; /** The {@link PROFILE_REF_BITS}-bit reference. */ ref: number };
 
 /**
  * Writes one message: header, then items. Pure; the caller owns the prosody coder (shared with the
@@ -88,7 +116,9 @@ export class MessageWriter {
   private readonly items = itemModel();
   private readonly hasProsody = hasProsodyModel();
   private readonly clock = new PhraseClock();
+  private readonly gaps = new MessageGapCoder();
   private first: FirstItem = 'other';
+  private readonly sentInFull: Uint8Array[] = [];
   private count = 0;
   private done = false;
 
@@ -123,15 +153,25 @@ export class MessageWriter {
 
   /**
    * The current speaker from here on (a 12-byte compact or 32-byte profile). `byHash`: the receiver
-   * already holds this profile (a known-profiles list), so only its 16-bit hash goes into the message.
+   * already holds this profile (a known-profiles list; the caller checks {@link uniqueProfileRef}), so
+   * only its {@link PROFILE_REF_BITS}-bit reference goes into the message — unless a different
+   * profile with that reference was sent in full earlier in this message (the receiver would take
+   * that one). Returns whether the profile went by reference.
    */
-  speaker(profile: Uint8Array, byHash: boolean): void {
+  speaker(profile: Uint8Array, byHash: boolean): boolean {
     if (profile.length !== SPEAKER_PROFILE_BYTES && profile.length !== COMPACT_PROFILE_BYTES) throw new EncodeError('invalid_value', `a message carries ${COMPACT_PROFILE_BYTES}- or ${SPEAKER_PROFILE_BYTES}-byte DSP profiles; got ${profile.length} bytes`);
-    this.item(byHash ? ITEM_PROFILE_REF : ITEM_PROFILE);
+    // A reference the receiver would resolve to a profile sent in full earlier in this message: send it in full.
+    const ref = profileRef(profile);
+    const asRef = byHash && !this.sentInFull.some((p) => profileRef(p) === ref && !sameProfile(p, profile));
+    this.item(asRef ? ITEM_PROFILE_REF : ITEM_PROFILE);
     this.enc.channel = 'speaker';
-    if (byHash) this.enc.encodeBits(profileHash16(profile), 16);
-    else encodeProfileInMessage(this.enc, profile);
+    if (asRef) this.enc.encodeBits(ref, PROFILE_REF_BITS);
+    else {
+      encodeProfileInMessage(this.enc, profile);
+      this.sentInFull.push(profile);
+    }
     this.prosody.speakerChanged(profile);
+    return asRef;
   }
 
   /** One phrase, coded as LmPhraseCodec codes a TextSegment (text, prosody, start gap). */
@@ -153,8 +193,10 @@ export class MessageWriter {
       }
     }
     enc.channel = 'time';
-    const startUnits = Math.round(p.startMs / MESSAGE_TIME_UNIT_MS);
-    encodePhraseGap(enc, startUnits - this.clock.predictedUnits);
+    // The start the receiver will see (./message-time.ts): the clock must follow it, not the exact one.
+    const gap = quantizeMessageGap(Math.round(p.startMs / MESSAGE_TIME_UNIT_MS) - this.clock.predictedUnits);
+    this.gaps.encode(enc, gap);
+    const startUnits = Math.max(0, this.clock.predictedUnits + gap);
     this.clock.phrase(startUnits, this.prosody.durationMs(p.prosody, p.text) / MESSAGE_TIME_UNIT_MS);
     this.text.commit(p.text);
   }
@@ -179,7 +221,10 @@ export class MessageWriter {
 }
 
 export interface DecodeMessageOptions {
-  /** Profiles the receiver holds, by {@link profileHash16}. */
+  /**
+   * Profiles the receiver holds, by {@link profileHash16}; a reference resolves to the one whose
+   * {@link profileRef} it is (none when two share it: a warning, as for a profile not held).
+   */
   knownProfiles?: ReadonlyMap<number, Uint8Array>;
   /**
    * `bytes` is only the start of a message (parts after a gap are missing): return the items
@@ -218,8 +263,14 @@ export function decodeMessage(bytes: Uint8Array, model: TextModel, options: Deco
   const items = itemModel();
   const hasProsody = hasProsodyModel();
   const clock = new PhraseClock();
+  const gaps = new MessageGapCoder();
   const prosody = messageProsodyCoder(header.mode);
   const seen = new Map<number, Uint8Array>();
+  const held = new Map<number, Uint8Array[]>();
+  for (const p of options.knownProfiles?.values() ?? []) {
+    const same = held.get(profileRef(p)) ?? [];
+    if (!same.some((q) => sameProfile(q, p))) held.set(profileRef(p), [...same, p]);
+  }
   const out: DecodedMessage = { header, items: [], complete: false, phraseEndOffsets: [], warnings: [] };
   // A prefix's items are trusted only while the decoder has read real bytes (no zero padding).
   const real = () => dec.overreadBytes === 0;
@@ -237,16 +288,19 @@ export function decodeMessage(bytes: Uint8Array, model: TextModel, options: Deco
       if (kind === ITEM_PROFILE) {
         const profile = decodeProfileInMessage(dec);
         if (options.prefixOnly && !real()) break;
-        seen.set(profileHash16(profile), profile);
+        seen.set(profileRef(profile), profile);
         prosody.speakerChanged(profile);
         out.items.push({ type: 'profile', profile, byHash: false });
       } else if (kind === ITEM_PROFILE_REF) {
-        const hash16 = dec.decodeBits(16);
+        const ref = dec.decodeBits(PROFILE_REF_BITS);
         if (options.prefixOnly && !real()) break;
-        const profile = seen.get(hash16) ?? options.knownProfiles?.get(hash16);
+        const candidates = held.get(ref) ?? [];
+        const profile = seen.get(ref) ?? (candidates.length === 1 ? candidates[0] : undefined);
+        const name = ref.toString(16).padStart(3, '0');
         if (profile) prosody.speakerChanged(profile);
-        else out.warnings.push(`the message refers to speaker profile ${hash16.toString(16).padStart(4, '0')}, which this receiver does not hold: default voice, pitch levels off (pass the sender's profiles with --known-profiles)`);
-        out.items.push({ type: 'profile', profile, byHash: true, hash16 });
+        else if (candidates.length > 1) out.warnings.push(`the message refers to speaker profile ${name}, and ${candidates.length} profiles this receiver holds have that reference: default voice, pitch levels off (keep one of them in --known-profiles)`);
+        else out.warnings.push(`the message refers to speaker profile ${name}, which this receiver does not hold: default voice, pitch levels off (pass the sender's profiles with --known-profiles)`);
+        out.items.push({ type: 'profile', profile, byHash: true, ref });
       } else {
         const t = text.decode(dec);
         let p: PhraseProsody | undefined;
@@ -260,7 +314,7 @@ export function decodeMessage(bytes: Uint8Array, model: TextModel, options: Deco
             for (let i = 0; i < len; i++) detail[i] = dec.decodeBits(8);
           }
         }
-        const gap = decodePhraseGap(dec);
+        const gap = gaps.decode(dec);
         if (options.prefixOnly && !real()) break;
         const startUnits = Math.max(0, clock.predictedUnits + gap);
         const durationMs = prosody.durationMs(p, t);
