@@ -7,6 +7,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { CodecMode } from '../codec/frame/index.ts';
 import type { LinkOptions } from '../transport/emulator.ts';
 import type { LogLevel } from '../core/log.ts';
+import { isSbdUrl, parseSbdUrl } from './sbd-url.ts';
 
 /** Largest config file accepted, bytes. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -233,8 +234,15 @@ function peer(p: Obj, at: string, baseDir: string): PeerConfig {
   }
   if (p.url !== undefined) {
     const url = str(p.url, `${at}.url`);
-    const ok = /^wss?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(url) || /^(udp|kiss\+tcp):\/\/[^\s/]+:\d{1,5}\/?$/i.test(url) || /^kiss:\/\S+$/i.test(url);
-    if (!ok) throw new ConfigError('invalid_value', `${at}.url must be ws://HOST:PORT, wss://…, udp://HOST:PORT, kiss+tcp://HOST:PORT or kiss:/dev/DEVICE, got '${url}'`);
+    if (isSbdUrl(url)) {
+      try {
+        parseSbdUrl(url);
+      } catch (err) {
+        throw new ConfigError('invalid_value', `${at}.url: ${(err as Error).message}`);
+      }
+    }
+    const ok = isSbdUrl(url) || /^wss?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(url) || /^(udp|kiss\+tcp):\/\/[^\s/]+:\d{1,5}\/?$/i.test(url) || /^kiss:\/\S+$/i.test(url);
+    if (!ok) throw new ConfigError('invalid_value', `${at}.url must be ws://HOST:PORT, wss://…, udp://HOST:PORT, kiss+tcp://HOST:PORT, kiss:/dev/DEVICE or sbd:/dev/DEVICE, got '${url}'`);
     out.url = url;
   }
   return out;

@@ -5,3 +5,8 @@ export type { DaemonSnapshot, PeerSnapshot } from './daemon-metrics.ts';
 export * from './wav-endpoint.ts';
 export * from './http-body.ts';
 export { PeerLink, classifyPacket, type PeerState, type WireClass } from './peer-link.ts';
+export { startSbdPeer, DEFAULT_SBD_PEER_OPTIONS, type SbdPeer, type SbdPeerOptions, type SbdPeerStats, type EnqueuedMessage, type ReceivedVoiceMessage } from './sbd-peer.ts';
+export { sbdHttpHandler, DEFAULT_SBD_HTTP_OPTIONS, type SbdHttpOptions } from './sbd-http.ts';
+export { parseSbdUrl, isSbdUrl, type SbdUrl } from './sbd-url.ts';
+export { MessageQueue, DEFAULT_MESSAGE_QUEUE_OPTIONS, type MessageQueueOptions, type QueuedMessage, type QueuedPart } from './message-queue.ts';
+export { MessageInbox, DEFAULT_MESSAGE_INBOX_OPTIONS, type MessageInboxOptions, type CompleteMessage, type ReceiveOutcome } from './message-inbox.ts';

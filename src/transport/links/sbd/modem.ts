@@ -149,6 +149,9 @@ export class SbdModem {
         }
         failures.push(s.moStatus);
         if (attempt >= this.options.maxAttempts) {
+          // Clear the MO buffer: a later mailbox session (AT+SBDIX) would otherwise send this
+          // message behind the caller's back, and the caller, told it failed, sends it again.
+          await this.ok('AT+SBDD0').catch(() => {});
           throw new TransportError('timeout', `no SBD session succeeded in ${attempt} attempts (statuses ${failures.join(', ')}): check the antenna's view of the sky`, { failures });
         }
         const b = this.options.backoffMs;
