@@ -106,6 +106,30 @@ describeWith('SBD daemon peer against the modem emulator', [SOCAT], () => {
     expect(existsSync(got[0]!.wavPath)).toBe(true);
   });
 
+  it('a message the modem took from the gateway just before a crash (still in its MT buffer, never journalled) is received on open', async () => {
+    const seen: Uint8Array[] = [];
+    const { message, parts } = syntheticParts(200, 0, 270);
+    pty.emu.loadMtBuffer(parts[0]!);
+    const peer = await start({ decode: fakeDecoder(seen), checkMailboxOnOpen: false });
+    await until(() => peer.stats().received.messages === 1, 5000);
+    expect(seen).toEqual([message]);
+    // AT+SBDRB came before the buffers were cleared (AT+SBDD2).
+    expect(pty.emu.commands.indexOf('AT+SBDRB')).toBeLessThan(pty.emu.commands.indexOf('AT+SBDD2'));
+  });
+
+  it('survives the device going away (a USB modem unplugged) and reopens it when it is back', async () => {
+    const peer = await start({ decode: fakeDecoder([]), checkMailboxOnOpen: false, modem: { ...modem, commandTimeoutMs: 300, sessionTimeoutMs: 300 } });
+    await until(() => peer.stats().state === 'ready', 5000);
+    pty.close();
+    const { parts } = syntheticParts(150, 0);
+    peer.enqueueParts(parts);
+    await until(() => peer.stats().state !== 'ready', 5000);
+    pty = await startSbdPty(dir);
+    await until(() => pty.emu.delivered.length === 1, 10_000);
+    expect(pty.emu.delivered).toEqual(parts);
+    expect(peer.stats()).toMatchObject({ state: 'ready', queue: { parts: 0 } });
+  });
+
   it('refuses parts of several messages, out of order, or too large for the channel', async () => {
     const peer = await start({ decode: fakeDecoder([]), channel: 'sbd-mt' });
     const { parts } = syntheticParts(900, 4, 270);

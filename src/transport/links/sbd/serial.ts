@@ -28,6 +28,16 @@ export async function openSerialDevice(path: string, options: { baudRate?: numbe
   const input = new tty.ReadStream(fd);
   const output = new tty.WriteStream(fd);
   let closed = false;
+  // An unplugged USB modem (or a pty whose other end closed) is EIO on read and write: without a
+  // listener that error would end the process. The line goes quiet instead, so the driver's
+  // command times out (TransportError) and its owner reopens the device.
+  const gone = () => {
+    closed = true;
+    input.destroy();
+    output.destroy();
+  };
+  input.on('error', gone);
+  output.on('error', gone);
   return {
     write(bytes) {
       if (!closed) output.write(bytes);
