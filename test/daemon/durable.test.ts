@@ -62,6 +62,13 @@ describe('daemon state_dir (issue #16 item 5)', () => {
     expect(readdirSync(d).some((f) => f.startsWith('instance-id.corrupt-'))).toBe(true);
   });
 
+  it('state_dir in the config: relative to the config file; not a string → ConfigError naming it', () => {
+    const base = 'node: a\nhttp: { listen: "127.0.0.1:0" }\npeers: []\n';
+    expect(parseConfig(base + 'state_dir: st\n', { baseDir: '/etc/stcts' }).stateDir).toBe('/etc/stcts/st');
+    expect(parseConfig(base).stateDir).toBeUndefined();
+    expect(() => parseConfig(base + 'state_dir: [1]\n')).toThrow(/state_dir/);
+  });
+
   it('reads the rendered seqs of one peer from a transcript file, a torn last line ignored', () => {
     const d = tmp();
     const t = join(d, 't.jsonl');
