@@ -217,6 +217,8 @@ export function parseConfig(text: string, options: { baseDir?: string } = {}): D
   }
   if (security.static_key_file !== undefined) config.security.staticKey = staticKeyFile(resolve(baseDir, str(security.static_key_file, 'security.static_key_file')));
   if (root.emulator !== undefined) config.emulator = emulator(obj(root.emulator, 'emulator'));
+  const sbd = peers.find((p) => isSbdUrl(p.url));
+  if (sbd && config.stateDir === undefined) throw new ConfigError('invalid_value', `peer '${sbd.name}' is an sbd: peer: set state_dir (its message queue and inbox are kept there)`);
   return config;
 }
 

@@ -10,3 +10,4 @@ export { sbdHttpHandler, DEFAULT_SBD_HTTP_OPTIONS, type SbdHttpOptions } from '.
 export { parseSbdUrl, isSbdUrl, type SbdUrl } from './sbd-url.ts';
 export { MessageQueue, DEFAULT_MESSAGE_QUEUE_OPTIONS, type MessageQueueOptions, type QueuedMessage, type QueuedPart } from './message-queue.ts';
 export { MessageInbox, DEFAULT_MESSAGE_INBOX_OPTIONS, type MessageInboxOptions, type CompleteMessage, type ReceiveOutcome } from './message-inbox.ts';
+export { startSbdPeers, type SbdPeerSet } from './sbd-peers.ts';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AudioError, DecodeError, EncodeError, StctsError, TransportError } from '../core/errors.ts';
+import { AudioError, DecodeError, EncodeError, InvalidStateError, StctsError, TransportError } from '../core/errors.ts';
 import { JournalError } from '../transport/journal/index.ts';
 import { readBody } from './http-body.ts';
 import type { SbdPeer } from './sbd-peer.ts';
@@ -21,7 +21,8 @@ function error(res: ServerResponse, status: number, code: string, message: strin
 
 /** HTTP status of an enqueue failure: the client's fault (400/413), the box's state (507/503), or a bug (500). */
 function statusOf(err: unknown): number {
-  if (err instanceof TransportError && err.code === 'overflow') return 413;
+  if (err instanceof TransportError && err.code === 'overflow') return err.details?.busy ? 503 : 413;
+  if (err instanceof InvalidStateError) return 503;
   if ((err instanceof EncodeError || err instanceof AudioError) && err.code === 'too_large') return 413;
   if (err instanceof AudioError || err instanceof DecodeError || err instanceof EncodeError) return 400;
   if (err instanceof JournalError) return err.code === 'full' ? 507 : 503;
@@ -30,10 +31,10 @@ function statusOf(err: unknown): number {
 
 /**
  * The voice-message routes of the daemon's HTTP server (issue #16 item 4):
- * - `POST /messages?peer=NAME` with a WAV body: 202 `{seq, messageId, parts, bytes, speechSeconds}`
- *   once the message is journalled (it will be sent across restarts); 413 body or message too
- *   large, 400 not a WAV / no speech, 404 unknown peer, 507 queue full; errors are
- *   `{error: {code, message}}`.
+ * - `POST /messages?peer=NAME` with a WAV body: 202 `{seq, messageId, parts, bytes, speechSeconds,
+ *   transcript}` once the message is journalled (it will be sent across restarts); 413 body or
+ *   message too large, 400 not a WAV, 404 unknown peer, 503 busy coding other recordings or
+ *   closing, 507 queue full; errors are `{error: {code, message}}`.
  * - `GET /messages?peer=NAME`: the peer's queue and receive status (without `peer`: every peer).
  * Resolves false when the request is not for `/messages` (the caller routes it elsewhere).
  */

@@ -40,6 +40,11 @@ export interface SbdPeerOptions {
   settleMs: number;
   /** SbdModem options (back-off, attempts, timeouts). */
   modem: Partial<SbdModemOptions>;
+  /**
+   * Recordings being coded or waiting to be (one at a time: the recognizer is heavy); beyond it
+   * enqueueWav rejects with TransportError `overflow`. Default 4.
+   */
+  maxPendingEncodes: number;
   /** Bounds of the queue and inbox journals, bytes. Default 1 MiB each. */
   queueMaxBytes: number;
   inboxMaxBytes: number;
@@ -58,6 +63,7 @@ export const DEFAULT_SBD_PEER_OPTIONS = Object.freeze({
   checkMailboxOnOpen: true,
   retryMs: 60_000,
   settleMs: 250,
+  maxPendingEncodes: 4,
   modem: Object.freeze({}),
   queueMaxBytes: 1024 * 1024,
   inboxMaxBytes: 1024 * 1024,
@@ -72,6 +78,8 @@ export interface EnqueuedMessage {
   parts: number;
   bytes: number;
   speechSeconds: number;
+  /** What the recognizer heard ('' for parts queued as they are). */
+  transcript: string;
 }
 
 export interface SbdPeerStats {
@@ -161,6 +169,8 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
   const sent = { parts: 0, messages: 0, failedParts: 0 };
   const delivery = { messages: 0, failedDecodes: 0 };
   let delivering: Promise<void> = Promise.resolve();
+  let encoding: Promise<void> = Promise.resolve();
+  let pendingEncodes = 0;
   const recovered = new Set<string>();
 
   const fault = (what: string, err: unknown) => {
@@ -286,7 +296,7 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
     const m = queue.enqueue({ peer: o.name, parts, messageId, ...meta });
     log.info('message queued', { seq: m.seq, messageId, parts: parts.length });
     nudge();
-    return { seq: m.seq, messageId, parts: parts.length, bytes: parts.reduce((s, p) => s + p.length, 0), speechSeconds: m.speechSeconds };
+    return { seq: m.seq, messageId, parts: parts.length, bytes: parts.reduce((s, p) => s + p.length, 0), speechSeconds: m.speechSeconds, transcript: m.transcript };
   };
 
   let closing: Promise<void> | undefined;
@@ -294,8 +304,18 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
     name: o.name,
     async enqueueWav(wav) {
       if (closed) throw new InvalidStateError(`SBD peer ${o.name} used after close()`);
-      const e = await encode(wav, queue.reserveId());
-      return accept(e.parts, e.messageId, { speechSeconds: e.speechSeconds, transcript: e.transcript });
+      if (pendingEncodes >= o.maxPendingEncodes) throw new TransportError('overflow', `${pendingEncodes} recordings for ${o.name} are already being coded; try again shortly`, { busy: true });
+      pendingEncodes++;
+      const run = encoding.then(async () => {
+        const e = await encode(wav, queue.reserveId());
+        return accept(e.parts, e.messageId, { speechSeconds: e.speechSeconds, transcript: e.transcript });
+      });
+      encoding = run.then(() => {}, () => {});
+      try {
+        return await run;
+      } finally {
+        pendingEncodes--;
+      }
     },
     enqueueParts(parts, meta = {}) {
       const decoded = parts.map((p) => {
@@ -328,6 +348,7 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
       modem?.close();
       await running;
       modem?.close();
+      await encoding;
       await delivering;
       queue.close();
       inbox.close();

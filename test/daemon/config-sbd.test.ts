@@ -25,6 +25,10 @@ describe('daemon config: sbd: peers (Iridium SBD, issue #16 item 4)', () => {
     expect(isSbdUrl('kiss:/dev/x')).toBe(false);
   });
 
+  it('an sbd: peer needs state_dir (its queue lives there)', () => {
+    expect(errorCodeOf(() => parseConfig(withUrl('sbd:/dev/ttyUSB0').replace('state_dir: /var/lib/stcts\n', '')), ConfigError)).toBe('invalid_value');
+  });
+
   it('refuses a missing device, unknown options, odd baud rates and intervals', () => {
     for (const url of ['sbd:', 'sbd:ttyUSB0', 'sbd:/dev/ttyUSB0?baud=12345', 'sbd:/dev/ttyUSB0?speed=9600', 'sbd:/dev/ttyUSB0?mailbox_s=1', 'sbd:/dev/ttyUSB0?baud=fast']) {
       expect(errorCodeOf(() => parseConfig(withUrl(url)), ConfigError), url).toBe('invalid_value');

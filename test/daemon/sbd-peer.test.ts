@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { decodeWav, encodeWav } from '../../src/audio/index.ts';
 import { decodeMessage, decodePart, encodePart, reassembleMessage, splitMessage } from '../../src/codec/message/index.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import { startSbdPeer, type ReceivedVoiceMessage, type SbdPeer, type SbdPeerOptions } from '../../src/daemon/sbd-peer.ts';
+import { startSbdPeers } from '../../src/daemon/sbd-peers.ts';
 import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
 import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, SOCAT, TEXT_MODEL } from '../fixtures/components.ts';
 import { startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
@@ -114,6 +116,7 @@ describeWith('SBD daemon peer against the modem emulator', [SOCAT], () => {
     await until(() => peer.stats().received.messages === 1, 5000);
     expect(seen).toEqual([message]);
     // AT+SBDRB came before the buffers were cleared (AT+SBDD2).
+    await until(() => pty.emu.commands.includes('AT+SBDD2'), 5000);
     expect(pty.emu.commands.indexOf('AT+SBDRB')).toBeLessThan(pty.emu.commands.indexOf('AT+SBDD2'));
   });
 
@@ -125,9 +128,47 @@ describeWith('SBD daemon peer against the modem emulator', [SOCAT], () => {
     peer.enqueueParts(parts);
     await until(() => peer.stats().state !== 'ready', 5000);
     pty = await startSbdPty(dir);
-    await until(() => pty.emu.delivered.length === 1, 10_000);
+    await until(() => peer.stats().queue.parts === 0, 10_000);
     expect(pty.emu.delivered).toEqual(parts);
-    expect(peer.stats()).toMatchObject({ state: 'ready', queue: { parts: 0 } });
+    expect(peer.stats().state).toBe('ready');
+  });
+
+  it('codes one recording at a time and refuses more than maxPendingEncodes waiting (TransportError overflow)', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let running = 0;
+    let most = 0;
+    const encode: SbdPeerOptions['encode'] = async (_wav, id) => {
+      most = Math.max(most, ++running);
+      await gate;
+      running--;
+      return { parts: syntheticParts(120, id).parts, messageId: null, speechSeconds: 1, transcript: 'x' };
+    };
+    const peer = await start({ decode: fakeDecoder([]), encode, maxPendingEncodes: 2, checkMailboxOnOpen: false });
+    const a = peer.enqueueWav(new Uint8Array(4));
+    const b = peer.enqueueWav(new Uint8Array(4));
+    await expect(peer.enqueueWav(new Uint8Array(4))).rejects.toMatchObject({ code: 'overflow' });
+    release();
+    expect((await Promise.all([a, b])).map((r) => r.seq)).toEqual([0, 1]);
+    expect(most).toBe(1);
+  });
+
+  it('startSbdPeers starts the sbd: peers of a config only; its handler serves /messages for them', async () => {
+    const set = await startSbdPeers({
+      peers: [{ name: 'shore', url: `sbd:${pty.dte}`, psk: 'x', bitsPerSecond: 300 }, { name: 'lan', url: 'ws://10.0.0.2:7700', psk: 'x', bitsPerSecond: 300 }],
+      stateDir: join(dir, 'state'),
+      log: silentLogger,
+      peerOptions: { decode: fakeDecoder([]), settleMs: 30, checkMailboxOnOpen: false },
+    });
+    try {
+      expect([...set.peers.keys()]).toEqual(['shore']);
+      set.peers.get('shore')!.enqueueParts(syntheticParts(100, 0).parts);
+      await until(() => pty.emu.delivered.length === 1, 5000);
+    } finally {
+      await set.close();
+      await set.close();
+    }
+    await expect(startSbdPeers({ peers: [{ name: 'shore', url: 'sbd:/dev/x', psk: 'x', bitsPerSecond: 300 }], stateDir: undefined, log: silentLogger })).rejects.toMatchObject({ code: 'invalid_value' });
   });
 
   it('refuses parts of several messages, out of order, or too large for the channel', async () => {
