@@ -178,12 +178,16 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
     lastError = { code: e.code ?? 'internal', message: e.message };
     log.warn(what, { error: err as Error });
   };
-  const nudge = () => {
+  let idle = false;
+  /** Ends the loop's wait: an idle one on a new message, any one on close (a retry wait keeps its back-off). */
+  const nudge = (onClose = false) => {
+    if (!idle && !onClose) return;
     const w = wake;
     wake = undefined;
     w?.();
   };
-  const pause = (ms: number) => new Promise<void>((r) => {
+  const pause = (ms: number, isIdle: boolean) => new Promise<void>((r) => {
+    idle = isIdle;
     const t = setTimeout(() => {
       wake = undefined;
       r();
@@ -262,7 +266,7 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
         if (closed) break;
         const part = queue.nextPart();
         if (!part) {
-          await pause(mailboxMs);
+          await pause(mailboxMs, true);
           continue;
         }
         const r = await modem.send(part.bytes);
@@ -281,7 +285,7 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
           modem = undefined;
           state = 'down';
         }
-        await pause(o.retryMs);
+        await pause(o.retryMs, false);
       }
     }
   };
@@ -344,7 +348,7 @@ export async function startSbdPeer(options: Partial<SbdPeerOptions> & Pick<SbdPe
     close: () => (closing ??= (async () => {
       closed = true;
       clearInterval(mailbox);
-      nudge();
+      nudge(true);
       modem?.close();
       await running;
       modem?.close();

@@ -68,7 +68,7 @@ describeWith('POST/GET /messages (the SBD peers\' HTTP routes)', [SOCAT], () => 
       expect(spawnSync(process.execPath, [BIN, 'say', 'We have fuel for two more days and water for five.', '-o', wav]).status).toBe(0);
       const r = await post('shore', new Uint8Array(readFileSync(wav)));
       expect(r.status).toBe(202);
-      const body = (await r.json()) as { seq: number; messageId: number | null; parts: number; bytes: number; speechSeconds: number };
+      const body = (await r.json()) as { seq: number; messageId: number | null; parts: number; bytes: number; speechSeconds: number; transcript: string };
       expect(body).toMatchObject({ seq: 0, parts: 1 });
       expect(body.transcript.split(' ').length).toBeGreaterThan(4);
       expect(body.bytes).toBeGreaterThan(10);
