@@ -28,7 +28,7 @@ describe('known speaker profiles across sessions (issue #16 item 5)', () => {
     const frame: Frame = { version: FORMAT_VERSION, sessionId: 1, seq: 0, time: 0, payload: { type: 'speakerProfile', id: 1, profile, embedding } };
     hooks.append!(frame);
     expect(peerProfiles.has(hash)).toBe(false); // not before the peer acknowledged it
-    hooks.acked!({ cumulative: 1, sack: 0n });
+    hooks.acked!({ type: 'ack', cumulative: 1, sack: 0n, nack: [] });
     outbox.close();
     peerProfiles.close();
 
