@@ -21,6 +21,8 @@ import { renderMetrics, snapshotOf, type DaemonSnapshot, type DaemonState } from
 import { PeerLink } from './peer-link.ts';
 import { appendTranscriptLine, DaemonStateDir, renderedSeqsOf } from './durable.ts';
 import { resumeOutgoing, type ResumedSession } from './resume.ts';
+import { startSbdPeers } from './sbd-peers.ts';
+import { isSbdUrl } from './sbd-url.ts';
 import { InboxJournal, ProfileStore } from '../transport/journal/index.ts';
 import { listenKissPeers, UdpPeerListener } from './datagram-peer.ts';
 import type { LocalClientServer, LocalEndpoint, LocalEndpointHost } from './types.ts';
@@ -123,7 +125,20 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
     for (const ep of state.listeners.get(peer.name) ?? []) ep.event(e);
   };
 
+  // Iridium SBD peers carry voice messages, not live calls (issue #16 item 4): POST /messages queues one.
+  const sbdPeers = await startSbdPeers({
+    peers: config.peers,
+    stateDir: config.stateDir,
+    log,
+    ...(model ? { textModel: model } : {}),
+    maxWavBytes: config.limits.wavBytes,
+    onMessage: (m) => {
+      log.info('voice message received', { peer: m.peer, message: m.messageId, wav: m.wavPath, transcript: m.transcript });
+      for (const ep of state.listeners.get(m.peer) ?? []) ep.event({ type: 'transcript', direction: 'in', text: m.transcript, atMs: m.t });
+    },
+  });
   for (const pc of config.peers) {
+    if (isSbdUrl(pc.url)) continue; // no live link: see sbdPeers
     if (durable) peerProfiles.set(pc.name, durable.peerProfiles(pc.name));
     const renderedBefore = durable ? renderedSeqsOf(transcriptPath, pc.name) : new Map<number, number>();
     const inboxes = new Map<number, InboxJournal>();
@@ -279,20 +294,31 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/messages' && sbdPeers.peers.size > 0) {
+      // A WAV body is larger than http_body_bytes: the handler bounds it by limits.wav_bytes itself.
+      void sbdPeers.handleRequest(req, res).then(
+        (mine) => void (mine || res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')),
+        (err) => {
+          log.error('messages route failed', { error: err as Error });
+          if (!res.headersSent) res.writeHead(500).end();
+        },
+      );
+      return;
+    }
     const length = Number(req.headers['content-length'] ?? 0);
     if (!(length <= config.limits.httpBodyBytes)) {
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body larger than ${config.limits.httpBodyBytes} bytes\n`);
       req.destroy();
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/metrics') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET' }).end();
         return;
       }
       if (path === '/healthz') {
-        const body = JSON.stringify({ ok: true, node: config.node, uptimeSeconds: Math.round((Date.now() - state.startedAtMs) / 1000), calls: state.calls.size, peers: [...state.peers.values()].map((p) => ({ name: p.name, state: p.state })) });
+        const body = JSON.stringify({ ok: true, node: config.node, uptimeSeconds: Math.round((Date.now() - state.startedAtMs) / 1000), calls: state.calls.size, peers: [...state.peers.values()].map((p) => ({ name: p.name, state: p.state })), ...(sbdPeers.peers.size ? { sbd: [...sbdPeers.peers.values()].map((p) => p.stats()) } : {}) });
         res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
       } else {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(state));
@@ -406,6 +432,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       for (const inc of state.incoming.values()) for (const l of inc.values()) l.close();
       for (const r of resumed) r.close();
       for (const p of state.peers.values()) await p.close();
+      await sbdPeers.close();
       await udpListener?.close();
       await kissListener?.close();
       await local?.close();
