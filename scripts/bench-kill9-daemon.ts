@@ -9,16 +9,14 @@
  *
  *   node --import tsx scripts/bench-kill9-daemon.ts [--points 20] [--seed 1] [--json]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { mulberry32 } from '../src/transport/prng.ts';
 import { makeFixture, type Victim } from './bench-kill9.ts';
+import { exited, isMain, numberArg, runPoints, sleep, startStcts } from './kill9-common.ts';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
-const BIN = join(ROOT, 'bin/stcts.js');
 const PSK = '5c0e1b7f3a9d2e4c6b8a0f1e3d5c7b9a5c0e1b7f3a9d2e4c6b8a0f1e3d5c7b9a';
 
 export interface DaemonKillPointResult {
@@ -64,30 +62,7 @@ function linesOf(path: string, dir: 'in' | 'out'): string[] {
   });
 }
 
-function start(args: string[], log: string[]): ChildProcess {
-  const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  c.stderr!.on('data', (d: Buffer) => {
-    log.push(d.toString());
-    if (log.length > 4000) log.splice(0, 2000);
-  });
-  return c;
-}
-
-function exited(c: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(c.exitCode);
-  return new Promise((r) => {
-    const t = setTimeout(() => {
-      c.kill('SIGKILL');
-      r(null);
-    }, timeoutMs);
-    c.once('exit', (code) => {
-      clearTimeout(t);
-      r(code);
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const start = startStcts;
 
 async function logged(log: string[], text: string, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
@@ -189,23 +164,14 @@ export async function runDaemonKill9(points: number, seed0: number, onResult?: (
   const dir = mkdtempSync(join(tmpdir(), 'stcts-dkill9-fixture-'));
   try {
     const wav = makeFixture(dir);
-    const out: DaemonKillPointResult[] = [];
-    for (let i = 0; i < points; i++) {
-      const r = await runDaemonKillPoint(seed0 + i, wav, basePort + ((seed0 + i) % 200));
-      onResult?.(r);
-      out.push(r);
-    }
-    return out;
+    return await runPoints(points, seed0, (seed) => runDaemonKillPoint(seed, wav, basePort + (seed % 200)), onResult);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string, d: number) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : d;
-  };
+if (isMain(import.meta.url)) {
+  const arg = numberArg;
   const json = process.argv.includes('--json');
   const results = await runDaemonKill9(arg('points', 20), arg('seed', 1), (r) => {
     if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} ${r.delayMs} ms after phrase ${r.afterPhrases} (${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}], exits ${r.shipExit}/${r.shoreExit} (${r.seconds.toFixed(1)} s)\n`);

@@ -17,14 +17,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { encodePart, splitMessage } from '../src/codec/message/index.ts';
 import { MessageInbox } from '../src/daemon/message-inbox.ts';
 import { mulberry32 } from '../src/transport/prng.ts';
 import { startSbdPty } from '../test/fixtures/sbd-pty.ts';
+import { isMain, numberArg, ROOT, runPoints } from './kill9-common.ts';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const CHILD = join(ROOT, 'test/fixtures/sbd-peer-child.ts');
 
 export interface SbdKillPointResult {
@@ -185,20 +184,11 @@ export async function runSbdKillPoint(seed: number): Promise<SbdKillPointResult>
 }
 
 export async function runSbdKill9(points: number, seed0: number, onResult?: (r: SbdKillPointResult) => void): Promise<SbdKillPointResult[]> {
-  const out: SbdKillPointResult[] = [];
-  for (let i = 0; i < points; i++) {
-    const r = await runSbdKillPoint(seed0 + i);
-    onResult?.(r);
-    out.push(r);
-  }
-  return out;
+  return runPoints(points, seed0, runSbdKillPoint, onResult);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string, d: number) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : d;
-  };
+if (isMain(import.meta.url)) {
+  const arg = numberArg;
   const json = process.argv.includes('--json');
   const results = await runSbdKill9(arg('points', 20), arg('seed', 1), (r) => {
     if (!json) process.stderr.write(`seed ${r.seed}: kill after event ${r.afterEvents} + ${r.delayMs} ms${r.killedMidRun ? '' : ' (run already over)'} (${r.sentAtKill} parts sent, ${r.receivedAtKill} received): ${r.accepted} accepted; parts lost ${r.partsLost}, resent ${r.partResends}; messages lost ${r.messagesLost}, duplicated ${r.messagesDuplicated}; MT lost ${r.mtLost}, duplicated ${r.mtDuplicated} (${r.seconds.toFixed(1)} s)\n`);

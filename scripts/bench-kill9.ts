@@ -6,15 +6,14 @@
  *
  *   node --import tsx scripts/bench-kill9.ts [--points 20] [--seed 1] [--json]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/transport/prng.ts';
+import { BIN, exited, isMain, numberArg, runPoints, sleep, startStcts } from './kill9-common.ts';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
-const BIN = join(ROOT, 'bin/stcts.js');
 const TEXT = 'The quick brown fox jumps over the lazy dog. We will meet at the harbour at noon. Please bring the charts and the radio. The weather looks fine for tomorrow morning. Call me when you arrive at the station.';
 
 export type Victim = 'sender' | 'receiver' | 'both';
@@ -52,19 +51,7 @@ function seqsOf(path: string): number[] {
   });
 }
 
-function start(args: string[], log: string[]): ChildProcess {
-  const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  c.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  return c;
-}
-
-function exited(c: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (c.exitCode !== null) return Promise.resolve(c.exitCode);
-  return new Promise((r) => {
-    const t = setTimeout(() => { c.kill('SIGKILL'); r(null); }, timeoutMs);
-    c.once('exit', (code) => { clearTimeout(t); r(code); });
-  });
-}
+const start = startStcts;
 
 async function listening(log: string[], timeoutMs: number): Promise<void> {
   const t0 = Date.now();
@@ -74,7 +61,6 @@ async function listening(log: string[], timeoutMs: number): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One seeded kill point: which side dies, after how many accepted phrases (1..3 of the fixture's
@@ -143,23 +129,14 @@ export async function runKill9(points: number, seed0: number, onResult?: (r: Kil
   const dir = mkdtempSync(join(tmpdir(), 'stcts-kill9-fixture-'));
   try {
     const wav = makeFixture(dir);
-    const out: KillPointResult[] = [];
-    for (let i = 0; i < points; i++) {
-      const r = await runKillPoint(seed0 + i, wav, basePort + ((seed0 + i) % 500));
-      onResult?.(r);
-      out.push(r);
-    }
-    return out;
+    return await runPoints(points, seed0, (seed) => runKillPoint(seed, wav, basePort + (seed % 500)), onResult);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string, d: number) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : d;
-  };
+if (isMain(import.meta.url)) {
+  const arg = numberArg;
   const json = process.argv.includes('--json');
   const results = await runKill9(arg('points', 20), arg('seed', 1), (r) => {
     if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} ${r.delayMs} ms after phrase ${r.afterPhrases} (${r.killAtMs} ms, ${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}] (${r.seconds.toFixed(1)} s)\n`);
