@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../src/transport/prng.ts';
-import { makeFixture, type Victim } from './bench-kill9.ts';
+import { type Victim, withFixture } from './bench-kill9.ts';
 import { exited, isMain, numberArg, runPoints, sleep, startStcts } from './kill9-common.ts';
 
 const PSK = '5c0e1b7f3a9d2e4c6b8a0f1e3d5c7b9a5c0e1b7f3a9d2e4c6b8a0f1e3d5c7b9a';
@@ -160,14 +160,8 @@ export async function runDaemonKillPoint(seed: number, wav: string, port: number
   }
 }
 
-export async function runDaemonKill9(points: number, seed0: number, onResult?: (r: DaemonKillPointResult) => void, basePort = 47700): Promise<DaemonKillPointResult[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'stcts-dkill9-fixture-'));
-  try {
-    const wav = makeFixture(dir);
-    return await runPoints(points, seed0, (seed) => runDaemonKillPoint(seed, wav, basePort + (seed % 200)), onResult);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function runDaemonKill9(points: number, seed0: number, onResult?: (r: DaemonKillPointResult) => void, basePort = 47700): Promise<DaemonKillPointResult[]> {
+  return withFixture((wav) => runPoints(points, seed0, (seed) => runDaemonKillPoint(seed, wav, basePort + (seed % 200)), onResult));
 }
 
 if (isMain(import.meta.url)) {

@@ -125,14 +125,18 @@ export async function runKillPoint(seed: number, wav: string, port: number): Pro
   return result;
 }
 
-export async function runKill9(points: number, seed0: number, onResult?: (r: KillPointResult) => void, basePort = 47100): Promise<KillPointResult[]> {
+/** Runs `fn` with the TTS-made WAV fixture in a temporary directory (removed afterwards). */
+export async function withFixture<T>(fn: (wav: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'stcts-kill9-fixture-'));
   try {
-    const wav = makeFixture(dir);
-    return await runPoints(points, seed0, (seed) => runKillPoint(seed, wav, basePort + (seed % 500)), onResult);
+    return await fn(makeFixture(dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export function runKill9(points: number, seed0: number, onResult?: (r: KillPointResult) => void, basePort = 47100): Promise<KillPointResult[]> {
+  return withFixture((wav) => runPoints(points, seed0, (seed) => runKillPoint(seed, wav, basePort + (seed % 500)), onResult));
 }
 
 if (isMain(import.meta.url)) {

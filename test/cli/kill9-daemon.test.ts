@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDaemonKillPoint } from '../../scripts/bench-kill9-daemon.ts';
-import { makeFixture } from '../../scripts/bench-kill9.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { withFixture } from '../../scripts/bench-kill9.ts';
 
 /**
  * Kill -9 of the edge daemon (issue #16 item 5): two `stcts daemon` child processes with a
@@ -14,9 +11,7 @@ import { join } from 'node:path';
  */
 describe('kill -9 of stcts daemon with state_dir', () => {
   it('3 seeded kill points (ship, shore, both): 0 phrases lost, 0 duplicated, no outbox left, clean exits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stcts-dkill9-test-'));
-    try {
-      const wav = makeFixture(dir);
+    await withFixture(async (wav) => {
       // Seed 7: the ship dies after its 1st phrase; 6: the shore; 2: both (runDaemonKillPoint's draws).
       const results = [];
       for (const seed of [7, 6, 2]) results.push(await runDaemonKillPoint(seed, wav, 47900 + seed));
@@ -26,8 +21,6 @@ describe('kill -9 of stcts daemon with state_dir', () => {
         expect(r.delivered).toBe(r.accepted);
       }
       expect(new Set(results.map((r) => r.victim))).toEqual(new Set(['sender', 'receiver', 'both']));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 400_000);
 });
