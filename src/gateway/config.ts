@@ -9,7 +9,8 @@ import { isValidVesselName } from './subjects.ts';
 
 /** One link terminator of the gateway (edge/gateway.yaml `terminators`). */
 export interface TerminatorConfig {
-  kind: 'ws';
+  /** `ws`: WebSocket (`listen: HOST:PORT`); `udp`: one UDP socket for every vessel (`listen: udp://HOST:PORT`; needs `vessels` with keys). */
+  kind: 'ws' | 'udp';
   host: string;
   port: number;
 }
@@ -73,9 +74,9 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     const at = `terminators[${i}]`;
     const o = obj(t, at);
     keys(o, at, ['kind', 'listen']);
-    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws'] as const);
-    const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`));
-    if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be HOST:PORT`);
+    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp'] as const);
+    const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`).replace(kind === 'udp' ? /^udp:\/\//i : /^ws:\/\//i, ''));
+    if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be ${kind === 'udp' ? 'udp://' : ''}HOST:PORT`);
     return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
   });
   const vessels = new Map<string, string>();
@@ -88,6 +89,9 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     if (vessels.has(name)) throw new ConfigError('invalid_value', `${at}.name '${name}' appears twice`);
     vessels.set(name, psk(o, at, baseDir));
   });
+  // A UDP datagram names no vessel: only the Noise handshake (a vessel's own key) can say who sent it.
+  const udpAt = terminators.findIndex((t) => t.kind === 'udp');
+  if (udpAt >= 0 && vessels.size === 0) throw new ConfigError('invalid_value', `terminators[${udpAt}]: a udp terminator needs vessels with keys (a datagram names no vessel; the handshake does)`);
   const w = obj(root.workers ?? {}, 'workers');
   keys(w, 'workers', ['count', 'max_sessions', 'tts', 'output_rate_hz']);
   const workers: WorkersConfig = {

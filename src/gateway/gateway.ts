@@ -6,7 +6,7 @@ import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
 import type { TransportError } from '../core/errors.ts';
 import type { GatewayConfig } from './config.ts';
 import { openJetStream, type GatewayJetStream } from './jetstream.ts';
-import { listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
+import { listenUdpTerminator, listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
 import { ToneTts } from './tone-tts.ts';
 import { UplinkHub } from './uplink.ts';
 import { GatewayWorker } from './worker.ts';
@@ -57,7 +57,10 @@ export async function startGateway(
     if (role !== 'worker' && config.terminators.length) {
       hub = new UplinkHub(jet.js, jet.jsm, jet.calls);
       for (const t of config.terminators) {
-        terminators.push(await listenWebSocketTerminator(hub, { host: t.host, port: t.port, ...(config.vessels.size ? { vesselKeys: config.vessels } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
+        const onError = o.onError ? { onError: o.onError } : {};
+        terminators.push(t.kind === 'udp'
+          ? await listenUdpTerminator(hub, { host: t.host, port: t.port, vesselKeys: config.vessels, ...onError })
+          : await listenWebSocketTerminator(hub, { host: t.host, port: t.port, ...(config.vessels.size ? { vesselKeys: config.vessels } : {}), ...onError }));
       }
     }
     if (role !== 'terminator' && config.workers.count > 0) {

@@ -7,6 +7,8 @@ import type { LinkSession, PacketPort } from '../transport/link-session.ts';
 import { MAX_PACKET_BYTES } from '../transport/packet.ts';
 import { WebSocketPort } from '../transport/ws.ts';
 import { acceptSecureNoise, PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
+import { generateKeyPair, HandshakeAdmission, noisePskOf } from '../transport/secure/index.ts';
+import { UdpPeerListener } from '../daemon/datagram-peer.ts';
 import type { UplinkHub } from './uplink.ts';
 import { isValidVesselName } from './subjects.ts';
 
@@ -101,6 +103,48 @@ export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSock
       wss.close(() => resolve());
     })),
   };
+}
+
+/** Settings of {@link listenUdpTerminator}. */
+export interface UdpTerminatorOptions {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Keys by vessel name (required: the Noise handshake names the vessel; a datagram does not). */
+  vesselKeys: ReadonlyMap<string, string>;
+  /** Pacing budget of the acknowledgements sent back, bit/s. Default 2400. */
+  budgetBitsPerSecond?: number;
+  /** Vessels tracked at once (authenticated or in a handshake). Default 1024. */
+  maxSources?: number;
+  onError?: (err: TransportError) => void;
+}
+
+/**
+ * The UDP link terminator (`stcts send --to udp://…`, the edge daemon's `udp://` peers): one socket
+ * for every vessel; a source becomes a vessel's connection once the Noise XXpsk3 handshake proves
+ * that vessel's key (the daemon's own listener, src/daemon/datagram-peer.ts), then its packets go to
+ * the vessel's sessions like a WebSocket's.
+ */
+export async function listenUdpTerminator(hub: UplinkHub, options: UdpTerminatorOptions): Promise<LinkTerminator> {
+  const onError = (e: TransportError) => options.onError?.(e);
+  const peers = [...options.vesselKeys].map(([name, psk]) => ({ name, psk: noisePskOf(psk) }));
+  const listener = await UdpPeerListener.open(options.host, options.port, {
+    me: { name: 'stcts-gateway', staticKey: generateKeyPair(), instanceId: INSTANCE_ID },
+    peers: () => peers,
+    admission: new HandshakeAdmission(),
+    budgetBitsPerSecond: options.budgetBitsPerSecond ?? 2400,
+    maxSources: options.maxSources ?? 1024,
+    attach: (conn) => {
+      // (The link seals what it sends: the packet goes as it is.)
+      const port: PacketPort = { get connected() { return conn.open; }, send: (p) => void conn.sendSealed(p) };
+      const carry = carrier(hub, conn.remoteName, port, onError);
+      conn.onPacket((bytes: Uint8Array) => carry.packet(bytes, conn.cost.packetCost(bytes.length + conn.overheadBytes).wireBytes));
+      conn.onClose(() => carry.detach());
+    },
+    onFailed: (err) => onError(err),
+  });
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { kind: 'udp', address: `udp://${host}:${listener.port}`, close: () => listener.close() };
 }
 
 /** Packets held while a connection's session is being opened (its first packet named it). */

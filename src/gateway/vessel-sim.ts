@@ -4,10 +4,13 @@ import type { Frame } from '../codec/frame/index.ts';
 import { lmSenderPipeline } from '../pipeline/codecs.ts';
 import { connectLink } from '../transport/ws.ts';
 import { LinkSession } from '../transport/link-session.ts';
+import { arqTuning, dialSession } from '../transport/links/index.ts';
+import { LinkPacer } from '../transport/reliability/pacer.ts';
+import { UsageError } from '../core/errors.ts';
 
 /** A simulated vessel call for tests and scripts/bench-gateway.ts: prebuilt frames from the text coder, sent in real time. */
 export interface SimulatedCallOptions {
-  /** Terminator URL, e.g. ws://127.0.0.1:8790 (`/vessel/<name>` is appended). */
+  /** Terminator URL, e.g. ws://127.0.0.1:8790 (`/vessel/<name>` is appended), or udp://127.0.0.1:8791 (needs `psk`). */
   url: string;
   vessel: string;
   sessionId: number;
@@ -53,11 +56,22 @@ export function simulatedCallFrames(sessionId: number, phrases: readonly string[
 export async function runSimulatedCall(o: Partial<SimulatedCallOptions> & Pick<SimulatedCallOptions, 'url' | 'vessel' | 'sessionId' | 'phrases'>): Promise<SimulatedCallResult> {
   const interval = o.phraseIntervalMs ?? 3000;
   const { frames, at, phraseSeqs } = simulatedCallFrames(o.sessionId, o.phrases, interval, o.model);
-  const link = new LinkSession(o.sessionId, { sender: { bitsPerSecond: o.bitsPerSecond ?? 2400 } });
   let fatal: Error | undefined;
-  const conn = o.psk
-    ? connectLink(o.url, link, { security: { psk: o.psk, name: o.vessel }, onFatal: (e) => (fatal = e) })
-    : connectLink(`${o.url}/vessel/${encodeURIComponent(o.vessel)}`, link);
+  let link: LinkSession;
+  let conn: { close(): void | Promise<void> };
+  if (/^udp:/i.test(o.url)) {
+    // The vessel's own datagram link (as `stcts send --to udp://… --psk-file` dials it), tuned to its cost model.
+    if (!o.psk) throw new UsageError('a udp:// terminator needs the vessel key (psk)');
+    const budget = o.bitsPerSecond ?? 2400;
+    const carrier = await dialSession(o.url, (cost) => new LinkSession(o.sessionId, { ...arqTuning(cost), sender: { ...arqTuning(cost).sender, pacer: new LinkPacer(budget, cost) }, cost }), { budgetBitsPerSecond: budget, security: { psk: o.psk, name: o.vessel }, onFatal: (e) => (fatal = e) });
+    link = carrier.session;
+    conn = carrier;
+  } else {
+    link = new LinkSession(o.sessionId, { sender: { bitsPerSecond: o.bitsPerSecond ?? 2400 } });
+    conn = o.psk
+      ? connectLink(o.url, link, { security: { psk: o.psk, name: o.vessel }, onFatal: (e) => (fatal = e) })
+      : connectLink(`${o.url}/vessel/${encodeURIComponent(o.vessel)}`, link);
+  }
   const sentAtMs = new Map<number, number>();
   const t0 = performance.now();
   try {
@@ -75,7 +89,7 @@ export async function runSimulatedCall(o: Partial<SimulatedCallOptions> & Pick<S
     }
     return { phraseSeqs, sentAtMs };
   } finally {
-    conn.close();
+    await conn.close();
     link.close();
   }
 }

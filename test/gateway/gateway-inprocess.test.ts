@@ -88,7 +88,7 @@ describeWith('gateway vessel authentication (the daemon PSK scheme, vessel = aut
     nats = await NatsServerFixture.start();
     const config = parseGatewayConfig(`
 nats: { servers: ['${nats.url}'], storage: memory }
-terminators: [{ kind: ws, listen: '127.0.0.1:0' }]
+terminators: [{ kind: ws, listen: '127.0.0.1:0' }, { kind: udp, listen: 'udp://127.0.0.1:0' }]
 vessels: [{ name: mv-aurora, psk: ${KEY} }]
 workers: { count: 1, tts: tone }
 `);
@@ -110,4 +110,18 @@ workers: { count: 1, tts: tone }
     await expect(runSimulatedCall({ url, vessel: 'mv-aurora', psk: KEY.replace('3f', '4f'), sessionId: 22, phrases: ['x'], phraseIntervalMs: 100 })).rejects.toMatchObject({ code: 'auth_failed' });
     expect(errors).toContain('auth_failed');
   }, 30_000);
+
+  it('over the UDP terminator (issue #18): the vessel proves its key in the Noise handshake, its frames land on its own subject, rendered once and in order; a wrong key is refused', async () => {
+    const udp = node.terminators.find((t) => t.kind === 'udp')!;
+    expect(udp.address).toMatch(/^udp:\/\/127\.0\.0\.1:\d+$/);
+    const r = await runSimulatedCall({ url: udp.address, vessel: 'mv-aurora', psk: KEY, sessionId: 23, phrases: ['position fifty four north', 'all well on board'], phraseIntervalMs: 200 });
+    const got: ShorePcm[] = [];
+    for await (const p of shorePcm(node.jet.js, 23, AbortSignal.timeout(10_000))) got.push(p);
+    expect(got.filter((p) => !p.end).map((p) => p.seq)).toEqual(r.phraseSeqs);
+    const m = await node.jet.jsm.streams.getMessage('STCTS_UP', { last_by_subj: 'stcts.v1.up.mv-aurora.23' });
+    expect(m.seq).toBeGreaterThan(0);
+    const before = errors.filter((e) => e === 'auth_failed').length;
+    await expect(runSimulatedCall({ url: udp.address, vessel: 'mv-aurora', psk: KEY.replace('3f', '4f'), sessionId: 24, phrases: ['x'], phraseIntervalMs: 100 })).rejects.toMatchObject({ code: 'auth_failed' });
+    expect(errors.filter((e) => e === 'auth_failed').length).toBeGreaterThan(before);
+  }, 60_000);
 });
