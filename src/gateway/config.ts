@@ -9,10 +9,16 @@ import { isValidVesselName } from './subjects.ts';
 
 /** One link terminator of the gateway (edge/gateway.yaml `terminators`). */
 export interface TerminatorConfig {
-  /** `ws`: WebSocket (`listen: HOST:PORT`); `udp`: one UDP socket for every vessel (`listen: udp://HOST:PORT`; needs `vessels` with keys). */
-  kind: 'ws' | 'udp';
+  /**
+   * `ws`: WebSocket (`listen: HOST:PORT`); `udp`: one UDP socket for every vessel (`listen:
+   * udp://HOST:PORT`); `kiss`: our own TNC (`listen: kiss+tcp://HOST:PORT` or `kiss:/dev/DEVICE`,
+   * in `url`). `udp` and `kiss` need `vessels` with keys.
+   */
+  kind: 'ws' | 'udp' | 'kiss';
   host: string;
   port: number;
+  /** `kiss`: the TNC's URL. */
+  url?: string;
 }
 
 /** The workers this node runs. */
@@ -74,7 +80,12 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     const at = `terminators[${i}]`;
     const o = obj(t, at);
     keys(o, at, ['kind', 'listen']);
-    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp'] as const);
+    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss'] as const);
+    if (kind === 'kiss') {
+      const url = str(o.listen, `${at}.listen`);
+      if (!/^kiss\+tcp:\/\/[^\s/]+:\d{1,5}\/?$/i.test(url) && !/^kiss:\/\S+$/i.test(url)) throw new ConfigError('invalid_value', `${at}.listen must be kiss+tcp://HOST:PORT or kiss:/dev/DEVICE, got '${url}'`);
+      return { kind, host: '', port: 0, url };
+    }
     const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`).replace(kind === 'udp' ? /^udp:\/\//i : /^ws:\/\//i, ''));
     if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be ${kind === 'udp' ? 'udp://' : ''}HOST:PORT`);
     return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
@@ -90,8 +101,8 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     vessels.set(name, psk(o, at, baseDir));
   });
   // A UDP datagram names no vessel: only the Noise handshake (a vessel's own key) can say who sent it.
-  const udpAt = terminators.findIndex((t) => t.kind === 'udp');
-  if (udpAt >= 0 && vessels.size === 0) throw new ConfigError('invalid_value', `terminators[${udpAt}]: a udp terminator needs vessels with keys (a datagram names no vessel; the handshake does)`);
+  const udpAt = terminators.findIndex((t) => t.kind !== 'ws');
+  if (udpAt >= 0 && vessels.size === 0) throw new ConfigError('invalid_value', `terminators[${udpAt}]: a ${terminators[udpAt]!.kind} terminator needs vessels with keys (a datagram names no vessel; the handshake does)`);
   const w = obj(root.workers ?? {}, 'workers');
   keys(w, 'workers', ['count', 'max_sessions', 'tts', 'output_rate_hz']);
   const workers: WorkersConfig = {

@@ -6,7 +6,7 @@ import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
 import type { TransportError } from '../core/errors.ts';
 import type { GatewayConfig } from './config.ts';
 import { openJetStream, type GatewayJetStream } from './jetstream.ts';
-import { listenUdpTerminator, listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
+import { listenKissTerminator, listenUdpTerminator, listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
 import { ToneTts } from './tone-tts.ts';
 import { UplinkHub } from './uplink.ts';
 import { GatewayWorker } from './worker.ts';
@@ -60,7 +60,9 @@ export async function startGateway(
         const onError = o.onError ? { onError: o.onError } : {};
         terminators.push(t.kind === 'udp'
           ? await listenUdpTerminator(hub, { host: t.host, port: t.port, vesselKeys: config.vessels, ...onError })
-          : await listenWebSocketTerminator(hub, { host: t.host, port: t.port, ...(config.vessels.size ? { vesselKeys: config.vessels } : {}), ...onError }));
+          : t.kind === 'kiss'
+            ? await listenKissTerminator(hub, { url: t.url!, vesselKeys: config.vessels, ...onError })
+            : await listenWebSocketTerminator(hub, { host: t.host, port: t.port, ...(config.vessels.size ? { vesselKeys: config.vessels } : {}), ...onError }));
       }
     }
     if (role !== 'terminator' && config.workers.count > 0) {

@@ -8,7 +8,7 @@ import { MAX_PACKET_BYTES } from '../transport/packet.ts';
 import { WebSocketPort } from '../transport/ws.ts';
 import { acceptSecureNoise, PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
 import { generateKeyPair, HandshakeAdmission, noisePskOf } from '../transport/secure/index.ts';
-import { UdpPeerListener } from '../daemon/datagram-peer.ts';
+import { listenKissPeers, UdpPeerListener, type DatagramPeerConnection } from '../daemon/datagram-peer.ts';
 import type { UplinkHub } from './uplink.ts';
 import { isValidVesselName } from './subjects.ts';
 
@@ -126,25 +126,39 @@ export interface UdpTerminatorOptions {
  * the vessel's sessions like a WebSocket's.
  */
 export async function listenUdpTerminator(hub: UplinkHub, options: UdpTerminatorOptions): Promise<LinkTerminator> {
-  const onError = (e: TransportError) => options.onError?.(e);
-  const peers = [...options.vesselKeys].map(([name, psk]) => ({ name, psk: noisePskOf(psk) }));
-  const listener = await UdpPeerListener.open(options.host, options.port, {
+  const d = datagramTerminator(hub, options.vesselKeys, options.onError);
+  const listener = await UdpPeerListener.open(options.host, options.port, { ...d, budgetBitsPerSecond: options.budgetBitsPerSecond ?? 2400, maxSources: options.maxSources ?? 1024 });
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { kind: 'udp', address: `udp://${host}:${listener.port}`, close: () => listener.close() };
+}
+
+/**
+ * The KISS link terminator: the gateway attaches to its own TNC (`kiss+tcp://HOST:PORT`, e.g.
+ * direwolf's KISS port, or `kiss:/dev/ttyUSB0`) and answers whichever listed vessel calls on that
+ * radio channel (one at a time: the channel is shared), authenticated by its key as over UDP.
+ */
+export async function listenKissTerminator(hub: UplinkHub, options: { url: string; vesselKeys: ReadonlyMap<string, string>; onError?: (err: TransportError) => void }): Promise<LinkTerminator> {
+  const link = await listenKissPeers(options.url, datagramTerminator(hub, options.vesselKeys, options.onError));
+  return { kind: 'kiss', address: options.url, close: () => link.close() };
+}
+
+/** What the UDP and KISS terminators share: the gateway's identity, the vessels' keys, and each authenticated vessel's packets → its sessions. */
+function datagramTerminator(hub: UplinkHub, vesselKeys: ReadonlyMap<string, string>, onErrorOpt: ((err: TransportError) => void) | undefined) {
+  const onError = (e: TransportError) => onErrorOpt?.(e);
+  const peers = [...vesselKeys].map(([name, psk]) => ({ name, psk: noisePskOf(psk) }));
+  return {
     me: { name: 'stcts-gateway', staticKey: generateKeyPair(), instanceId: INSTANCE_ID },
     peers: () => peers,
     admission: new HandshakeAdmission(),
-    budgetBitsPerSecond: options.budgetBitsPerSecond ?? 2400,
-    maxSources: options.maxSources ?? 1024,
-    attach: (conn) => {
+    attach: (conn: DatagramPeerConnection) => {
       // (The link seals what it sends: the packet goes as it is.)
       const port: PacketPort = { get connected() { return conn.open; }, send: (p) => void conn.sendSealed(p) };
       const carry = carrier(hub, conn.remoteName, port, onError);
       conn.onPacket((bytes: Uint8Array) => carry.packet(bytes, conn.cost.packetCost(bytes.length + conn.overheadBytes).wireBytes));
       conn.onClose(() => carry.detach());
     },
-    onFailed: (err) => onError(err),
-  });
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return { kind: 'udp', address: `udp://${host}:${listener.port}`, close: () => listener.close() };
+    onFailed: (err: TransportError) => onError(err),
+  };
 }
 
 /** Packets held while a connection's session is being opened (its first packet named it). */

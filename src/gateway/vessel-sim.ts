@@ -59,9 +59,9 @@ export async function runSimulatedCall(o: Partial<SimulatedCallOptions> & Pick<S
   let fatal: Error | undefined;
   let link: LinkSession;
   let conn: { close(): void | Promise<void> };
-  if (/^udp:/i.test(o.url)) {
+  if (/^(udp|kiss)/i.test(o.url)) {
     // The vessel's own datagram link (as `stcts send --to udp://… --psk-file` dials it), tuned to its cost model.
-    if (!o.psk) throw new UsageError('a udp:// terminator needs the vessel key (psk)');
+    if (!o.psk) throw new UsageError('a udp:// or kiss terminator needs the vessel key (psk)');
     const budget = o.bitsPerSecond ?? 2400;
     const carrier = await dialSession(o.url, (cost) => new LinkSession(o.sessionId, { ...arqTuning(cost), sender: { ...arqTuning(cost).sender, pacer: new LinkPacer(budget, cost) }, cost }), { budgetBitsPerSecond: budget, security: { psk: o.psk, name: o.vessel }, onFatal: (e) => (fatal = e) });
     link = carrier.session;

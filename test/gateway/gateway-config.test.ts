@@ -25,11 +25,14 @@ describe('gateway config (edge/gateway.yaml)', () => {
     expect(c.workers).toMatchObject({ count: 1, maxSessions: 8, tts: 'auto' });
     expect(c.lease).toEqual({ ttlMs: 3000, heartbeatMs: 1000 });
   });
-  it('a udp terminator: udp://HOST:PORT, and only with vessels that have keys (a datagram names no vessel)', () => {
+  it('udp and kiss terminators: udp://HOST:PORT, kiss+tcp://… or kiss:/dev/…, and only with vessels that have keys (a datagram names no vessel)', () => {
     const c = parseGatewayConfig(`terminators: [{ kind: udp, listen: 'udp://0.0.0.0:8791' }]\nvessels: [{ name: mv-aurora, psk: ${KEY} }]`);
     expect(c.terminators).toEqual([{ kind: 'udp', host: '0.0.0.0', port: 8791 }]);
     expect(code(() => parseGatewayConfig(`terminators: [{ kind: udp, listen: 'udp://0.0.0.0:8791' }]`))).toBe('invalid_value');
     expect(code(() => parseGatewayConfig(`terminators: [{ kind: kiss, listen: 'x:1' }]\nvessels: [{ name: mv-aurora, psk: ${KEY} }]`))).toBe('invalid_value');
+    const k = parseGatewayConfig(`terminators: [{ kind: kiss, listen: 'kiss+tcp://127.0.0.1:8001' }, { kind: kiss, listen: 'kiss:/dev/ttyUSB0?baud=9600' }]\nvessels: [{ name: mv-aurora, psk: ${KEY} }]`);
+    expect(k.terminators.map((t) => [t.kind, t.url])).toEqual([['kiss', 'kiss+tcp://127.0.0.1:8001'], ['kiss', 'kiss:/dev/ttyUSB0?baud=9600']]);
+    expect(code(() => parseGatewayConfig(`terminators: [{ kind: kiss, listen: 'kiss+tcp://127.0.0.1:8001' }]`))).toBe('invalid_value');
   });
   it('vessels with keys', () => {
     const c = parseGatewayConfig(`vessels: [{ name: mv-aurora, psk: ${KEY} }]`);

@@ -4,6 +4,7 @@ import { NatsServerFixture } from './nats-fixture.ts';
 import { parseGatewayConfig, runSimulatedCall, shorePcm, simulatedCallFrames, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
 import { connectLink } from '../../src/transport/ws.ts';
 import { LinkSession } from '../../src/transport/link-session.ts';
+import { kissChannel } from '../fixtures/kiss-channel.ts';
 
 describeWith('gateway in one process (terminator + 2 workers, UTF-8 frames, tone voice)', [NATS_SERVER], () => {
   let nats: NatsServerFixture;
@@ -81,6 +82,7 @@ workers: { count: 0 }
 
 describeWith('gateway vessel authentication (the daemon PSK scheme, vessel = authenticated name)', [NATS_SERVER], () => {
   const KEY = '3f9a1c0b7d2e4f6a8b0c1d2e3f405162';
+  const KEY2 = '7c1e5a9b3d0f2e4c6a8b1d3f5e7c9a0b';
   let nats: NatsServerFixture;
   let node: GatewayNode;
   const errors: string[] = [];
@@ -89,7 +91,7 @@ describeWith('gateway vessel authentication (the daemon PSK scheme, vessel = aut
     const config = parseGatewayConfig(`
 nats: { servers: ['${nats.url}'], storage: memory }
 terminators: [{ kind: ws, listen: '127.0.0.1:0' }, { kind: udp, listen: 'udp://127.0.0.1:0' }]
-vessels: [{ name: mv-aurora, psk: ${KEY} }]
+vessels: [{ name: mv-aurora, psk: ${KEY} }, { name: mv-borealis, psk: ${KEY2} }]
 workers: { count: 1, tts: tone }
 `);
     node = await startGateway(config, { workerId: 'auth', onError: (e) => errors.push(e.code) });
@@ -123,5 +125,31 @@ workers: { count: 1, tts: tone }
     const before = errors.filter((e) => e === 'auth_failed').length;
     await expect(runSimulatedCall({ url: udp.address, vessel: 'mv-aurora', psk: KEY.replace('3f', '4f'), sessionId: 24, phrases: ['x'], phraseIntervalMs: 100 })).rejects.toMatchObject({ code: 'auth_failed' });
     expect(errors.filter((e) => e === 'auth_failed').length).toBeGreaterThan(before);
+  }, 60_000);
+
+  it('over a KISS terminator (issue #18): the gateway attaches to its TNC, a vessel calling on the channel is authenticated by its key; frames on its own subject, once, in order', async () => {
+    const channel = await kissChannel();
+    const kissNode = await startGateway(parseGatewayConfig(`
+nats: { servers: ['${nats.url}'], storage: memory }
+terminators: [{ kind: kiss, listen: '${channel.url}' }]
+vessels: [{ name: mv-borealis, psk: ${KEY2} }]
+workers: { count: 0 }
+`), { workerId: 'kiss', onError: (e) => errors.push(e.code) });
+    try {
+      expect(kissNode.terminators[0]!.kind).toBe('kiss');
+      const r = await runSimulatedCall({ url: channel.url, vessel: 'mv-borealis', psk: KEY2, sessionId: 25, phrases: ['radio check', 'loud and clear'], phraseIntervalMs: 200, bitsPerSecond: 9600 });
+      const got: ShorePcm[] = [];
+      // Rendered by the first node's worker: nodes share nothing but JetStream.
+      for await (const p of shorePcm(node.jet.js, 25, AbortSignal.timeout(15_000))) got.push(p);
+      expect(got.filter((p) => !p.end).map((p) => p.seq)).toEqual(r.phraseSeqs);
+      const m = await node.jet.jsm.streams.getMessage('STCTS_UP', { last_by_subj: 'stcts.v1.up.mv-borealis.25' });
+      expect(m.seq).toBeGreaterThan(0);
+      // The words never crossed the channel in the clear (no callsign: encrypted).
+      expect(channel.heard().includes(Buffer.from('RADIO CHECK'))).toBe(false);
+      expect(channel.heard().includes(Buffer.from('radio check'))).toBe(false);
+    } finally {
+      await kissNode.close();
+      await channel.close();
+    }
   }, 60_000);
 });

@@ -1,4 +1,3 @@
-import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../src/codec/frame/index.ts';
 import { TransportError } from '../../../src/core/errors.ts';
@@ -9,6 +8,7 @@ import type { PacketCostModel } from '../../../src/transport/links/types.ts';
 import { LinkPacer } from '../../../src/transport/reliability/pacer.ts';
 import { SecureDatagramLink } from '../../../src/transport/secure/index.ts';
 import { until } from '../../fixtures/wait.ts';
+import { kissChannel } from '../../fixtures/kiss-channel.ts';
 
 /** `stcts send/receive --psk-file` over udp:// (issue #20 item 6): the Noise handshake, then sealed packets. */
 const SESSION = 0x2345;
@@ -101,30 +101,6 @@ describe('secured UDP links (stcts send/receive --psk-file over udp://)', () => 
     expect(plainWarnings).toEqual([PLAIN_LINK_WARNING]);
   });
 });
-
-/** A radio channel between TNCs on loopback: every byte a client writes reaches every other client (and is recorded). */
-async function kissChannel(): Promise<{ url: string; heard: () => Buffer; close: () => Promise<void> }> {
-  const clients: Socket[] = [];
-  const chunks: Buffer[] = [];
-  const server = createServer((s) => {
-    clients.push(s);
-    s.on('data', (b) => {
-      chunks.push(b);
-      for (const c of clients) if (c !== s) c.write(b);
-    });
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `kiss+tcp://127.0.0.1:${port}`,
-    heard: () => Buffer.concat(chunks),
-    close: async () => {
-      for (const c of clients) c.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
 
 describe('secured KISS links: encrypted without a callsign, authenticate-only in amateur mode (#20 item 6)', () => {
   const words = 'POSITION FORTY ONE NORTH';
