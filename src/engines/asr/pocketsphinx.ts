@@ -27,6 +27,10 @@ export interface PocketsphinxOptions {
    * corpus (VAD phrases) VAD + recognition take RTF 0.156 instead of 0.238 for WER 0.301 instead of
    * 0.291; decoding time is most of the live link's latency (issue #7). Tighter settings
    * (`-topn 2`, `-maxwpf 5`) were faster still but cost 4 WER points.
+   * Re-checked two-fold (issue #17; `node --import tsx scripts/tune-asr.ts --json`: dev speakers split
+   * 237 4446 260 6930 / 1580 5142 2830, coordinate search over -lw, -bestpathlw, -wip, -beam/-wbeam,
+   * -fwdflat/-bestpath, -maxhmmpf): each fold's best setting lowered its tuning half's errors but raised
+   * the held-out half's (0.259 → 0.276 and 0.295 → 0.316), so this default stays (dev WER 0.282).
    */
   decoderFlags: Record<string, string>;
 }
