@@ -27,7 +27,7 @@ a dead worker's sessions are taken over by the others. Needs nats-server with -j
       ...(workerId ? { workerId } : {}),
       onError: (e) => process.stderr.write(`${JSON.stringify({ level: 'warn', code: e.code, msg: e.message })}\n`),
     });
-    const ready = { level: 'info', msg: 'gateway ready', role, terminators: node.terminators.map((t) => t.address), workers: node.workers.map((w) => w.options.id) };
+    const ready = { level: 'info', msg: 'gateway ready', role, terminators: node.terminators.map((t) => t.address), workers: node.workers.map((w) => w.options.id), ...(node.shore && config.shore ? { shore: `http://${config.shore.host}:${node.shore.port}/` } : {}) };
     process.stderr.write(`${JSON.stringify(ready)}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

@@ -38,6 +38,8 @@ export interface GatewayConfig {
   vessels: Map<string, string>;
   workers: WorkersConfig;
   lease: LeaseOptions;
+  /** `shore.listen: HOST:PORT`: the shore clients' page and speech (src/gateway/shore-http.ts); absent = none on this node. */
+  shore?: { host: string; port: number };
 }
 
 export const DEFAULT_WORKERS_CONFIG: Readonly<WorkersConfig> = Object.freeze({ count: 1, maxSessions: 8, tts: 'auto', outputRateHz: 16000 });
@@ -66,7 +68,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     throw new ConfigError('invalid_yaml', `gateway config is not valid YAML: ${(err as Error).message}`);
   }
   const root = obj(doc ?? {}, '');
-  keys(root, '', ['nats', 'terminators', 'vessels', 'workers', 'lease']);
+  keys(root, '', ['nats', 'terminators', 'vessels', 'workers', 'lease', 'shore']);
   const n = obj(root.nats ?? {}, 'nats');
   keys(n, 'nats', ['servers', 'storage', 'replicas']);
   const servers = n.servers === undefined ? [...DEFAULT_JETSTREAM_OPTIONS.servers] : list(n.servers, 'nats.servers').map((s, i) => {
@@ -118,7 +120,15 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     heartbeatMs: l.heartbeat_ms === undefined ? DEFAULT_LEASE_OPTIONS.heartbeatMs : int(l.heartbeat_ms, 'lease.heartbeat_ms', 100, 300_000),
   };
   if (lease.heartbeatMs * 2 > lease.ttlMs) throw new ConfigError('invalid_value', `lease.heartbeat_ms (${lease.heartbeatMs}) must be at most half of lease.ttl_ms (${lease.ttlMs})`);
-  return { nats: { servers, storage, replicas }, terminators, vessels, workers, lease };
+  let shore: { host: string; port: number } | undefined;
+  if (root.shore !== undefined) {
+    const so = obj(root.shore, 'shore');
+    keys(so, 'shore', ['listen']);
+    const m = /^(.*):(\d{1,5})$/.exec(str(so.listen, 'shore.listen'));
+    if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', 'shore.listen must be HOST:PORT');
+    shore = { host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
+  }
+  return { nats: { servers, storage, replicas }, terminators, vessels, workers, lease, ...(shore ? { shore } : {}) };
 }
 
 function psk(o: Obj, at: string, baseDir: string): string {

@@ -6,6 +6,7 @@ import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
 import type { TransportError } from '../core/errors.ts';
 import type { GatewayConfig } from './config.ts';
 import { openJetStream, type GatewayJetStream } from './jetstream.ts';
+import { startShoreHttp, type ShoreHttp } from './shore-http.ts';
 import { listenKissTerminator, listenUdpTerminator, listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
 import { ToneTts } from './tone-tts.ts';
 import { UplinkHub } from './uplink.ts';
@@ -19,6 +20,8 @@ export interface GatewayNode {
   readonly hub: UplinkHub | undefined;
   readonly terminators: readonly LinkTerminator[];
   readonly workers: readonly GatewayWorker[];
+  /** The shore clients' page (`shore.listen`), when this node serves it. */
+  readonly shore: ShoreHttp | undefined;
   close(): Promise<void>;
 }
 
@@ -53,7 +56,9 @@ export async function startGateway(
   const workers: GatewayWorker[] = [];
   const engines: TtsEngine[] = [];
   let hub: UplinkHub | undefined;
+  let shore: ShoreHttp | undefined;
   try {
+    if (config.shore) shore = await startShoreHttp(jet, config.shore);
     if (role !== 'worker' && config.terminators.length) {
       hub = new UplinkHub(jet.js, jet.jsm, jet.calls);
       for (const t of config.terminators) {
@@ -89,6 +94,7 @@ export async function startGateway(
       }
     }
   } catch (err) {
+    await shore?.close();
     await Promise.all(terminators.map((t) => t.close()));
     await Promise.all(workers.map((w) => w.close()));
     await jet.close();
@@ -96,8 +102,9 @@ export async function startGateway(
   }
   let closing: Promise<void> | undefined;
   return {
-    jet, hub, terminators, workers,
+    jet, hub, terminators, workers, shore,
     close: () => (closing ??= (async () => {
+      await shore?.close();
       await Promise.all(terminators.map((t) => t.close()));
       await Promise.all(workers.map((w) => w.close()));
       await hub?.close();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, NATS_SERVER } from '../fixtures/components.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
 import { parseGatewayConfig, runSimulatedCall, shorePcm, simulatedCallFrames, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
+import { WebSocket } from 'ws';
 import { connectLink } from '../../src/transport/ws.ts';
 import { LinkSession } from '../../src/transport/link-session.ts';
 import { kissChannel } from '../fixtures/kiss-channel.ts';
@@ -16,6 +17,7 @@ nats: { servers: ['${nats.url}'] }
 terminators: [{ kind: ws, listen: '127.0.0.1:0' }]
 workers: { count: 2, tts: tone }
 lease: { ttl_ms: 1500, heartbeat_ms: 500 }
+shore: { listen: '127.0.0.1:0' }
 `);
     node = await startGateway(config, { workerId: 'inproc' });
   }, 30_000);
@@ -37,6 +39,43 @@ lease: { ttl_ms: 1500, heartbeat_ms: 500 }
       expect(speech.map((p) => p.text)).toEqual(phrases);
       expect(speech.every((p) => p.pcm.length > 16000)).toBe(true);
     }
+  }, 30_000);
+
+  it('the shore page (issue #18 item 2): GET / serves it, /calls lists the calls, /listen streams a call\'s speech (text, then PCM) to its End', async () => {
+    const base = `http://127.0.0.1:${node.shore!.port}`;
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/listen');
+    const call = runSimulatedCall({ url: node.terminators[0]!.address, vessel: 'v14', sessionId: 14, phrases: ['shore page check', 'over'], phraseIntervalMs: 400 });
+    // Listed while it runs (an ended call leaves the registry).
+    let listed: { vessel: string; sessionId: number }[] = [];
+    for (let i = 0; i < 100 && !listed.some((c) => c.sessionId === 14); i++) {
+      listed = ((await (await fetch(`${base}/calls`)).json()) as { calls: typeof listed }).calls;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ vessel: 'v14', sessionId: 14 })]));
+    const r = await call;
+    const ws = new WebSocket(`ws://127.0.0.1:${node.shore!.port}/listen?session=14`);
+    const texts: { seq?: number; text?: string; end?: boolean }[] = [];
+    let pcmBytes = 0;
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) pcmBytes += (data as Buffer).length;
+        else {
+          const m = JSON.parse(String(data)) as { seq?: number; text?: string; end?: boolean };
+          texts.push(m);
+          if (m.end) resolve();
+        }
+      });
+      ws.on('error', reject);
+      setTimeout(() => reject(new Error('no End within 15 s')), 15_000).unref();
+    });
+    ws.close();
+    expect(texts.filter((t) => !t.end).map((t) => [t.seq, t.text])).toEqual(r.phraseSeqs.map((seq, i) => [seq, ['shore page check', 'over'][i]]));
+    expect(pcmBytes).toBeGreaterThan(2 * 16000);
+    expect((await fetch(`${base}/nothing`)).status).toBe(404);
+    const bad = new WebSocket(`ws://127.0.0.1:${node.shore!.port}/listen?session=abc`);
+    await expect(new Promise((resolve, reject) => { bad.on('open', resolve); bad.on('error', reject); })).rejects.toThrow(/400/);
   }, 30_000);
 
   it('a vessel that reconnects to another gateway node mid-call resumes after what JetStream holds', async () => {

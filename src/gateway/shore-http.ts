@@ -1,0 +1,191 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { TransportError } from '../core/errors.ts';
+import type { GatewayJetStream } from './jetstream.ts';
+import { shorePcm } from './shore.ts';
+import type { CallRecord } from './subjects.ts';
+
+/** Where shore clients reach a gateway node (edge/gateway.yaml `shore.listen`). */
+export interface ShoreHttpOptions {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Listeners at once (each holds one JetStream consumer). Default 64. */
+  maxListeners?: number;
+}
+
+export interface ShoreHttp {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Largest PCM message sent to a browser, bytes (a phrase is split into messages of at most this). */
+const MAX_WS_PCM_BYTES = 64 * 1024;
+
+/**
+ * The shore side's page on any gateway node (issue #18 item 2): `GET /` is a listening page (calls,
+ * live transcript, the rendered speech played as it comes), `GET /calls` the calls JSON, and the
+ * WebSocket `/listen[?session=N]` streams rendered speech from JetStream: per phrase a JSON text
+ * message `{session, seq, startMs, sampleRateHz, text, parts}` then its s16le PCM as binary
+ * messages, and `{session, end: true}` at a call's End. Any node serves any vessel: the speech is in
+ * the stream, whichever worker rendered it. Ship → shore only (speaking to a vessel is not done).
+ */
+export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions): Promise<ShoreHttp> {
+  const listeners = new Set<AbortController>();
+  const maxListeners = o.maxListeners ?? 64;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const server = createServer((req, res) => void handle(req, res).catch(() => {
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+  }));
+  server.requestTimeout = 30_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('GET only\n');
+      return;
+    }
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PAGE);
+      return;
+    }
+    if (path === '/calls') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ calls: await calls(jet) }) + '\n');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/listen') return void socket.destroy();
+    const s = url.searchParams.get('session');
+    const session = s === null || s === '' ? undefined : Number(s);
+    if (session !== undefined && !(Number.isInteger(session) && session > 0 && session < 2 ** 32)) {
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nsession must be a whole number\n');
+      return;
+    }
+    if (listeners.size >= maxListeners) {
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\nalready ${maxListeners} listeners\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => void listen(ws, session));
+  });
+
+  async function listen(ws: WebSocket, session: number | undefined): Promise<void> {
+    const stop = new AbortController();
+    listeners.add(stop);
+    ws.on('close', () => stop.abort());
+    ws.on('error', () => stop.abort());
+    ws.on('message', () => ws.close(1003, 'this socket only listens'));
+    try {
+      for await (const p of shorePcm(jet.js, session, stop.signal)) {
+        if (ws.readyState !== ws.OPEN) break;
+        if (p.end) {
+          ws.send(JSON.stringify({ session: p.sessionId, end: true }));
+          continue;
+        }
+        if (p.part === 0) ws.send(JSON.stringify({ session: p.sessionId, seq: p.seq, startMs: p.startMs, sampleRateHz: p.sampleRateHz, text: p.text, parts: p.parts }));
+        for (let i = 0; i < p.pcm.length; i += MAX_WS_PCM_BYTES) ws.send(p.pcm.subarray(i, Math.min(p.pcm.length, i + MAX_WS_PCM_BYTES)));
+        // Backpressure: a slow listener holds its consumer instead of growing our memory.
+        while (ws.bufferedAmount > 1024 * 1024 && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 50));
+      }
+      if (session !== undefined && ws.readyState === ws.OPEN) ws.close(1000, 'the call ended');
+    } catch (err) {
+      if (ws.readyState === ws.OPEN) ws.close(1011, err instanceof Error ? err.message.slice(0, 120) : 'error');
+    } finally {
+      listeners.delete(stop);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new TransportError('refused', `cannot listen on ${o.host}:${o.port}: ${e.message}`)));
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const address = server.address();
+  let closing: Promise<void> | undefined;
+  return {
+    port: typeof address === 'object' && address ? address.port : o.port,
+    close: () => (closing ??= (async () => {
+      for (const l of listeners) l.abort();
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    })()),
+  };
+}
+
+/** The calls in the registry (KV `stcts_calls`), newest first. */
+async function calls(jet: GatewayJetStream): Promise<CallRecord[]> {
+  const out: CallRecord[] = [];
+  for await (const k of await jet.calls.keys()) {
+    const e = await jet.calls.get(k);
+    if (!e || e.operation !== 'PUT') continue;
+    try {
+      out.push(JSON.parse(new TextDecoder().decode(e.value)) as CallRecord);
+    } catch {
+      // not ours
+    }
+    if (out.length >= 1000) break;
+  }
+  return out.sort((a, b) => b.startedAtMs - a.startedAtMs);
+}
+
+/** The listening page: no framework, nothing from a CDN. */
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>stcts shore</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{font:15px system-ui,sans-serif;margin:1.5em;max-width:52em}h1{font-size:1.3em}
+table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}
+#log{margin-top:1em}#log p{margin:.2em 0}.t{color:#666;font-size:.85em;margin-right:.6em}button{font-size:1em}</style></head>
+<body><h1>stcts shore gateway</h1>
+<p>Speech from the vessels, as the gateway's workers render it (any node serves any vessel).
+<button id="go">Listen to all calls</button> <span id="state"></span></p>
+<table><thead><tr><th>vessel</th><th>session</th><th>state</th><th>started</th></tr></thead><tbody id="calls"></tbody></table>
+<div id="log"></div>
+<script>
+const $ = (id) => document.getElementById(id);
+let vessels = new Map();
+async function refresh() {
+  try {
+    const r = await (await fetch('/calls')).json();
+    vessels = new Map(r.calls.map((c) => [c.sessionId, c.vessel]));
+    $('calls').innerHTML = '';
+    for (const c of r.calls) {
+      const tr = document.createElement('tr');
+      for (const v of [c.vessel, c.sessionId, c.state, new Date(c.startedAtMs).toLocaleTimeString()]) { const td = document.createElement('td'); td.textContent = String(v); tr.append(td); }
+      $('calls').append(tr);
+    }
+  } catch (e) { $('state').textContent = 'calls: ' + e.message; }
+}
+refresh(); setInterval(refresh, 5000);
+$('go').onclick = () => {
+  $('go').disabled = true;
+  const ctx = new AudioContext();
+  let playAt = 0, rate = 16000;
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/listen');
+  ws.binaryType = 'arraybuffer';
+  ws.onopen = () => { $('state').textContent = 'listening'; };
+  ws.onclose = () => { $('state').textContent = 'disconnected'; $('go').disabled = false; };
+  ws.onmessage = (m) => {
+    if (typeof m.data === 'string') {
+      const h = JSON.parse(m.data);
+      if (h.end) return;
+      rate = h.sampleRateHz;
+      const p = document.createElement('p');
+      const t = document.createElement('span'); t.className = 't'; t.textContent = (vessels.get(h.session) || h.session) + ' ' + new Date().toLocaleTimeString();
+      p.append(t, document.createTextNode(h.text)); $('log').prepend(p);
+      return;
+    }
+    const s = new Int16Array(m.data);
+    if (s.length === 0) return;
+    const buf = ctx.createBuffer(1, s.length, rate);
+    const ch = buf.getChannelData(0);
+    for (let i = 0; i < s.length; i++) ch[i] = s[i] / 32768;
+    const src = ctx.createBufferSource(); src.buffer = buf; src.connect(ctx.destination);
+    playAt = Math.max(playAt, ctx.currentTime + 0.05); src.start(playAt); playAt += buf.duration;
+  };
+};
+</script></body></html>
+`;
