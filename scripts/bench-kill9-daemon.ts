@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../src/transport/prng.ts';
 import { type Victim, withFixture } from './bench-kill9.ts';
-import { exited, isMain, numberArg, runPoints, sleep, startStcts } from './kill9-common.ts';
+import { exited, isMain, numberArg, reportPhraseKills, runPoints, sleep, startStcts } from './kill9-common.ts';
 
 const PSK = '5c0e1b7f3a9d2e4c6b8a0f1e3d5c7b9a5c0e1b7f3a9d2e4c6b8a0f1e3d5c7b9a';
 
@@ -170,16 +170,5 @@ if (isMain(import.meta.url)) {
   const results = await runDaemonKill9(arg('points', 20), arg('seed', 1), (r) => {
     if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} ${r.delayMs} ms after phrase ${r.afterPhrases} (${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}], exits ${r.shipExit}/${r.shoreExit} (${r.seconds.toFixed(1)} s)\n`);
   });
-  const summary = {
-    points: results.length,
-    midCall: results.filter((r) => r.acceptedAtKill > 0).length,
-    phrasesAccepted: results.reduce((s, r) => s + r.accepted, 0),
-    lost: results.reduce((s, r) => s + r.lost.length, 0),
-    duplicated: results.reduce((s, r) => s + r.duplicated.length, 0),
-    failedExits: results.filter((r) => r.shipExit !== 0 || r.shoreExit !== 0).length,
-    outboxesLeft: results.reduce((s, r) => s + r.outboxesLeft, 0),
-    results,
-  };
-  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stderr.write(`${summary.points} kill points (${summary.midCall} mid-call): ${summary.phrasesAccepted} phrases accepted, ${summary.lost} lost, ${summary.duplicated} duplicated, ${summary.failedExits} bad exits, ${summary.outboxesLeft} outboxes left\n`);
+  reportPhraseKills(results, (r) => r.shipExit !== 0 || r.shoreExit !== 0, json, { outboxesLeft: results.reduce((s, r) => s + r.outboxesLeft, 0) });
 }

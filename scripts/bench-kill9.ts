@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/transport/prng.ts';
-import { BIN, exited, isMain, numberArg, runPoints, sleep, startStcts } from './kill9-common.ts';
+import { BIN, exited, isMain, numberArg, reportPhraseKills, runPoints, sleep, startStcts } from './kill9-common.ts';
 
 const TEXT = 'The quick brown fox jumps over the lazy dog. We will meet at the harbour at noon. Please bring the charts and the radio. The weather looks fine for tomorrow morning. Call me when you arrive at the station.';
 
@@ -145,15 +145,5 @@ if (isMain(import.meta.url)) {
   const results = await runKill9(arg('points', 20), arg('seed', 1), (r) => {
     if (!json) process.stderr.write(`seed ${r.seed}: kill ${r.victim} ${r.delayMs} ms after phrase ${r.afterPhrases} (${r.killAtMs} ms, ${r.acceptedAtKill} accepted then): ${r.accepted} accepted, ${r.delivered} delivered, lost [${r.lost}], duplicated [${r.duplicated}] (${r.seconds.toFixed(1)} s)\n`);
   });
-  const summary = {
-    points: results.length,
-    midCall: results.filter((r) => r.acceptedAtKill > 0).length,
-    phrasesAccepted: results.reduce((s, r) => s + r.accepted, 0),
-    lost: results.reduce((s, r) => s + r.lost.length, 0),
-    duplicated: results.reduce((s, r) => s + r.duplicated.length, 0),
-    failedExits: results.filter((r) => r.senderExit !== 0 || r.receiverExit !== 0).length,
-    results,
-  };
-  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stderr.write(`${summary.points} kill points (${summary.midCall} mid-call): ${summary.phrasesAccepted} phrases accepted, ${summary.lost} lost, ${summary.duplicated} duplicated, ${summary.failedExits} bad exits\n`);
+  reportPhraseKills(results, (r) => r.senderExit !== 0 || r.receiverExit !== 0, json);
 }

@@ -52,3 +52,27 @@ export function numberArg(name: string, d: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : d;
 }
+
+/** The fields every phrase-level kill point reports. */
+export interface PhraseKillPoint {
+  acceptedAtKill: number;
+  accepted: number;
+  lost: readonly unknown[];
+  duplicated: readonly unknown[];
+}
+
+/** The summary of phrase-level kill points (`badExit`: a process did not stop cleanly), printed as JSON or one line. */
+export function reportPhraseKills<R extends PhraseKillPoint>(results: R[], badExit: (r: R) => boolean, json: boolean, extra: Record<string, number> = {}): void {
+  const summary = {
+    points: results.length,
+    midCall: results.filter((r) => r.acceptedAtKill > 0).length,
+    phrasesAccepted: results.reduce((s, r) => s + r.accepted, 0),
+    lost: results.reduce((s, r) => s + r.lost.length, 0),
+    duplicated: results.reduce((s, r) => s + r.duplicated.length, 0),
+    failedExits: results.filter(badExit).length,
+    ...extra,
+    results,
+  };
+  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else process.stderr.write(`${summary.points} kill points (${summary.midCall} mid-call): ${summary.phrasesAccepted} phrases accepted, ${summary.lost} lost, ${summary.duplicated} duplicated, ${summary.failedExits} bad exits${Object.entries(extra).map(([k, v]) => `, ${k} ${v}`).join('')}\n`);
+}
