@@ -17,8 +17,7 @@ export function arqTuning(cost: PacketCostModel): { sender: Partial<ReliableSend
   const ackDelayMs = 100;
   return {
     receiver: { quietMs, ackDelayMs },
-    // No tiny probes: a stale ack (queued behind the peer's burst) would pass for an answer.
-    sender: { peerAckDelayMs: ackDelayMs + quietMs, minRtoMs: Math.round(ack.airtimeMs + quietMs), tinyProbes: false },
+    sender: { peerAckDelayMs: ackDelayMs + quietMs, minRtoMs: Math.round(ack.airtimeMs + quietMs) },
   };
 }
 

@@ -125,9 +125,7 @@ export class ReliableReceiver {
     }
     if (news > 0) {
       this.packetsSinceAck++;
-      // A packet of forward notices only is the sender probing a loss burst: answer at once.
-      const probe = frames.every((f) => f.payload.type === 'ack');
-      this.scheduleAck(nowMs, gap || probe || this.packetsSinceAck >= this.options.ackEveryPackets ? 0 : this.options.ackDelayMs);
+      this.scheduleAck(nowMs, gap || this.packetsSinceAck >= this.options.ackEveryPackets ? 0 : this.options.ackDelayMs);
     }
     // Half duplex: an ack already due waits until the peer has been quiet for a while.
     if (this.ackDueAtMs !== undefined && this.options.quietMs > 0) this.ackDueAtMs = Math.max(this.ackDueAtMs, nowMs + this.options.quietMs);

@@ -49,15 +49,6 @@ export interface ReliableSenderOptions {
    * back until a forward notice, about one round trip later.
    */
   prosodyCopies: number;
-  /**
-   * Probe a loss burst with a few-byte packet (a forward notice, which the peer answers at once)
-   * instead of resending the probe frame on every try: once the probe frame itself went unanswered,
-   * each further try costs ~5 bytes of link time instead of the frame's 15–30, so a burst counted
-   * in packets passes in less time and fewer bits; the first answer brings the frame back at once.
-   * Full-duplex links only: on a half-duplex channel a stale ack would pass for an answer
-   * (src/transport/links/arq-tuning.ts turns it off there). Default true.
-   */
-  tinyProbes: boolean;
 }
 
 export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = Object.freeze({
@@ -74,7 +65,6 @@ export const DEFAULT_RELIABLE_SENDER_OPTIONS: Readonly<ReliableSenderOptions> = 
   maxProsodyAgeMs: 4000,
   maxOutstanding: 4096,
   prosodyCopies: 1,
-  tinyProbes: true,
 });
 
 export interface SenderStats {
@@ -86,8 +76,6 @@ export interface SenderStats {
   forwardNotices: number;
   /** Extra copies of prosody detail sent (FEC, {@link ReliableSenderOptions.prosodyCopies}). */
   prosodyCopiesSent: number;
-  /** Few-byte probe packets sent during loss bursts ({@link ReliableSenderOptions.tinyProbes}). */
-  tinyProbes: number;
 }
 
 /** Size of a frame's content (its coded bytes), for choosing the smallest probe. */
@@ -123,7 +111,7 @@ interface Outstanding {
  */
 export class ReliableSender {
   readonly options: Readonly<ReliableSenderOptions>;
-  readonly stats: SenderStats = { packets: 0, bitsByStream: { text: 0, speaker: 0, prosody: 0, control: 0 }, retransmissions: 0, prosodyDropped: 0, forwardNotices: 0, prosodyCopiesSent: 0, tinyProbes: 0 };
+  readonly stats: SenderStats = { packets: 0, bitsByStream: { text: 0, speaker: 0, prosody: 0, control: 0 }, retransmissions: 0, prosodyDropped: 0, forwardNotices: 0, prosodyCopiesSent: 0 };
   private readonly queue: Outstanding[] = [];
   private readonly unacked = new Map<number, Outstanding>();
   private readonly bestEffortSent = new Set<number>();
@@ -147,10 +135,6 @@ export class ReliableSender {
   /** The one frame retransmitted while probing. */
   private probeSeq: number | undefined;
   private lastAckMs = -Infinity;
-  /** Tries of the current probe frame (full or tiny) since probing began. */
-  private probeTries = 0;
-  /** When the last tiny probe went out and its link time: an ack after that answers it. */
-  private tinyProbeAtMs: number | undefined;
   private lastCumulative = 0;
   /** Times of recently acknowledged reliable frames by seq (the peer has them: a compact packet may imply them). */
   private readonly ackedTimes = new Map<number, number>();
@@ -237,14 +221,6 @@ export class ReliableSender {
       this.probing = false;
       this.probeSeq = undefined;
       this.lastAckMs = nowMs;
-      this.probeTries = 0;
-      this.tinyProbeAtMs = undefined;
-    } else if (this.probing && this.tinyProbeAtMs !== undefined && nowMs >= this.tinyProbeAtMs) {
-      // An answer to our tiny probe: the path is open again. The probe frame goes now, in full.
-      const probe = this.probeSeq !== undefined ? this.unacked.get(this.probeSeq) : undefined;
-      if (probe) probe.nacked = true;
-      this.probeTries = 0;
-      this.tinyProbeAtMs = undefined;
     }
     this.lastCumulative = Math.max(this.lastCumulative, ack.cumulative);
     for (const s of [...this.bestEffortSent]) if (s < ack.cumulative) this.bestEffortSent.delete(s);
@@ -260,27 +236,6 @@ export class ReliableSender {
       // Ignore a NACK for a copy that cannot have arrived yet: sent less than its own link time and half an RTT ago.
       if (o && nowMs - o.sentMs - o.txMs > (this.srttMs ?? this.options.initialRtoMs) / 2) o.nacked = true;
     }
-  }
-
-  /** A forward notice alone (the peer acks it at once: ReliableReceiver), timed as a try of `probe`. */
-  private tinyProbe(probe: Outstanding, nowMs: number, ack: AckPayload | undefined): Uint8Array | undefined {
-    const explicitSession = !this.peerKnowsSession || !this.options.tagUnique() || probe.sends > this.options.fastRetransmits;
-    const builder = new CompactPacketBuilder(this.sessionId, this.options.maxPacketBytes, { explicitSession, ...(ack ? { ack } : {}) });
-    const fp = this.forwardPoint();
-    // The time of the frame before it, which the peer acknowledged, is implied (no time field).
-    const implied = explicitSession ? undefined : this.ackedTimes.get(Math.max(1, fp) - 1);
-    if (!builder.tryAdd({ version: 1, sessionId: this.sessionId, seq: Math.max(1, fp), time: implied ?? probe.frame.time, payload: { type: 'ack', cumulative: fp, sack: 0n, nack: [] } }, implied)) return undefined;
-    const bytes = builder.finish();
-    const txMs = this.pacer.chargePacket(bytes.length, nowMs, this);
-    // Timed like a resend of the probe frame (same back-off), so an outage is probed no more often than before.
-    probe.sends++;
-    probe.sentMs = nowMs;
-    probe.txMs = txMs;
-    this.tinyProbeAtMs = nowMs + txMs;
-    this.stats.tinyProbes++;
-    this.stats.bitsByStream.control += bytes.length * 8;
-    this.stats.packets++;
-    return bytes;
   }
 
   private rttSample(ms: number): void {
@@ -370,11 +325,6 @@ export class ReliableSender {
     // The probe is the smallest due frame: its ack (with the SACK) then brings the rest at once.
     const probe = this.probing ? [...retransmits].sort((a, b) => payloadBytesOf(a.frame) - payloadBytesOf(b.frame))[0] : undefined;
     if (probe) this.probeSeq = probe.frame.seq;
-    if (probe && this.options.tinyProbes && this.probeTries >= 1 && !probe.nacked && fresh.length === 0) {
-      this.probeTries++;
-      return this.tinyProbe(probe, nowMs, ack);
-    }
-    if (probe) this.probeTries++;
     const candidates = [...(this.probing ? (probe ? [probe] : []) : retransmits), ...fresh];
     // Name the session in full until the peer has acknowledged it, when its tag is shared, and once
     // the fast retransmissions of a frame failed (the peer may have lost its state: a restart).
