@@ -76,8 +76,11 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   // Speaker profiles by content hash, shared by every incoming session (persisted with a state dir).
   const profileCache: Map<number, Uint8Array> = profileStore ? profileStore.cache() : new Map();
   const peerProfiles = new Map<string, ProfileStore>();
-  const journals = new Set<{ close(): void }>();
   const transcriptPath = options.transcriptPath;
+  /** Open incoming-session journals, by peer then session (closed with the daemon). */
+  const inboxesByPeer = new Map<string, Map<number, InboxJournal>>();
+  // What the transcript file says was played before a restart, read once for every peer.
+  const renderedBefore = durable ? renderedSeqsOf(transcriptPath) : new Map<string, Map<number, number>>();
   // The node's static Noise key (issue #20): from security.static_key_file, else fresh per start.
   const staticKey = config.security.staticKey ? keyPairFromPrivate(Buffer.from(config.security.staticKey, 'hex')) : generateKeyPair();
   const admission = new HandshakeAdmission();
@@ -140,8 +143,8 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
   for (const pc of config.peers) {
     if (isSbdUrl(pc.url)) continue; // no live link: see sbdPeers
     if (durable) peerProfiles.set(pc.name, durable.peerProfiles(pc.name));
-    const renderedBefore = durable ? renderedSeqsOf(transcriptPath, pc.name) : new Map<number, number>();
     const inboxes = new Map<number, InboxJournal>();
+    inboxesByPeer.set(pc.name, inboxes);
     const incoming = new Map<number, LinkSession>();
     state.incoming.set(pc.name, incoming);
     finished.set(pc.name, new Set());
@@ -175,11 +178,10 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
         if (inbox && before === undefined) inbox.begin(id);
         if (inbox) {
           inboxes.set(id, inbox);
-          journals.add(inbox);
         }
         const link = new LinkSession(id, { ...peer.sessionOptions(id), ...(inbox ? { journal: { accepted: (f) => inbox.accept(f) } } : {}) });
         const replay = inbox && before ? link.restoreReceiver(inbox.accepted()) : [];
-        const renderedUpTo = Math.max(inbox?.renderedSeq ?? -1, renderedBefore.get(id) ?? -1);
+        const renderedUpTo = Math.max(inbox?.renderedSeq ?? -1, renderedBefore.get(pc.name)?.get(id) ?? -1);
         incoming.set(id, link);
         log.info(before ? 'incoming call session resumed from its journal' : 'incoming call session', { peer: pc.name, session: id, ...(before ? { replayed: replay.length, renderedUpTo } : {}) });
         void runIncomingSession(link, {
@@ -211,7 +213,6 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
               incoming.delete(id);
               if (inbox && inboxes.get(id) === inbox) {
                 inboxes.delete(id);
-                journals.delete(inbox);
                 inbox.close();
                 // Finished: kept a while (a restarted sender's late retry is still answered); unfinished: resumed when the peer comes back.
                 if (ended) durable!.finishInbox(pc.name, id);
@@ -232,7 +233,6 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
           const inbox = inboxes.get(id);
           if (inbox) {
             inboxes.delete(id);
-            journals.delete(inbox);
             inbox.close();
             durable!.abandonInbox(pc.name, id);
           }
@@ -443,7 +443,7 @@ export async function startDaemon(config: DaemonConfig, options: DaemonOptions =
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       if (ttsPromise) await (await ttsPromise.catch(() => undefined))?.close();
-      for (const j of journals) j.close();
+      for (const inboxes of inboxesByPeer.values()) for (const j of inboxes.values()) j.close();
       for (const s of peerProfiles.values()) s.close();
       profileStore?.close();
       log.info('daemon stopped');

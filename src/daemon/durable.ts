@@ -140,14 +140,17 @@ export function appendTranscriptLine(path: string, line: object): void {
   }
 }
 
-/** Highest seq per session recorded as rendered (`dir: 'in'`) in a daemon transcript file: what was played before a crash. */
-export function renderedSeqsOf(path: string | undefined, peer: string): Map<number, number> {
-  const out = new Map<number, number>();
+/** Highest seq per peer and session recorded as rendered (`dir: 'in'`) in a daemon transcript file: what was played before a crash. */
+export function renderedSeqsOf(path: string | undefined): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
   if (!path || !existsSync(path)) return out;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     try {
       const l = JSON.parse(line) as { dir?: unknown; peer?: unknown; session?: unknown; seq?: unknown };
-      if (l.dir === 'in' && l.peer === peer && typeof l.session === 'number' && typeof l.seq === 'number') out.set(l.session, Math.max(out.get(l.session) ?? -1, l.seq));
+      if (l.dir !== 'in' || typeof l.peer !== 'string' || typeof l.session !== 'number' || typeof l.seq !== 'number') continue;
+      let sessions = out.get(l.peer);
+      if (!sessions) out.set(l.peer, (sessions = new Map()));
+      sessions.set(l.session, Math.max(sessions.get(l.session) ?? -1, l.seq));
     } catch {
       // a torn last line
     }

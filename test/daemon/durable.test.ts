@@ -69,11 +69,11 @@ describe('daemon state_dir (issue #16 item 5)', () => {
     expect(() => parseConfig(base + 'state_dir: [1]\n')).toThrow(/state_dir/);
   });
 
-  it('reads the rendered seqs of one peer from a transcript file, a torn last line ignored', () => {
+  it('reads the rendered seqs per peer from a transcript file, a torn last line ignored', () => {
     const d = tmp();
     const t = join(d, 't.jsonl');
     writeFileSync(t, [{ dir: 'in', peer: 'ship', session: 5, seq: 3 }, { dir: 'in', peer: 'ship', session: 5, seq: 7 }, { dir: 'out', peer: 'ship', session: 5, seq: 9 }, { dir: 'in', peer: 'other', session: 5, seq: 11 }].map((l) => JSON.stringify(l)).join('\n') + '\n{"dir":"in","pe');
-    expect([...renderedSeqsOf(t, 'ship')]).toEqual([[5, 7]]);
+    expect([...renderedSeqsOf(t)].map(([peer, m]) => [peer, [...m]])).toEqual([['ship', [[5, 7]]], ['other', [[5, 11]]]]);
   });
 
   it('the sending daemon stopped mid-call: the next start resends what the peer had not acknowledged; each phrase played once', async () => {
