@@ -29,6 +29,12 @@ export interface WorkersConfig {
   /** TTS engine id: auto | hts | flite | tone (tone: plumbing tests). */
   tts: string;
   outputRateHz: number;
+  /** Shore→ship: the recognizer (engine id, as the edge daemon's `engines.asr`). */
+  asr: string;
+  /** Shore→ship: text coding (`lm`, the default, needs the text model; `utf8`). */
+  text: 'lm' | 'utf8';
+  /** Shore→ship: codec mode. */
+  mode: 'minimal' | 'balanced' | 'high';
 }
 
 export interface GatewayConfig {
@@ -42,7 +48,7 @@ export interface GatewayConfig {
   shore?: { host: string; port: number };
 }
 
-export const DEFAULT_WORKERS_CONFIG: Readonly<WorkersConfig> = Object.freeze({ count: 1, maxSessions: 8, tts: 'auto', outputRateHz: 16000 });
+export const DEFAULT_WORKERS_CONFIG: Readonly<WorkersConfig> = Object.freeze({ count: 1, maxSessions: 8, tts: 'auto', outputRateHz: 16000, asr: 'pocketsphinx', text: 'lm', mode: 'balanced' });
 
 type Obj = Record<string, unknown>;
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -106,12 +112,15 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
   const udpAt = terminators.findIndex((t) => t.kind !== 'ws');
   if (udpAt >= 0 && vessels.size === 0) throw new ConfigError('invalid_value', `terminators[${udpAt}]: a ${terminators[udpAt]!.kind} terminator needs vessels with keys (a datagram names no vessel; the handshake does)`);
   const w = obj(root.workers ?? {}, 'workers');
-  keys(w, 'workers', ['count', 'max_sessions', 'tts', 'output_rate_hz']);
+  keys(w, 'workers', ['count', 'max_sessions', 'tts', 'output_rate_hz', 'asr', 'text', 'mode']);
   const workers: WorkersConfig = {
     count: w.count === undefined ? DEFAULT_WORKERS_CONFIG.count : int(w.count, 'workers.count', 0, 64),
     maxSessions: w.max_sessions === undefined ? DEFAULT_WORKERS_CONFIG.maxSessions : int(w.max_sessions, 'workers.max_sessions', 1, 1000),
     tts: w.tts === undefined ? DEFAULT_WORKERS_CONFIG.tts : str(w.tts, 'workers.tts'),
     outputRateHz: w.output_rate_hz === undefined ? DEFAULT_WORKERS_CONFIG.outputRateHz : int(w.output_rate_hz, 'workers.output_rate_hz', 8000, 48000),
+    asr: w.asr === undefined ? DEFAULT_WORKERS_CONFIG.asr : str(w.asr, 'workers.asr'),
+    text: w.text === undefined ? DEFAULT_WORKERS_CONFIG.text : choice(w.text, 'workers.text', ['lm', 'utf8'] as const),
+    mode: w.mode === undefined ? DEFAULT_WORKERS_CONFIG.mode : choice(w.mode, 'workers.mode', ['minimal', 'balanced', 'high'] as const),
   };
   const l = obj(root.lease ?? {}, 'lease');
   keys(l, 'lease', ['ttl_ms', 'heartbeat_ms']);

@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { resample } from '../audio/index.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
-import { phraseCodecFactory, profileHashOf } from '../pipeline/codecs.ts';
+import type { AsrEngine } from '../engines/asr/types.ts';
+import { loadDefaultTextModel, phraseCodecFactory, profileHashOf } from '../pipeline/codecs.ts';
+import type { TextModel } from '../codec/text/index.ts';
+import { DownlinkHub } from './downlink.ts';
 import { phraseRenderer, timbrePostProcess } from '../pipeline/render.ts';
 import type { TransportError } from '../core/errors.ts';
 import type { GatewayConfig } from './config.ts';
@@ -18,6 +21,8 @@ export type GatewayRole = 'all' | 'terminator' | 'worker';
 export interface GatewayNode {
   readonly jet: GatewayJetStream;
   readonly hub: UplinkHub | undefined;
+  /** Shore→ship sessions sent to the vessels attached to this node's terminators. */
+  readonly downlinks: DownlinkHub | undefined;
   readonly terminators: readonly LinkTerminator[];
   readonly workers: readonly GatewayWorker[];
   /** The shore clients' page (`shore.listen`), when this node serves it. */
@@ -48,7 +53,18 @@ function makeLock(): <T>(fn: () => Promise<T>) => Promise<T> {
  */
 export async function startGateway(
   config: GatewayConfig,
-  o: { role?: GatewayRole; workerId?: string; onError?: (e: TransportError) => void; onPhrase?: (sessionId: number, seq: number, replayed: boolean) => void } = {},
+  o: {
+    role?: GatewayRole;
+    workerId?: string;
+    onError?: (e: TransportError) => void;
+    onPhrase?: (sessionId: number, seq: number, replayed: boolean) => void;
+    /** A shore→ship phrase coded by a worker of this node. */
+    onCoded?: (sessionId: number, seq: number, text: string, replayed: boolean) => void;
+    /** The shore→ship recognizer (tests pass a fake); default: `workers.asr` from the registry. */
+    createAsr?: () => Promise<AsrEngine>;
+    /** The text model for `workers.text: lm` (default: models/text-lm.bin). */
+    textModel?: TextModel;
+  } = {},
 ): Promise<GatewayNode> {
   const role = o.role ?? 'all';
   const jet = await openJetStream({ ...config.nats, name: `stcts-gateway-${o.workerId ?? process.pid}` });
@@ -56,13 +72,15 @@ export async function startGateway(
   const workers: GatewayWorker[] = [];
   const engines: TtsEngine[] = [];
   let hub: UplinkHub | undefined;
+  let downlinks: DownlinkHub | undefined;
   let shore: ShoreHttp | undefined;
   try {
-    if (config.shore) shore = await startShoreHttp(jet, config.shore);
+    if (config.shore) shore = await startShoreHttp(jet, { ...config.shore, vessels: config.vessels });
     if (role !== 'worker' && config.terminators.length) {
       hub = new UplinkHub(jet.js, jet.jsm, jet.calls);
+      downlinks = new DownlinkHub(jet);
       for (const t of config.terminators) {
-        const onError = o.onError ? { onError: o.onError } : {};
+        const onError = { downlinks, ...(o.onError ? { onError: o.onError } : {}) };
         terminators.push(t.kind === 'udp'
           ? await listenUdpTerminator(hub, { host: t.host, port: t.port, vesselKeys: config.vessels, ...onError })
           : t.kind === 'kiss'
@@ -71,7 +89,12 @@ export async function startGateway(
       }
     }
     if (role !== 'terminator' && config.workers.count > 0) {
-      const codecFor = await phraseCodecFactory();
+      const textModel = config.workers.text === 'lm' ? (o.textModel ?? (await loadDefaultTextModel())) : undefined;
+      const codecFor = await phraseCodecFactory(textModel);
+      const createAsr = o.createAsr ?? (async () => {
+        const { createAsrEngine } = await import('../engines/asr/registry.ts');
+        return createAsrEngine(config.workers.asr);
+      });
       for (let i = 0; i < config.workers.count; i++) {
         const tts = await gatewayTts(config.workers.tts);
         engines.push(tts);
@@ -88,6 +111,7 @@ export async function startGateway(
           maxPartBytes: 512 * 1024,
           retryMs: 250,
           ...(o.onPhrase ? { onPhrase: o.onPhrase } : {}),
+          talk: { createAsr, textModel, mode: config.workers.mode, retryMs: 250, ...(o.onCoded ? { onPhrase: o.onCoded } : {}) },
         }, { id, maxSessions: config.workers.maxSessions, lease: config.lease });
         w.start();
         workers.push(w);
@@ -96,16 +120,18 @@ export async function startGateway(
   } catch (err) {
     await shore?.close();
     await Promise.all(terminators.map((t) => t.close()));
+    downlinks?.close();
     await Promise.all(workers.map((w) => w.close()));
     await jet.close();
     throw err;
   }
   let closing: Promise<void> | undefined;
   return {
-    jet, hub, terminators, workers, shore,
+    jet, hub, downlinks, terminators, workers, shore,
     close: () => (closing ??= (async () => {
       await shore?.close();
       await Promise.all(terminators.map((t) => t.close()));
+      downlinks?.close();
       await Promise.all(workers.map((w) => w.close()));
       await hub?.close();
       await Promise.all(engines.map((e) => e.close()));

@@ -10,3 +10,7 @@ export * from './config.ts';
 export * from './gateway.ts';
 export * from './tone-tts.ts';
 export * from './vessel-sim.ts';
+export * from './downlink.ts';
+export * from './talk-owner.ts';
+export * from './shore-talk.ts';
+export * from './stored.ts';

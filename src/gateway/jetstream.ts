@@ -1,6 +1,6 @@
 import { connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { TransportError } from '../core/errors.ts';
-import { CALLS_BUCKET, LEASES_BUCKET, PCM_PREFIX, PCM_STREAM, UP_PREFIX, UP_STREAM } from './subjects.ts';
+import { CALLS_BUCKET, DOWN_PREFIX, DOWN_STREAM, LEASES_BUCKET, PCM_PREFIX, PCM_STREAM, TALK_PREFIX, TALK_STREAM, UP_PREFIX, UP_STREAM } from './subjects.ts';
 
 /** How the gateway uses JetStream. */
 export interface JetStreamOptions {
@@ -64,6 +64,8 @@ export async function openJetStream(options: Partial<JetStreamOptions> = {}): Pr
   };
   await stream(UP_STREAM, [`${UP_PREFIX}.>`]);
   await stream(PCM_STREAM, [`${PCM_PREFIX}.>`]);
+  await stream(TALK_STREAM, [`${TALK_PREFIX}.>`]);
+  await stream(DOWN_STREAM, [`${DOWN_PREFIX}.>`]);
   const js = nc.jetstream();
   const calls = await js.views.kv(CALLS_BUCKET, { history: 1, storage, replicas: o.replicas, ttl: o.maxAgeMs });
   const leases = await js.views.kv(LEASES_BUCKET, { history: 1, storage, replicas: o.replicas });

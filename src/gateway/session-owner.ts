@@ -1,9 +1,10 @@
-import { DeliverPolicy, headers, type JetStreamClient, type JetStreamManager } from 'nats';
+import { type JetStreamClient, type JetStreamManager } from 'nats';
 import type { MonoAudio } from '../audio/pcm.ts';
 import { SessionDecoder, type PhraseCodecFactory, type SessionEvent } from '../codec/session/index.ts';
 import { DecodeError } from '../core/errors.ts';
 import type { TtsEngine } from '../engines/tts/types.ts';
 import type { PhraseRenderer } from '../pipeline/receiver.ts';
+import { publishStored, storedMessages } from './stored.ts';
 import { decodeFrameMessage, PCM_HEADERS, PCM_STREAM, pcmMsgId, pcmSubject, UP_STREAM } from './subjects.ts';
 
 /** What a session owner needs (shared by every session of one worker). */
@@ -49,13 +50,6 @@ export async function readCheckpoint(jsm: JetStreamManager, sessionId: number): 
   }
 }
 
-/** A failure while processing a frame (not of the consumer): not retried in place. */
-class SessionOwnerFailure extends Error {
-  constructor(override readonly cause: unknown) {
-    super('session owner failed');
-  }
-}
-
 const toPcm16le = (samples: Float32Array): Uint8Array => {
   const out = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767)));
@@ -79,20 +73,7 @@ export async function runSessionOwner(sessionId: number, upSubject: string, deps
   let lastSeq = -1;
   let nextStreamSeq = 1;
 
-  const publish = async (data: Uint8Array, msgId: string, set: Record<string, string>) => {
-    const h = headers();
-    h.set('Nats-Msg-Id', msgId);
-    for (const [k, v] of Object.entries(set)) h.set(k, v);
-    for (;;) {
-      signal.throwIfAborted();
-      try {
-        await deps.js.publish(subject, data, { headers: h, timeout: 2000 });
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, deps.retryMs));
-      }
-    }
-  };
+  const publish = (data: Uint8Array, msgId: string, set: Record<string, string>) => publishStored(deps.js, subject, data, msgId, set, signal, deps.retryMs);
 
   const render = async (e: Extract<SessionEvent<unknown>, { type: 'phrase' }>) => {
     const detail = details.get(e.seq);
@@ -147,32 +128,8 @@ export async function runSessionOwner(sessionId: number, upSubject: string, deps
     return false;
   };
 
-  // The consumer is recreated from the next stream sequence whenever it stops (server restart).
-  while (!signal.aborted) {
-    let messages: Awaited<ReturnType<Awaited<ReturnType<typeof deps.js.consumers.get>>['consume']>> | undefined;
-    const stop = () => messages?.stop();
-    try {
-      const consumer = await deps.js.consumers.get(UP_STREAM, { filterSubjects: upSubject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq });
-      messages = await consumer.consume({ max_messages: 256 });
-      signal.addEventListener('abort', stop, { once: true });
-      for await (const m of messages) {
-        nextStreamSeq = m.seq + 1;
-        let ended: boolean;
-        try {
-          ended = await feed(m.data);
-        } catch (err) {
-          throw new SessionOwnerFailure(err);
-        }
-        if (ended) return 'ended';
-      }
-    } catch (err) {
-      if (signal.aborted) break;
-      if (err instanceof SessionOwnerFailure) throw err.cause;
-      await new Promise((r) => setTimeout(r, deps.retryMs));
-    } finally {
-      signal.removeEventListener('abort', stop);
-      stop();
-    }
+  for await (const m of storedMessages(deps.js, UP_STREAM, upSubject, signal, deps.retryMs)) {
+    if (await feed(m.data)) return 'ended';
   }
   return 'aborted';
 }

@@ -4,15 +4,18 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { TransportError } from '../core/errors.ts';
 import type { GatewayJetStream } from './jetstream.ts';
 import { shorePcm } from './shore.ts';
-import type { CallRecord } from './subjects.ts';
+import { MAX_TALK_SECONDS, ShoreTalk } from './shore-talk.ts';
+import { isValidVesselName, type CallRecord } from './subjects.ts';
 
 /** Where shore clients reach a gateway node (edge/gateway.yaml `shore.listen`). */
 export interface ShoreHttpOptions {
   host: string;
   /** 0 = any free port. */
   port: number;
-  /** Listeners at once (each holds one JetStream consumer). Default 64. */
+  /** Listeners and talkers at once (each holds one JetStream consumer). Default 64. */
   maxListeners?: number;
+  /** The fleet (gateway `vessels`): a talk to a vessel not listed is refused (404). Empty: any valid name. */
+  vessels?: ReadonlyMap<string, unknown>;
 }
 
 export interface ShoreHttp {
@@ -29,12 +32,18 @@ const MAX_WS_PCM_BYTES = 64 * 1024;
  * WebSocket `/listen[?session=N]` streams rendered speech from JetStream: per phrase a JSON text
  * message `{session, seq, startMs, sampleRateHz, text, parts}` then its s16le PCM as binary
  * messages, and `{session, end: true}` at a call's End. Any node serves any vessel: the speech is in
- * the stream, whichever worker rendered it. Ship → shore only (speaking to a vessel is not done).
+ * the stream, whichever worker rendered it.
+ *
+ * Shore → ship: the WebSocket `/talk?vessel=NAME` takes raw s16le 16 kHz mono PCM as binary
+ * messages and `{"end":true}` when the speaker stops; it answers `{type:'talk', session, vessel}`,
+ * then per phrase `{type:'phrase', seq, text}` once a worker recognized and coded it and
+ * `{type:'delivered', seq, text}` once the vessel acknowledged it, and `{type:'end'}` when the vessel
+ * has everything (then it closes). Bad input gets `{type:'error', code, message}` and a close.
  */
 export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions): Promise<ShoreHttp> {
   const listeners = new Set<AbortController>();
   const maxListeners = o.maxListeners ?? 64;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const server = createServer((req, res) => void handle(req, res).catch(() => {
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
   }));
@@ -59,6 +68,15 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    const refuse = (status: string, text: string) => void socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\n\r\n${text}\n`);
+    if (url.pathname === '/talk') {
+      const vessel = url.searchParams.get('vessel') ?? '';
+      if (!isValidVesselName(vessel)) return refuse('400 Bad Request', 'vessel must be a vessel name (letters, digits, - and _)');
+      if (o.vessels?.size && !o.vessels.has(vessel)) return refuse('404 Not Found', `no vessel '${vessel}' in this gateway's fleet`);
+      if (listeners.size >= maxListeners) return refuse('503 Service Unavailable', `already ${maxListeners} listeners and talkers`);
+      wss.handleUpgrade(req, socket, head, (ws) => void talk(ws, vessel));
+      return;
+    }
     if (url.pathname !== '/listen') return void socket.destroy();
     const s = url.searchParams.get('session');
     const session = s === null || s === '' ? undefined : Number(s);
@@ -94,6 +112,62 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
       if (session !== undefined && ws.readyState === ws.OPEN) ws.close(1000, 'the call ended');
     } catch (err) {
       if (ws.readyState === ws.OPEN) ws.close(1011, err instanceof Error ? err.message.slice(0, 120) : 'error');
+    } finally {
+      listeners.delete(stop);
+    }
+  }
+
+  async function talk(ws: WebSocket, vessel: string): Promise<void> {
+    const stop = new AbortController();
+    listeners.add(stop);
+    const fail = (code: string, message: string) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(JSON.stringify({ type: 'error', code, message }));
+      ws.close(code === 'internal' ? 1011 : 1008, code);
+    };
+    let t: ShoreTalk | undefined;
+    try {
+      t = await ShoreTalk.open(jet, vessel);
+    } catch (err) {
+      listeners.delete(stop);
+      return fail('internal', `cannot register the talk: ${(err as Error).message}`);
+    }
+    const talkSession = t;
+    ws.send(JSON.stringify({ type: 'talk', session: talkSession.sessionId, vessel }));
+    // What is said until the socket closes is sent, even without an explicit end.
+    const gone = () => {
+      void talkSession.end().catch(() => {});
+      stop.abort();
+    };
+    ws.on('close', gone);
+    ws.on('error', gone);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        if (talkSession.seconds + data.length / 32000 > MAX_TALK_SECONDS) return fail('too_long', `a talk is at most ${MAX_TALK_SECONDS} s; the rest was not sent`);
+        try {
+          void talkSession.write(new Uint8Array(data)).catch(() => {});
+        } catch (err) {
+          fail('bad_state', (err as Error).message);
+        }
+        return;
+      }
+      let m: unknown;
+      try {
+        m = JSON.parse(String(data));
+      } catch {
+        return fail('bad_message', 'text messages must be JSON: {"end":true}');
+      }
+      if (typeof m === 'object' && m !== null && (m as { end?: unknown }).end === true) void talkSession.end().catch(() => {});
+      else fail('bad_message', 'the only text message is {"end":true}; speech goes in binary messages (s16le 16 kHz mono)');
+    });
+    try {
+      for await (const e of talkSession.events(stop.signal)) {
+        if (ws.readyState !== ws.OPEN) break;
+        ws.send(JSON.stringify(e));
+        if (e.type === 'end') ws.close(1000, 'delivered');
+      }
+    } catch (err) {
+      fail('internal', (err as Error).message.slice(0, 120));
     } finally {
       listeners.delete(stop);
     }

@@ -12,7 +12,16 @@ import { DecodeError } from '../core/errors.ts';
  * - stream `STCTS_PCM`: the rendered speech, one message per phrase (or part of a long phrase) on
  *   `stcts.v1.pcm.<session>`, deduplicated by `pcm.<session>.<seq>.<part>`: the last message of a
  *   session's subject is the rendering checkpoint a new owner resumes after;
- * - KV `stcts_calls`: one entry per active session (vessel, subject), deleted at its End: what workers look for;
+ * - stream `STCTS_TALK`: what a shore client says to a vessel (shore→ship), raw s16le 16 kHz PCM in
+ *   order on `stcts.v1.talk.<session>`, deduplicated by `talk.<session>.<n>`, a last empty message
+ *   with `Stcts-End: 1`;
+ * - stream `STCTS_DOWN`: the frames a worker's sender pipeline coded from that speech, on
+ *   `stcts.v1.down.<vessel>.<session>`, deduplicated by `down.<session>.<seq>`; whichever node
+ *   holds the vessel's link sends them through the ARQ;
+ * - core subject `stcts.v1.delivered.<session>` (not stored): the vessel's acknowledgements of a
+ *   shore→ship session, for the talking shore client;
+ * - KV `stcts_calls`: one entry per active session (vessel, subject, direction), deleted at its End
+ *   (a shore→ship one once the vessel acknowledged its End): what workers and terminators look for;
  * - KV `stcts_leases`: one entry per owned session (owner id), heartbeated by revision (CAS).
  */
 export const UP_STREAM = 'STCTS_UP';
@@ -21,6 +30,11 @@ export const CALLS_BUCKET = 'stcts_calls';
 export const LEASES_BUCKET = 'stcts_leases';
 export const UP_PREFIX = 'stcts.v1.up';
 export const PCM_PREFIX = 'stcts.v1.pcm';
+export const TALK_STREAM = 'STCTS_TALK';
+export const DOWN_STREAM = 'STCTS_DOWN';
+export const TALK_PREFIX = 'stcts.v1.talk';
+export const DOWN_PREFIX = 'stcts.v1.down';
+export const DELIVERED_PREFIX = 'stcts.v1.delivered';
 
 /** Vessel names become one subject token: letters, digits, `-` and `_` only. */
 const VESSEL_TOKEN = /^[A-Za-z0-9_-]{1,63}$/;
@@ -32,6 +46,19 @@ export function upSubject(vessel: string, sessionId: number): string {
   if (!isValidVesselName(vessel)) throw new DecodeError('malformed', `vessel name '${vessel}' is not a subject token (letters, digits, - and _)`);
   return `${UP_PREFIX}.${vessel}.${sessionId >>> 0}`;
 }
+
+/** Subject of one shore→ship session's frames (coded by a worker, sent by the vessel's terminator). */
+export function downSubject(vessel: string, sessionId: number): string {
+  if (!isValidVesselName(vessel)) throw new DecodeError('malformed', `vessel name '${vessel}' is not a subject token (letters, digits, - and _)`);
+  return `${DOWN_PREFIX}.${vessel}.${sessionId >>> 0}`;
+}
+
+/** Subject of one shore→ship session's speech (shore client → worker). */
+export const talkSubject = (sessionId: number): string => `${TALK_PREFIX}.${sessionId >>> 0}`;
+/** Core subject of the vessel's acknowledgements of a shore→ship session. */
+export const deliveredSubject = (sessionId: number): string => `${DELIVERED_PREFIX}.${sessionId >>> 0}`;
+export const downMsgId = (sessionId: number, seq: number): string => `down.${sessionId >>> 0}.${seq}`;
+export const talkMsgId = (sessionId: number, n: number): string => `talk.${sessionId >>> 0}.${n}`;
 
 /** Subject of one session's rendered PCM (any node may subscribe: `stcts.v1.pcm.>` for all). */
 export const pcmSubject = (sessionId: number): string => `${PCM_PREFIX}.${sessionId >>> 0}`;
@@ -56,7 +83,16 @@ export function decodeFrameMessage(bytes: Uint8Array): Frame {
 export interface CallRecord {
   sessionId: number;
   vessel: string;
+  /** Ship→shore: the frames' subject; shore→ship: the speech's (talk) subject. */
   subject: string;
+  /**
+   * `up` (absent in records of older nodes): ship→shore, the vessel's frames rendered by a worker.
+   * `down`: shore→ship, a shore client's speech coded by a worker and sent to the vessel.
+   */
+  direction?: 'up' | 'down';
+  /** `down`: the coded frames' subject. */
+  downSubject?: string;
+  /** Ship→shore: `done` once rendered to its End. Shore→ship: `done` once coded to its End (the record stays until the vessel acknowledged it). */
   state: 'active' | 'done';
   /** Wall-clock start, ms since the epoch (for listings only: nothing compares clocks across nodes). */
   startedAtMs: number;
@@ -71,6 +107,8 @@ export const PCM_HEADERS = {
   rateHz: 'Stcts-Rate-Hz',
   text: 'Stcts-Text',
   end: 'Stcts-End',
+  /** A shore→ship frame message: the phrase text of a TextSegment (URI-encoded), for the talking client. */
+  phraseText: 'Stcts-Phrase-Text',
   /** performance.timeOrigin + now() when the frame reached the terminator (for the latency bench). */
   arrivedAtMs: 'Stcts-Arrived-At-Ms',
 } as const;

@@ -9,6 +9,7 @@ import { WebSocketPort } from '../transport/ws.ts';
 import { acceptSecureNoise, PROTECTION_OVERHEAD_BYTES } from '../transport/secure/index.ts';
 import { generateKeyPair, HandshakeAdmission, noisePskOf } from '../transport/secure/index.ts';
 import { listenKissPeers, UdpPeerListener, type DatagramPeerConnection } from '../daemon/datagram-peer.ts';
+import type { DownlinkHub } from './downlink.ts';
 import type { UplinkHub } from './uplink.ts';
 import { isValidVesselName } from './subjects.ts';
 
@@ -36,6 +37,8 @@ export interface WebSocketTerminatorOptions {
    * lookup by announced name in src/transport/secure.) Absent: plain link, the vessel named by the URL path `/vessel/<name>`.
    */
   vesselKeys?: ReadonlyMap<string, string>;
+  /** Shore→ship sessions for the vessels attached here (none: ship→shore only). */
+  downlinks?: DownlinkHub;
   onError?: (err: TransportError) => void;
 }
 
@@ -67,7 +70,7 @@ export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSock
       acceptSecureNoise(ws, 'stcts-gateway', () => peers, { instanceId: INSTANCE_ID }).then(
         (conn) => {
           const port: PacketPort = { get connected() { return conn.open; }, send: (p) => conn.send(p) };
-          const carry = carrier(hub, conn.remoteName, port, onError);
+          const carry = carrier(hub, conn.remoteName, port, onError, options.downlinks);
           conn.onPacket((bytes: Uint8Array) => carry.packet(bytes, bytes.length + conn.overheadBytes));
           conn.onClose(() => carry.detach());
         },
@@ -81,7 +84,7 @@ export async function listenWebSocketTerminator(hub: UplinkHub, options: WebSock
       ws.close(1008, 'bad vessel name');
       return;
     }
-    const carry = carrier(hub, vessel, new WebSocketPort(ws), onError);
+    const carry = carrier(hub, vessel, new WebSocketPort(ws), onError, options.downlinks);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         onError(new TransportError('protocol', 'text message on the link; closing'));
@@ -116,6 +119,7 @@ export interface UdpTerminatorOptions {
   budgetBitsPerSecond?: number;
   /** Vessels tracked at once (authenticated or in a handshake). Default 1024. */
   maxSources?: number;
+  downlinks?: DownlinkHub;
   onError?: (err: TransportError) => void;
 }
 
@@ -126,7 +130,7 @@ export interface UdpTerminatorOptions {
  * the vessel's sessions like a WebSocket's.
  */
 export async function listenUdpTerminator(hub: UplinkHub, options: UdpTerminatorOptions): Promise<LinkTerminator> {
-  const d = datagramTerminator(hub, options.vesselKeys, options.onError);
+  const d = datagramTerminator(hub, options.vesselKeys, options.onError, options.downlinks);
   const listener = await UdpPeerListener.open(options.host, options.port, { ...d, budgetBitsPerSecond: options.budgetBitsPerSecond ?? 2400, maxSources: options.maxSources ?? 1024 });
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return { kind: 'udp', address: `udp://${host}:${listener.port}`, close: () => listener.close() };
@@ -137,13 +141,13 @@ export async function listenUdpTerminator(hub: UplinkHub, options: UdpTerminator
  * direwolf's KISS port, or `kiss:/dev/ttyUSB0`) and answers whichever listed vessel calls on that
  * radio channel (one at a time: the channel is shared), authenticated by its key as over UDP.
  */
-export async function listenKissTerminator(hub: UplinkHub, options: { url: string; vesselKeys: ReadonlyMap<string, string>; onError?: (err: TransportError) => void }): Promise<LinkTerminator> {
-  const link = await listenKissPeers(options.url, datagramTerminator(hub, options.vesselKeys, options.onError));
+export async function listenKissTerminator(hub: UplinkHub, options: { url: string; vesselKeys: ReadonlyMap<string, string>; downlinks?: DownlinkHub; onError?: (err: TransportError) => void }): Promise<LinkTerminator> {
+  const link = await listenKissPeers(options.url, datagramTerminator(hub, options.vesselKeys, options.onError, options.downlinks));
   return { kind: 'kiss', address: options.url, close: () => link.close() };
 }
 
 /** What the UDP and KISS terminators share: the gateway's identity, the vessels' keys, and each authenticated vessel's packets → its sessions. */
-function datagramTerminator(hub: UplinkHub, vesselKeys: ReadonlyMap<string, string>, onErrorOpt: ((err: TransportError) => void) | undefined) {
+function datagramTerminator(hub: UplinkHub, vesselKeys: ReadonlyMap<string, string>, onErrorOpt: ((err: TransportError) => void) | undefined, downlinks: DownlinkHub | undefined) {
   const onError = (e: TransportError) => onErrorOpt?.(e);
   const peers = [...vesselKeys].map(([name, psk]) => ({ name, psk: noisePskOf(psk) }));
   return {
@@ -153,7 +157,7 @@ function datagramTerminator(hub: UplinkHub, vesselKeys: ReadonlyMap<string, stri
     attach: (conn: DatagramPeerConnection) => {
       // (The link seals what it sends: the packet goes as it is.)
       const port: PacketPort = { get connected() { return conn.open; }, send: (p) => void conn.sendSealed(p) };
-      const carry = carrier(hub, conn.remoteName, port, onError);
+      const carry = carrier(hub, conn.remoteName, port, onError, downlinks);
       conn.onPacket((bytes: Uint8Array) => carry.packet(bytes, conn.cost.packetCost(bytes.length + conn.overheadBytes).wireBytes));
       conn.onClose(() => carry.detach());
     },
@@ -164,8 +168,12 @@ function datagramTerminator(hub: UplinkHub, vesselKeys: ReadonlyMap<string, stri
 /** Packets held while a connection's session is being opened (its first packet named it). */
 const MAX_PENDING_PACKETS = 64;
 
-/** One connection's packets → its vessel's session (chosen by the first packet that names it). */
-function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: TransportError) => void) {
+/**
+ * One connection's packets → its vessel's ship→shore session (chosen by the first packet that names
+ * it), or to one of the vessel's shore→ship sessions held here (their acknowledgements).
+ */
+function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: TransportError) => void, downlinks: DownlinkHub | undefined) {
+  const detachDown = downlinks?.attach(vessel, port);
   let session: LinkSession | undefined;
   let opening: Promise<void> | undefined;
   let detached = false;
@@ -174,6 +182,13 @@ function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: 
   const pending: Array<[Uint8Array, number]> = [];
   return {
     packet(bytes: Uint8Array, wireBytes: number) {
+      if (downlinks) {
+        const down = resolveRoute(packetRoute(bytes), downlinks.sessionsOf(vessel));
+        if (down?.session) {
+          void down.session.onPacket(bytes, wireBytes);
+          return;
+        }
+      }
       if (session) {
         void session.onPacket(bytes, wireBytes);
         return;
@@ -191,6 +206,11 @@ function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: 
       opening = (r?.session ? Promise.resolve(r.session) : id.then((sid) => (sid === undefined ? undefined : hub.open(vessel, sid)))).then(
         (s) => {
           opening = undefined;
+          if (s === 'down') {
+            // A shore→ship session's ack before this node holds that session (it will at its next scan).
+            pending.length = 0;
+            return;
+          }
           if (!s) {
             pending.length = 0;
             quietUntilMs = performance.now() + 1000;
@@ -210,6 +230,7 @@ function carrier(hub: UplinkHub, vessel: string, port: PacketPort, onError: (e: 
     detach() {
       detached = true;
       session?.detach();
+      detachDown?.();
     },
   };
 }

@@ -83,13 +83,16 @@ export class UplinkHub {
    * JetStream holds: the new ARQ receiver starts there, so the vessel's first ack from us tells it
    * what to resend.
    */
-  async open(vessel: string, sessionId: number): Promise<LinkSession | undefined> {
+  async open(vessel: string, sessionId: number): Promise<LinkSession | undefined | 'down'> {
     if (this.closed) throw new InvalidStateError('UplinkHub used after close()');
     const known = this.sessions.get(sessionId);
     if (known) return known.vessel === vessel ? known.link : undefined;
     const opening = this.opening.get(sessionId);
     if (opening) return opening.vessel === vessel ? opening.link : undefined;
-    const link = (async () => {
+    const link = (async (): Promise<LinkSession | undefined | 'down'> => {
+      // A shore→ship session of this vessel (its acks): not a session the vessel may open.
+      const known0 = await this.retry(() => this.calls.get(sessionKey(sessionId)));
+      if (known0 && known0.operation === 'PUT' && (JSON.parse(new TextDecoder().decode(known0.value)) as CallRecord).direction === 'down') return 'down';
       const resumeSeq = await this.retry(() => this.storedUpTo(vessel, sessionId));
       const known2 = this.sessions.get(sessionId);
       if (known2) return known2.vessel === vessel ? known2.link : undefined;
@@ -133,7 +136,7 @@ export class UplinkHub {
     return found;
   }
 
-  private readonly opening = new Map<number, { vessel: string; link: Promise<LinkSession | undefined> }>();
+  private readonly opening = new Map<number, { vessel: string; link: Promise<LinkSession | undefined | 'down'> }>();
 
   /** Seq after the last frame JetStream holds for the session (0: none). */
   private async storedUpTo(vessel: string, sessionId: number): Promise<number> {

@@ -2,6 +2,7 @@ import { InvalidStateError } from '../core/errors.ts';
 import type { GatewayJetStream } from './jetstream.ts';
 import { LeaseTable, type LeaseOptions } from './lease.ts';
 import { runSessionOwner, type SessionOwnerDeps } from './session-owner.ts';
+import { runTalkOwner, type TalkOwnerDeps } from './talk-owner.ts';
 import { sessionKey, type CallRecord } from './subjects.ts';
 
 /** Settings of a {@link GatewayWorker}. */
@@ -31,6 +32,8 @@ export interface WorkerStats {
   phrasesRendered: number;
   /** Phrases decoded again on a take-over, not synthesized again. */
   phrasesReplayed: number;
+  /** Shore→ship phrases coded and stored (a take-over's recoded ones not counted). */
+  phrasesCoded: number;
 }
 
 interface Owned {
@@ -41,12 +44,13 @@ interface Owned {
 /**
  * A session-affine recognition/synthesis worker (issue #18): claims calls from the registry,
  * holds one lease per owned session (heartbeated), and runs each session's receiver codec + TTS
- * (runSessionOwner). When a worker dies its leases go stale and the others take its sessions
+ * (runSessionOwner) — or, for a shore→ship session, the sender pipeline on the shore client's
+ * speech (runTalkOwner; needs `deps.talk`). When a worker dies its leases go stale and the others take its sessions
  * over, replaying their frames from JetStream.
  */
 export class GatewayWorker {
   readonly options: Readonly<WorkerOptions>;
-  readonly stats: WorkerStats = { sessionsTaken: 0, sessionsEnded: 0, leasesLost: 0, phrasesRendered: 0, phrasesReplayed: 0 };
+  readonly stats: WorkerStats = { sessionsTaken: 0, sessionsEnded: 0, leasesLost: 0, phrasesRendered: 0, phrasesReplayed: 0, phrasesCoded: 0 };
   private readonly leases: LeaseTable;
   private readonly owned = new Map<number, Owned>();
   private readonly done = new Set<number>();
@@ -57,7 +61,7 @@ export class GatewayWorker {
 
   constructor(
     private readonly jet: GatewayJetStream,
-    private readonly deps: Omit<SessionOwnerDeps, 'js' | 'jsm'>,
+    private readonly deps: Omit<SessionOwnerDeps, 'js' | 'jsm'> & { talk?: Omit<TalkOwnerDeps, 'js' | 'jsm'> },
     options: Partial<WorkerOptions> & { id: string },
   ) {
     this.options = Object.freeze({ ...DEFAULT_WORKER_OPTIONS, ...options });
@@ -101,7 +105,7 @@ export class GatewayWorker {
         const entry = await this.jet.calls.get(k);
         if (!entry || entry.operation !== 'PUT') continue;
         const call = JSON.parse(new TextDecoder().decode(entry.value)) as CallRecord;
-        if (call.state === 'done') {
+        if (call.state === 'done' || (call.direction === 'down' && !this.deps.talk)) {
           this.done.add(id);
           continue;
         }
@@ -142,9 +146,21 @@ export class GatewayWorker {
         this.deps.onPhrase?.(s, seq, replayed);
       },
     };
+    const talk = this.deps.talk;
+    const run = call.direction === 'down' && talk
+      ? () => runTalkOwner(id, call.subject, call.downSubject!, {
+        ...talk,
+        js: this.jet.js,
+        jsm: this.jet.jsm,
+        onPhrase: (s, seq, text, replayed) => {
+          if (!replayed) this.stats.phrasesCoded++;
+          talk.onPhrase?.(s, seq, text, replayed);
+        },
+      }, abort.signal)
+      : () => runSessionOwner(id, call.subject, deps, abort.signal);
     const done = (async () => {
       try {
-        const outcome = await runSessionOwner(id, call.subject, deps, abort.signal);
+        const outcome = await run();
         if (outcome === 'ended') {
           await this.markDone(call);
           this.done.add(id);
@@ -162,10 +178,20 @@ export class GatewayWorker {
     this.owned.set(id, { abort, done });
   }
 
-  /** An ended call leaves the registry (its End in the PCM stream is what any later owner would find). */
+  /**
+   * An ended call leaves the registry (its End in the PCM stream is what any later owner would
+   * find). A shore→ship one stays, marked `done`, until the vessel acknowledged its End (the
+   * terminator deletes it then).
+   */
   private async markDone(call: CallRecord): Promise<void> {
     for (let i = 0; i < 40 && !this.closed; i++) {
       try {
+        if (call.direction === 'down') {
+          // Only if still there: the vessel may have acknowledged the End already (and the terminator deleted it).
+          const e = await this.jet.calls.get(sessionKey(call.sessionId));
+          if (e && e.operation === 'PUT') await this.jet.calls.update(sessionKey(call.sessionId), JSON.stringify({ ...call, state: 'done' }), e.revision).catch(() => {});
+          return;
+        }
         await this.jet.calls.delete(sessionKey(call.sessionId));
         return;
       } catch {
