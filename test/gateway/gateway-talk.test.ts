@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,35 +10,9 @@ import { parseConfig, startDaemon, type Daemon } from '../../src/daemon/index.ts
 import { silentLogger } from '../../src/core/log.ts';
 import { FakeAsr, FakeTts, toneBursts } from '../daemon/fakes.ts';
 import { until } from '../fixtures/wait.ts';
+import { played, talk, type TalkMessage } from './talk-fixture.ts';
 
 const PSK = 'a-gateway-talk-test-key-0123456789abcdef';
-
-interface TalkMessage { type: string; session?: number; seq?: number; text?: string; code?: string }
-
-/** A shore client on `/talk`: sends `pcm` in 100-ms messages, then `{"end":true}`; resolves with every message the gateway sent until it closed. */
-function talk(port: number, vessel: string, pcm: Int16Array, o: { end?: boolean; paceMs?: number } = {}): Promise<TalkMessage[]> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/talk?vessel=${vessel}`);
-  const got: TalkMessage[] = [];
-  return new Promise((resolve, reject) => {
-    ws.on('message', (d) => got.push(JSON.parse(String(d)) as TalkMessage));
-    ws.on('open', async () => {
-      const bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-      for (let i = 0; i < bytes.length; i += 3200) {
-        ws.send(bytes.subarray(i, i + 3200));
-        if (o.paceMs) await new Promise((r) => setTimeout(r, o.paceMs));
-      }
-      if (o.end !== false) ws.send(JSON.stringify({ end: true }));
-    });
-    ws.on('close', () => resolve(got));
-    ws.on('error', reject);
-  });
-}
-
-/** The phrases the vessel daemon played (its transcript file, `dir: in`). */
-function played(path: string): { session: number; seq: number; text: string }[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { dir: string; session: number; seq: number; text: string }).filter((l) => l.dir === 'in');
-}
 
 describeWith('gateway shore → ship (issue #18): a shore client talks, a worker codes, the vessel\'s terminator delivers', [NATS_SERVER], () => {
   let nats: NatsServerFixture;
