@@ -125,27 +125,28 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
       ws.send(JSON.stringify({ type: 'error', code, message }));
       ws.close(code === 'internal' ? 1011 : 1008, code);
     };
-    let t: ShoreTalk | undefined;
-    try {
-      t = await ShoreTalk.open(jet, vessel);
-    } catch (err) {
-      listeners.delete(stop);
-      return fail('internal', `cannot register the talk: ${(err as Error).message}`);
-    }
-    const talkSession = t;
-    ws.send(JSON.stringify({ type: 'talk', session: talkSession.sessionId, vessel }));
-    // What is said until the socket closes is sent, even without an explicit end.
+    // Handlers first: a client may speak the moment the socket opens, before the talk is registered.
+    const early: Array<[Buffer, boolean]> = [];
+    let talkSession: ShoreTalk | undefined;
+    let closed = false;
     const gone = () => {
-      void talkSession.end().catch(() => {});
+      closed = true;
+      void talkSession?.end().catch(() => {});
       stop.abort();
     };
     ws.on('close', gone);
     ws.on('error', gone);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      const t = talkSession;
+      if (!t) {
+        if (early.length >= 256) return fail('too_fast', 'too much speech before the talk was registered');
+        early.push([data, isBinary]);
+        return;
+      }
       if (isBinary) {
-        if (talkSession.seconds + data.length / 32000 > MAX_TALK_SECONDS) return fail('too_long', `a talk is at most ${MAX_TALK_SECONDS} s; the rest was not sent`);
+        if (t.seconds + data.length / 32000 > MAX_TALK_SECONDS) return fail('too_long', `a talk is at most ${MAX_TALK_SECONDS} s; the rest was not sent`);
         try {
-          void talkSession.write(new Uint8Array(data)).catch(() => {});
+          void t.write(new Uint8Array(data)).catch(() => {});
         } catch (err) {
           fail('bad_state', (err as Error).message);
         }
@@ -157,9 +158,19 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
       } catch {
         return fail('bad_message', 'text messages must be JSON: {"end":true}');
       }
-      if (typeof m === 'object' && m !== null && (m as { end?: unknown }).end === true) void talkSession.end().catch(() => {});
+      if (typeof m === 'object' && m !== null && (m as { end?: unknown }).end === true) void t.end().catch(() => {});
       else fail('bad_message', 'the only text message is {"end":true}; speech goes in binary messages (s16le 16 kHz mono)');
-    });
+    };
+    ws.on('message', onMessage);
+    try {
+      talkSession = await ShoreTalk.open(jet, vessel);
+    } catch (err) {
+      listeners.delete(stop);
+      return fail('internal', `cannot register the talk: ${(err as Error).message}`);
+    }
+    ws.send(JSON.stringify({ type: 'talk', session: talkSession.sessionId, vessel }));
+    for (const [d, b] of early.splice(0)) onMessage(d, b);
+    if (closed) void talkSession.end().catch(() => {});
     try {
       for await (const e of talkSession.events(stop.signal)) {
         if (ws.readyState !== ws.OPEN) break;

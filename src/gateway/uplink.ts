@@ -49,9 +49,8 @@ interface UplinkSession {
  * the ARQ at the shore and publishes each in-order frame to the session's JetStream subject,
  * retrying until JetStream has stored it (message id = session + seq, so a retry is stored once).
  *
- * Limitation: the ARQ acks a frame to the vessel when the hub has it, before JetStream has; a
- * gateway node that crashes in between loses those frames (the vessel will not resend them).
- * Closing that gap needs LinkSession to ack only what the application confirmed.
+ * The ARQ acknowledges a frame to the vessel only once JetStream has stored it (the receiver's
+ * `confirmDelivery`): a gateway node that crashes loses nothing the vessel believes delivered.
  */
 export class UplinkHub {
   readonly options: Readonly<UplinkOptions>;
@@ -96,7 +95,8 @@ export class UplinkHub {
       const resumeSeq = await this.retry(() => this.storedUpTo(vessel, sessionId));
       const known2 = this.sessions.get(sessionId);
       if (known2) return known2.vessel === vessel ? known2.link : undefined;
-      const session = new LinkSession(sessionId, this.options.link);
+      // Acknowledged to the vessel only once stored (publishFrame → confirm).
+      const session = new LinkSession(sessionId, { ...this.options.link, receiver: { ...this.options.link.receiver, confirmDelivery: true } });
       if (resumeSeq > 0) {
         // A forward notice to our own receiver: everything below resumeSeq is delivered (it is in JetStream).
         session.receiver.accept([{ version: 1, sessionId, seq: resumeSeq, time: 0, payload: { type: 'ack', cumulative: resumeSeq, sack: 0n, nack: [] } }], performance.now());
@@ -158,6 +158,7 @@ export class UplinkHub {
         registered = true;
       }
       await this.publishFrame(subject, frame);
+      link.confirm(frame.seq);
       if (frame.payload.type === 'end') {
         const t = setTimeout(() => this.forget(sessionId), this.options.lingerMs);
         t.unref?.();

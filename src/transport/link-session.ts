@@ -176,6 +176,16 @@ export class LinkSession {
     this.pump();
   }
 
+  /**
+   * With `receiver.confirmDelivery`: every frame delivered up to `seq` is safe (e.g. stored), so
+   * the peer may now be told it arrived.
+   */
+  confirm(seq: number): void {
+    if (this.closed) return;
+    this.receiver.confirm(seq, this.now());
+    this.pump();
+  }
+
   /** Frames from the peer, in order (prosody detail as soon as it arrives). */
   frames(): AsyncIterable<Frame> {
     return this.delivered;

@@ -14,6 +14,13 @@ export interface ReliableReceiverOptions {
    * 0 on full-duplex links.
    */
   quietMs: number;
+  /**
+   * Acknowledge a delivered frame only once the application confirmed it ({@link ReliableReceiver.confirm}),
+   * e.g. once it is stored elsewhere (the shore gateway: in JetStream), and never selectively
+   * acknowledge what is not confirmed: a crash of this process then loses nothing the peer
+   * believes delivered (it resends). Default false: delivered = acknowledged.
+   */
+  confirmDelivery: boolean;
 }
 
 export const DEFAULT_RELIABLE_RECEIVER_OPTIONS: Readonly<ReliableReceiverOptions> = Object.freeze({
@@ -21,6 +28,7 @@ export const DEFAULT_RELIABLE_RECEIVER_OPTIONS: Readonly<ReliableReceiverOptions
   ackDelayMs: 30,
   ackEveryPackets: 4,
   quietMs: 0,
+  confirmDelivery: false,
 });
 
 /** How many recent seqs' times the receiver remembers (a compact packet's implied time, src/transport/link-packet.ts). */
@@ -53,6 +61,8 @@ export class ReliableReceiver {
   private packetsSinceAck = 0;
   /** Time of each recently received frame by seq. */
   private readonly times = new Map<number, number>();
+  /** With confirmDelivery: seqs of delivered reliable frames not yet confirmed, in order. */
+  private readonly unconfirmed: number[] = [];
 
   constructor(options: Partial<ReliableReceiverOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RELIABLE_RECEIVER_OPTIONS, ...options });
@@ -61,6 +71,20 @@ export class ReliableReceiver {
   /** Next seq to deliver: every seq below it is delivered or known abandoned. */
   get cumulative(): number {
     return this.nextSeq;
+  }
+
+  /** What our acks announce: {@link cumulative}, or with confirmDelivery the first delivered frame not yet confirmed. */
+  get acknowledgedBelow(): number {
+    return this.unconfirmed.length ? this.unconfirmed[0]! : this.nextSeq;
+  }
+
+  /** (confirmDelivery) The application has made every delivered frame up to `seq` safe: they may be acknowledged. */
+  confirm(seq: number, nowMs: number): void {
+    let n = 0;
+    while (n < this.unconfirmed.length && this.unconfirmed[n]! <= seq) n++;
+    if (n === 0) return;
+    this.unconfirmed.splice(0, n);
+    this.scheduleAck(nowMs, this.unconfirmed.length ? this.options.ackDelayMs : 0);
   }
 
   /**
@@ -115,7 +139,10 @@ export class ReliableReceiver {
     }
     while (this.held.has(this.nextSeq) || this.nextSeq < this.forwardTo) {
       const f = this.held.get(this.nextSeq);
-      if (f) out.push(f);
+      if (f) {
+        out.push(f);
+        if (this.options.confirmDelivery) this.unconfirmed.push(f.seq);
+      }
       this.held.delete(this.nextSeq);
       this.nextSeq++;
     }
@@ -159,9 +186,10 @@ export class ReliableReceiver {
     this.packetsSinceAck = 0;
     let sack = 0n;
     const nack: number[] = [];
-    for (let i = 0; i < 64; i++) if (this.held.has(this.nextSeq + 1 + i)) sack |= 1n << BigInt(i);
+    // With confirmDelivery nothing beyond the confirmed point is safe: no selective acks.
+    if (!this.options.confirmDelivery) for (let i = 0; i < 64; i++) if (this.held.has(this.nextSeq + 1 + i)) sack |= 1n << BigInt(i);
     for (let s = this.nextSeq; s < this.highestSeen && nack.length < 16; s++) if (!this.held.has(s)) nack.push(s);
     this.stats.acksSent++;
-    return { type: 'ack', cumulative: this.nextSeq, sack, nack };
+    return { type: 'ack', cumulative: this.acknowledgedBelow, sack, nack };
   }
 }
