@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError, EngineUnavailableError, InvalidStateError } from '../../core/errors.ts';
-import { encodeS3MixtureWeights, readSendump, sendumpToMixtureWeights } from './sendump.ts';
+import { decodeS3GaussianCounts, decodeS3Gaussians, encodeS3MixtureWeights, readSendump, sendumpToMixtureWeights, vectorOffset, type S3GaussianCounts, type S3VectorArray } from './sendump.ts';
 import type { AsrWord } from './types.ts';
 
 export interface MllrOptions {
@@ -15,6 +15,12 @@ export interface MllrOptions {
   hmm: string;
   /** Pronunciation dictionary (lower-case words, as pocketsphinx's). */
   dict: string;
+  /**
+   * Also scale the variances (one diagonal factor per feature component, estimated from bw's counts
+   * around the MLLR-adapted means; pocketsphinx multiplies each variance by it). mllr_solve itself
+   * writes factors of 1. Default false.
+   */
+  adaptVariances: boolean;
   /** Words whose posterior is below this are not adapted on. Default 0 (every word). */
   minConfidence: number;
   /** Estimate the full 39×39-per-stream matrix (true) or only the bias (mllr_solve -mllrmult no). Default true. */
@@ -37,6 +43,7 @@ export const DEFAULT_MLLR_OPTIONS: Readonly<MllrOptions> = Object.freeze({
   hmm: '/usr/share/pocketsphinx/model/en-us/en-us',
   dict: '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict',
   minConfidence: 0,
+  adaptVariances: false,
   fullMatrix: true,
   maxGapMs: 300,
   paddingMs: 50,
@@ -129,6 +136,7 @@ export class MllrAdapter {
   private modelDir: string | undefined;
   private readonly cache = new Map<string, Promise<MllrTransform | undefined>>();
   private next = 0;
+  private gaussians: { means: S3VectorArray; vars: S3VectorArray } | undefined;
   /** One adaptation at a time: the machine's cores belong to the live decoder first. */
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -206,6 +214,12 @@ export class MllrAdapter {
     const out = join(work, 'mllr_matrix');
     await this.run(join(o.sphinxtrainDir, 'mllr_solve'), ['-meanfn', join(model, 'means'), '-varfn', join(model, 'variances'), '-outmllrfn', out, '-accumdir', acc, '-mllrmult', o.fullMatrix ? 'yes' : 'no']);
     if (!existsSync(out)) throw new EngineError('mllr_solve', 'mllr_solve wrote no transform (no usable adaptation data?)');
+    if (o.adaptVariances) {
+      const t = parseMllrTransform(readFileSync(out, 'utf8'));
+      this.gaussians ??= { means: decodeS3Gaussians(new Uint8Array(readFileSync(join(o.hmm, 'means')))), vars: decodeS3Gaussians(new Uint8Array(readFileSync(join(o.hmm, 'variances')))) };
+      const counts = decodeS3GaussianCounts(new Uint8Array(readFileSync(join(acc, 'gauden_counts'))));
+      writeFileSync(out, formatMllrTransform({ streams: t.streams.map((st, f) => ({ ...st, h: varianceScales(counts, this.gaussians!.means, this.gaussians!.vars, t, f) })) }));
+    }
     for (const id of ids) for (const ext of ['raw', 'mfc']) rmSync(join(work, `${id}.${ext}`), { force: true });
     return { path: out, speechSec, segments: segments.length, words: segments.reduce((s, g) => s + g.words.filter((w) => w !== '<sil>').length, 0), durationMs: performance.now() - t0 };
   }
@@ -226,4 +240,67 @@ export class MllrAdapter {
     await this.busy;
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One global pocketsphinx `-mllr` transform: per stream, mean' = A·mean + b and var' = var·h. */
+export interface MllrTransformFile {
+  streams: Array<{ A: number[][]; b: number[]; h: number[] }>;
+}
+
+/** Parses mllr_solve's output (one class: `1 nStreams` then per stream its length, A, b, h). */
+export function parseMllrTransform(text: string): MllrTransformFile {
+  const nums = text.trim().split(/\s+/).map(Number);
+  let i = 0;
+  const take = () => {
+    if (i >= nums.length || !Number.isFinite(nums[i])) throw new EngineError('mllr_transform_malformed', `MLLR transform: bad or missing number at token ${i}`);
+    return nums[i++]!;
+  };
+  if (take() !== 1) throw new EngineError('mllr_transform_malformed', 'MLLR transform: only one regression class is supported');
+  const nStreams = take();
+  const streams = Array.from({ length: nStreams }, () => {
+    const n = take();
+    const A = Array.from({ length: n }, () => Array.from({ length: n }, take));
+    return { A, b: Array.from({ length: n }, take), h: Array.from({ length: n }, take) };
+  });
+  return { streams };
+}
+
+export function formatMllrTransform(t: MllrTransformFile): string {
+  const lines = ['1', String(t.streams.length)];
+  for (const s of t.streams) lines.push(String(s.b.length), ...s.A.map((r) => r.join(' ')), s.b.join(' '), s.h.join(' '));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Variance factors are kept in this range: a few seconds of speech cannot support more. */
+const MIN_VAR_SCALE = 0.25;
+const MAX_VAR_SCALE = 4;
+
+/**
+ * Global diagonal variance adaptation (Gales & Woodland 1996, one class): for stream `f`,
+ * h_l = Σ_g Σ_t γ_g(t) (x_l − μ̂_gl)² / σ²_gl ÷ Σ_g Σ_t γ_g(t), with μ̂ the MLLR-adapted means,
+ * from bw's sufficient statistics (Σγ, Σγx, Σγx²). Clamped to [0.25, 4].
+ */
+export function varianceScales(counts: S3GaussianCounts, means: S3VectorArray, vars: S3VectorArray, t: MllrTransformFile, f: number): number[] {
+  if (!counts.means || !counts.vars || counts.pass2var) throw new EngineError('mllr_counts', 'variance adaptation needs bw counts with means and Σγx² (no -2passvar)');
+  const n = means.veclen[f]!;
+  const { A, b } = t.streams[f]!;
+  const num = new Float64Array(n);
+  let den = 0;
+  const nFeat = means.veclen.length;
+  for (let cb = 0; cb < means.nCodebook; cb++) {
+    for (let d = 0; d < means.nDensity; d++) {
+      const g = counts.dnom[(cb * nFeat + f) * means.nDensity + d]!;
+      if (!(g > 1e-6)) continue;
+      const off = vectorOffset(means, cb, f, d);
+      for (let l = 0; l < n; l++) {
+        let mu = b[l]!;
+        for (let m = 0; m < n; m++) mu += A[l]![m]! * means.data[off + m]!;
+        const sx = counts.means.data[off + l]!;
+        const sxx = counts.vars.data[off + l]!;
+        num[l] += Math.max(0, sxx - 2 * mu * sx + mu * mu * g) / vars.data[off + l]!;
+      }
+      den += g;
+    }
+  }
+  return Array.from(num, (x) => (den > 0 ? Math.min(MAX_VAR_SCALE, Math.max(MIN_VAR_SCALE, x / den)) : 1));
 }

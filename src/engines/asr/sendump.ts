@@ -176,3 +176,90 @@ function findHeaderEnd(bytes: Uint8Array): number {
   }
   throw new DecodeError('malformed', 'S3 header has no "endhdr" line in its first 4096 bytes');
 }
+
+/** Gaussian parameters or counts laid out `[codebook][stream][density][component]`, contiguous. */
+export interface S3VectorArray {
+  nCodebook: number;
+  nDensity: number;
+  veclen: number[];
+  data: Float32Array;
+}
+
+/** Offset of the vector (codebook, stream, density) in an {@link S3VectorArray}'s data. */
+export function vectorOffset(a: Pick<S3VectorArray, 'nDensity' | 'veclen'>, cb: number, stream: number, density: number): number {
+  const blk = a.veclen.reduce((x, y) => x + y, 0);
+  let before = 0;
+  for (let f = 0; f < stream; f++) before += a.veclen[f]!;
+  return cb * a.nDensity * blk + before * a.nDensity + density * a.veclen[stream]!;
+}
+
+/** bw's `gauden_counts` (sphinxtrain s3gau_io.c s3gaucnt_write): Σγx, Σγx² (or Σγ(x−μ)² with -2passvar), Σγ. */
+export interface S3GaussianCounts {
+  means: S3VectorArray | undefined;
+  vars: S3VectorArray | undefined;
+  /** true: `vars` holds Σγ(x−μ)² around the prior means, else Σγx². */
+  pass2var: boolean;
+  /** Σγ per (codebook, stream, density). */
+  dnom: Float32Array;
+}
+
+class S3Reader {
+  private off: number;
+  private readonly view: DataView;
+  private readonly little: boolean;
+  readonly hasChecksum: boolean;
+  constructor(private readonly bytes: Uint8Array) {
+    const end = findHeaderEnd(bytes);
+    this.hasChecksum = /^chksum0 /m.test(new TextDecoder().decode(bytes.subarray(0, end)));
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.length < end + 4) throw new DecodeError('truncated', 'S3 file ends after its header');
+    this.little = this.view.getUint32(end, true) === S3_MAGIC;
+    if (!this.little && this.view.getUint32(end, false) !== S3_MAGIC) throw new DecodeError('malformed', 'S3 byte-order magic missing');
+    this.off = end + 4;
+  }
+  u32(): number {
+    if (this.off + 4 > this.bytes.length) throw new DecodeError('truncated', `S3 file ends at byte ${this.bytes.length}`);
+    const v = this.view.getUint32(this.off, this.little);
+    this.off += 4;
+    return v;
+  }
+  floats(n: number): Float32Array {
+    if (n > MAX_VALUES || this.off + 4 * n > this.bytes.length) throw new DecodeError('truncated', `S3 file too short for ${n} values`);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.view.getFloat32(this.off + 4 * i, this.little);
+    this.off += 4 * n;
+    return out;
+  }
+}
+
+/** Reads an S3 `means` / `variances` file (sphinxtrain s3gau_write layout). */
+export function decodeS3Gaussians(bytes: Uint8Array): S3VectorArray {
+  const r = new S3Reader(bytes);
+  const [nCodebook, nFeat, nDensity] = [r.u32(), r.u32(), r.u32()];
+  checkedSize(nCodebook, nFeat, nDensity);
+  const veclen = Array.from({ length: nFeat }, () => r.u32());
+  const n = r.u32();
+  if (n !== checkedSize(nCodebook, nDensity, veclen.reduce((a, b) => a + b, 0))) throw new DecodeError('malformed', `S3 Gaussian file size ${n} does not match its dimensions`);
+  return { nCodebook, nDensity, veclen, data: r.floats(n) };
+}
+
+/** Reads bw's `gauden_counts`. */
+export function decodeS3GaussianCounts(bytes: Uint8Array): S3GaussianCounts {
+  const r = new S3Reader(bytes);
+  const [hasMeans, hasVars, pass2var, nCodebook, nDensity] = [r.u32(), r.u32(), r.u32(), r.u32(), r.u32()];
+  const nFeat = r.u32();
+  checkedSize(nCodebook, nFeat, nDensity);
+  const veclen = Array.from({ length: nFeat }, () => r.u32());
+  const blk = veclen.reduce((a, b) => a + b, 0);
+  const vectors = (): S3VectorArray => {
+    const n = r.u32();
+    if (n !== checkedSize(nCodebook, nDensity, blk)) throw new DecodeError('malformed', `gauden_counts array size ${n} does not match its dimensions`);
+    return { nCodebook, nDensity, veclen, data: r.floats(n) };
+  };
+  const means = hasMeans ? vectors() : undefined;
+  const vars = hasVars ? vectors() : undefined;
+  const dims = [r.u32(), r.u32(), r.u32()];
+  const n = r.u32();
+  if (dims[0] !== nCodebook || dims[1] !== nFeat || dims[2] !== nDensity || n !== nCodebook * nFeat * nDensity) throw new DecodeError('malformed', 'gauden_counts denominators do not match its dimensions');
+  return { means, vars, pass2var: pass2var !== 0, dnom: r.floats(n) };
+}

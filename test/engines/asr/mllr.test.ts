@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { DecodeError } from '../../../src/core/errors.ts';
 import { toPcm16k } from '../../../src/audio/resample.ts';
 import { transcribeAudio } from '../../../src/engines/asr/index.ts';
-import { adaptationSegments, DEFAULT_MLLR_OPTIONS, MllrAdapter } from '../../../src/engines/asr/mllr.ts';
+import { adaptationSegments, DEFAULT_MLLR_OPTIONS, formatMllrTransform, MllrAdapter, parseMllrTransform, varianceScales } from '../../../src/engines/asr/mllr.ts';
 import { defaultPocketsphinxOptions, PocketsphinxEngine } from '../../../src/engines/asr/pocketsphinx.ts';
 import { decodeS3MixtureWeights, encodeS3MixtureWeights, rawMixtureSums, readSendump, sendumpToMixtureWeights } from '../../../src/engines/asr/sendump.ts';
 import type { AsrWord } from '../../../src/engines/asr/types.ts';
@@ -30,6 +30,29 @@ it('adaptation segments: low-confidence words and long pauses split runs; short 
   expect(adaptationSegments({ id: 'u', pcm, words: [word('GO', 0, 200)] }, segOpts)).toEqual([]);
   // Padding never leaves the utterance.
   expect(adaptationSegments({ id: 'u', pcm: new Int16Array(16 * 1000), words: [word('A', 0, 400), word('B', 400, 990)] }, segOpts)[0]).toMatchObject({ startSample: 0, endSample: 16000 });
+});
+
+it('variance factors: the adapted-mean residual variance over the prior variance, from Σγ, Σγx, Σγx²', () => {
+  // One codebook, one stream of 2 components, one density; prior mean (0, 0), variance (1, 4).
+  const x = [[1, 3], [3, -1], [2, 1], [2, 5]];
+  const mean = { nCodebook: 1, nDensity: 1, veclen: [2], data: Float32Array.of(0, 0) };
+  const vars = { ...mean, data: Float32Array.of(1, 4) };
+  const sum = (f: (v: number[]) => number) => x.reduce((a, v) => a + f(v), 0);
+  const counts = {
+    means: { ...mean, data: Float32Array.of(sum((v) => v[0]!), sum((v) => v[1]!)) },
+    vars: { ...mean, data: Float32Array.of(sum((v) => v[0]! ** 2), sum((v) => v[1]! ** 2)) },
+    pass2var: false,
+    dnom: Float32Array.of(x.length),
+  };
+  // The transform moves the mean to the sample mean (2, 2): residual variances 0.5 and 5.
+  const t = parseMllrTransform(formatMllrTransform({ streams: [{ A: [[1, 0], [0, 1]], b: [2, 2], h: [1, 1] }] }));
+  const h = varianceScales(counts, mean, vars, t, 0);
+  expect(h[0]).toBeCloseTo(0.5, 5);
+  expect(h[1]).toBeCloseTo(5 / 4, 5);
+  // Around the unadapted mean (0, 0) the residuals are larger; the factor is clamped at 4.
+  const far = varianceScales({ ...counts, vars: { ...mean, data: Float32Array.of(400, 4) } }, mean, vars, { streams: [{ A: [[1, 0], [0, 1]], b: [0, 0], h: [1, 1] }] }, 0);
+  expect(far).toEqual([4, 0.25]);
+  expect(() => parseMllrTransform('2 1')).toThrow(expect.objectContaining({ code: 'mllr_transform_malformed' }));
 });
 
 describeWith('sendump → S3 mixture_weights', [SENDUMP], () => {
@@ -104,6 +127,16 @@ describeWith('MLLR transform from synthesized speech', [SENDUMP, SPHINXTRAIN, PO
       expect(nums.slice(0, 3)).toEqual([1, 3, 13]);
       expect(nums.length).toBe(2 + 3 * (1 + 13 * 13 + 13 + 13));
       expect(nums.every(Number.isFinite)).toBe(true);
+      const withVar = new MllrAdapter({ minSpeechSec: 1, adaptVariances: true });
+      try {
+        const tv = await withVar.transformFor('slt', [{ id: 'u', pcm: toPcm16k(audio), words: words.flatMap((r) => r.words) }]);
+        const h = parseMllrTransform(readFileSync(tv!.path, 'utf8')).streams.flatMap((s) => s.h);
+        expect(h).toHaveLength(39);
+        expect(h.some((v) => v !== 1)).toBe(true);
+        expect(h.every((v) => v >= 0.25 && v <= 4)).toBe(true);
+      } finally {
+        await withVar.close();
+      }
       // Same key: the cached transform, not a second estimate.
       expect(await adapter.transformFor('slt', [])).toBe(t);
 
