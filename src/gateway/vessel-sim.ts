@@ -1,8 +1,10 @@
 import type { TextModel } from '../codec/text/index.ts';
-import { SessionEncoder, Utf8PhraseCodec, type PhraseCodec } from '../codec/session/index.ts';
+import { SessionDecoder, SessionEncoder, Utf8PhraseCodec, type PhraseCodec, type PhraseCodecFactory } from '../codec/session/index.ts';
 import type { Frame } from '../codec/frame/index.ts';
-import { lmSenderPipeline } from '../pipeline/codecs.ts';
-import { connectLink } from '../transport/ws.ts';
+import { lmSenderPipeline, profileHashOf } from '../pipeline/codecs.ts';
+import { WebSocket } from 'ws';
+import { packetRoute, resolveRoute } from '../transport/link-packet.ts';
+import { connectLink, WebSocketPort } from '../transport/ws.ts';
 import { LinkSession } from '../transport/link-session.ts';
 import { arqTuning, dialSession } from '../transport/links/index.ts';
 import { LinkPacer } from '../transport/reliability/pacer.ts';
@@ -92,4 +94,57 @@ export async function runSimulatedCall(o: Partial<SimulatedCallOptions> & Pick<S
     await conn.close();
     link.close();
   }
+}
+
+/** A phrase a listening simulated vessel decoded from a shore→ship session. */
+export interface HeardPhrase {
+  sessionId: number;
+  seq: number;
+  /** Phrase start on the session's timeline (the talker's speech), ms. */
+  startMs: number;
+  text: string;
+  /** Wall clock (Date.now()) when its frame was delivered in order. */
+  atMs: number;
+}
+
+/**
+ * A simulated vessel that only listens (scripts/bench-gateway-talk.ts): a plain WebSocket link to
+ * the terminator (`/vessel/<name>`), one ARQ receiver per shore→ship session the gateway opens on
+ * it, each session decoded (the stateful text coder) as a vessel's daemon would, without TTS.
+ */
+export function listenSimulatedVessel(url: string, vessel: string, codecFor: PhraseCodecFactory<unknown>, onPhrase: (p: HeardPhrase) => void, onEnd?: (sessionId: number) => void): { close(): void } {
+  const ws = new WebSocket(`${url}/vessel/${encodeURIComponent(vessel)}`);
+  const port = new WebSocketPort(ws);
+  const sessions = new Map<number, LinkSession>();
+  ws.on('error', () => {});
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) return;
+    const bytes = new Uint8Array(data);
+    const r = resolveRoute(packetRoute(bytes), sessions);
+    if (!r) return;
+    let s = r.session;
+    if (!s) {
+      const id = r.id;
+      const link = new LinkSession(id, {});
+      s = link;
+      sessions.set(id, link);
+      link.attach(port);
+      const decoder = new SessionDecoder(codecFor, new Map(), profileHashOf);
+      void (async () => {
+        for await (const f of link.frames()) {
+          for (const e of decoder.accept(f)) {
+            if (e.type === 'phrase') onPhrase({ sessionId: id, seq: e.seq, startMs: e.startMs, text: e.text, atMs: Date.now() });
+            else if (e.type === 'end') onEnd?.(id);
+          }
+        }
+      })().catch(() => {});
+    }
+    void s.onPacket(bytes, data.length);
+  });
+  return {
+    close() {
+      ws.close();
+      for (const s of sessions.values()) s.close();
+    },
+  };
 }
