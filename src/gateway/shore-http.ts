@@ -227,7 +227,8 @@ table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bo
 <body><h1>stcts shore gateway</h1>
 <p>Speech from the vessels, as the gateway's workers render it (any node serves any vessel).
 <button id="go">Listen to all calls</button> <span id="state"></span></p>
-<table><thead><tr><th>vessel</th><th>session</th><th>state</th><th>started</th></tr></thead><tbody id="calls"></tbody></table>
+<p>Talk to a vessel: <input id="vessel" placeholder="vessel name" size="14"> <button id="talk">Hold to talk</button> <span id="tstate"></span></p>
+<table><thead><tr><th>vessel</th><th>session</th><th>direction</th><th>state</th><th>started</th></tr></thead><tbody id="calls"></tbody></table>
 <div id="log"></div>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -239,7 +240,7 @@ async function refresh() {
     $('calls').innerHTML = '';
     for (const c of r.calls) {
       const tr = document.createElement('tr');
-      for (const v of [c.vessel, c.sessionId, c.state, new Date(c.startedAtMs).toLocaleTimeString()]) { const td = document.createElement('td'); td.textContent = String(v); tr.append(td); }
+      for (const v of [c.vessel, c.sessionId, c.direction === 'down' ? 'shore → ship' : 'ship → shore', c.state, new Date(c.startedAtMs).toLocaleTimeString()]) { const td = document.createElement('td'); td.textContent = String(v); tr.append(td); }
       $('calls').append(tr);
     }
   } catch (e) { $('state').textContent = 'calls: ' + e.message; }
@@ -272,5 +273,48 @@ $('go').onclick = () => {
     playAt = Math.max(playAt, ctx.currentTime + 0.05); src.start(playAt); playAt += buf.duration;
   };
 };
+// Shore → ship: hold the button, speak; the gateway recognizes, codes and sends it to the vessel.
+let mic;
+async function startTalk() {
+  const vessel = $('vessel').value.trim();
+  if (!vessel) { $('tstate').textContent = 'name a vessel first'; return; }
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/talk?vessel=' + encodeURIComponent(vessel));
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true } });
+  const ctx = new AudioContext();
+  const src = ctx.createMediaStreamSource(stream);
+  const proc = ctx.createScriptProcessor(4096, 1, 1);
+  const step = ctx.sampleRate / 16000;
+  let pos = 0;
+  proc.onaudioprocess = (e) => {
+    const x = e.inputBuffer.getChannelData(0);
+    const out = [];
+    for (; pos < x.length; pos += step) { const v = Math.max(-1, Math.min(1, x[Math.floor(pos)])); out.push(Math.round(v * 32767)); }
+    pos -= x.length;
+    if (ws.readyState === 1) ws.send(new Int16Array(out).buffer);
+  };
+  src.connect(proc); proc.connect(ctx.destination);
+  mic = { ws, stream, ctx, proc };
+  ws.onmessage = (m) => {
+    const e = JSON.parse(m.data);
+    const line = document.createElement('p');
+    if (e.type === 'talk') $('tstate').textContent = 'talking to ' + e.vessel;
+    else if (e.type === 'phrase') { line.textContent = '→ ' + vessel + ' (sent): ' + e.text; $('log').prepend(line); }
+    else if (e.type === 'delivered') { line.textContent = '→ ' + vessel + ' (delivered): ' + e.text; $('log').prepend(line); }
+    else if (e.type === 'end') $('tstate').textContent = 'delivered to ' + vessel;
+    else if (e.type === 'error') $('tstate').textContent = 'refused: ' + e.message;
+  };
+  ws.onclose = (c) => { if (c.code !== 1000 && !$('tstate').textContent.startsWith('refused')) $('tstate').textContent = 'closed (' + (c.reason || c.code) + ')'; };
+}
+function stopTalk() {
+  if (!mic) return;
+  const m = mic; mic = undefined;
+  m.proc.disconnect(); m.stream.getTracks().forEach((t) => t.stop()); m.ctx.close();
+  if (m.ws.readyState === 1) m.ws.send(JSON.stringify({ end: true }));
+  else if (m.ws.readyState === 0) m.ws.onopen = () => m.ws.send(JSON.stringify({ end: true }));
+  $('tstate').textContent = 'sending…';
+}
+$('talk').onpointerdown = () => { startTalk().catch((e) => { $('tstate').textContent = 'microphone: ' + e.message; }); };
+$('talk').onpointerup = stopTalk;
+$('talk').onpointerleave = stopTalk;
 </script></body></html>
 `;

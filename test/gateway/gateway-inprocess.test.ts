@@ -45,7 +45,9 @@ shore: { listen: '127.0.0.1:0' }
     const base = `http://127.0.0.1:${node.shore!.port}`;
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('/listen');
+    const html = await page.text();
+    expect(html).toContain('/listen');
+    expect(html).toContain('/talk?vessel=');
     const call = runSimulatedCall({ url: node.terminators[0]!.address, vessel: 'v14', sessionId: 14, phrases: ['shore page check', 'over'], phraseIntervalMs: 400 });
     // Listed while it runs (an ended call leaves the registry).
     let listed: { vessel: string; sessionId: number }[] = [];
