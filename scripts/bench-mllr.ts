@@ -29,12 +29,17 @@ interface Variant {
   name: string;
   options: Partial<MllrOptions>;
 }
-/** Fixed before any adapted decode was scored. mllr_solve (Debian sphinxtrain) has no variance adaptation. */
+/**
+ * The first four were fixed before any adapted decode was scored; the two variance-adapting ones
+ * were added after (Debian's mllr_solve has no variance adaptation; MllrAdapter estimates it itself).
+ */
 const VARIANTS: Variant[] = [
   { name: 'full, all words', options: { fullMatrix: true, minConfidence: 0 } },
   { name: 'full, conf>=0.5', options: { fullMatrix: true, minConfidence: 0.5 } },
   { name: 'full, conf>=0.8', options: { fullMatrix: true, minConfidence: 0.8 } },
   { name: 'bias only, all words', options: { fullMatrix: false, minConfidence: 0 } },
+  { name: 'full + variances, all words', options: { fullMatrix: true, minConfidence: 0, adaptVariances: true } },
+  { name: 'full + variances, conf>=0.5', options: { fullMatrix: true, minConfidence: 0.5, adaptVariances: true } },
 ];
 
 interface FirstPass {
