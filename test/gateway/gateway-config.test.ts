@@ -22,7 +22,7 @@ describe('gateway config (edge/gateway.yaml)', () => {
     const c = loadGatewayConfig(new URL('../../edge/gateway.yaml', import.meta.url).pathname);
     expect(c.terminators).toEqual([{ kind: 'ws', host: '127.0.0.1', port: 8790 }]);
     expect(c.nats.servers).toEqual(['nats://127.0.0.1:4222']);
-    expect(c.workers).toMatchObject({ count: 1, maxSessions: 8, tts: 'auto' });
+    expect(c.workers).toMatchObject({ count: 1, maxSessions: 8, tts: 'auto', asr: 'pocketsphinx', text: 'lm', mode: 'balanced' });
     expect(c.lease).toEqual({ ttlMs: 3000, heartbeatMs: 1000 });
   });
   it('udp and kiss terminators: udp://HOST:PORT, kiss+tcp://… or kiss:/dev/…, and only with vessels that have keys (a datagram names no vessel)', () => {
@@ -47,6 +47,8 @@ describe('gateway config (edge/gateway.yaml)', () => {
     expect(code(() => parseGatewayConfig("nats: { servers: ['http://x'] }"))).toBe('invalid_value');
     expect(code(() => parseGatewayConfig('terminators: [{ kind: ws, listen: nowhere }]'))).toBe('invalid_value');
     expect(code(() => parseGatewayConfig(': : :'))).toBe('invalid_yaml');
+    expect(code(() => parseGatewayConfig('workers: { text: gzip }'))).toBe('invalid_value');
+    expect(code(() => parseGatewayConfig('workers: { mode: loud }'))).toBe('invalid_value');
   });
   it('vessel names are single subject tokens', () => {
     expect(upSubject('mv-aurora', 7)).toBe('stcts.v1.up.mv-aurora.7');
