@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadDefaultTextModel } from '../src/pipeline/codecs.ts';
 import { parseGatewayConfig, runSimulatedCall, shorePcm, startGateway } from '../src/gateway/index.ts';
 import { NatsServerFixture } from '../test/gateway/nats-fixture.ts';
+import { cpuSeconds } from './proc-cpu.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {
@@ -43,7 +44,7 @@ const SENTENCES = [
 const BIN = fileURLToPath(new URL('../bin/stcts.js', import.meta.url));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-interface StepResult { calls: number; phrases: number; lostPhrases: number; duplicatePhrases: number; latencyMsMedian: number; latencyMsP95: number; sustained: boolean }
+interface StepResult { calls: number; phrases: number; lostPhrases: number; duplicatePhrases: number; latencyMsMedian: number; latencyMsP95: number; workerCores: number; sustained: boolean }
 
 const median = (xs: number[], q = 0.5) => {
   if (!xs.length) return NaN;
@@ -95,6 +96,8 @@ lease: { ttl_ms: 3000, heartbeat_ms: 1000 }
       const dupBefore = duplicates;
       const ids = Array.from({ length: n }, () => nextSession++);
       const url = node.terminators[0]!.address;
+      const cpu0 = procs.reduce((a, p) => a + cpuSeconds(p.pid!), 0);
+      const wall0 = performance.now();
       const calls = await Promise.all(ids.map((id, i) => {
         const phrases = Array.from({ length: phrasesPerCall }, (_, k) => SENTENCES[(i + k) % SENTENCES.length]!);
         return runSimulatedCall({ url, vessel: `bench-${id}`, sessionId: id, phrases, phraseIntervalMs: intervalMs, model });
@@ -102,6 +105,8 @@ lease: { ttl_ms: 3000, heartbeat_ms: 1000 }
       const deadline = Date.now() + 15_000;
       const want = calls.flatMap((c, i) => c.phraseSeqs.map((s) => `${ids[i]}.${s}`));
       while (Date.now() < deadline && want.some((k) => !arrived.has(k))) await new Promise((r) => setTimeout(r, 100));
+      // Cores the worker processes used (the TTS addon synthesizes off the event loop: a worker may use more than one).
+      const workerCores = (procs.reduce((a, p) => a + cpuSeconds(p.pid!), 0) - cpu0) / ((performance.now() - wall0) / 1000);
       const latencies: number[] = [];
       let lost = 0;
       calls.forEach((c, i) => {
@@ -111,7 +116,7 @@ lease: { ttl_ms: 3000, heartbeat_ms: 1000 }
           else latencies.push(at - c.sentAtMs.get(s)!);
         }
       });
-      const r: StepResult = { calls: n, phrases: want.length, lostPhrases: lost, duplicatePhrases: duplicates - dupBefore, latencyMsMedian: Math.round(median(latencies)), latencyMsP95: Math.round(median(latencies, 0.95)), sustained: false };
+      const r: StepResult = { calls: n, phrases: want.length, lostPhrases: lost, duplicatePhrases: duplicates - dupBefore, latencyMsMedian: Math.round(median(latencies)), latencyMsP95: Math.round(median(latencies, 0.95)), workerCores: Number(workerCores.toFixed(2)), sustained: false };
       r.sustained = r.lostPhrases === 0 && r.duplicatePhrases === 0 && r.latencyMsMedian <= LATENCY_TARGET_MS;
       results.push(r);
       log(`workers=${workers} ${JSON.stringify(r)} load=${loadavg().map((x) => x.toFixed(2)).join(',')}`);
@@ -145,6 +150,8 @@ const report = {
   loadAvgAfter: loadavg().map((x) => Number(x.toFixed(2))),
   // One worker is one process on one core: its sustained calls are the calls per core.
   callsPerCore: one?.sustainedCalls ?? null,
+  // The same, divided by the cores the worker process measurably used on that step (at least 1).
+  callsPerCoreUsed: best(one)?.sustained ? Number((best(one)!.calls / Math.max(1, best(one)!.workerCores)).toFixed(2)) : null,
   sustainedCalls: Object.fromEntries(runs.map((r) => [`${r.workers}worker${r.workers > 1 ? 's' : ''}`, r.sustainedCalls])),
   scaling2vs1: one && two && one.sustainedCalls > 0 ? Number((two.sustainedCalls / one.sustainedCalls).toFixed(2)) : null,
   // Over every step, the overloaded last one too (a phrase not stored within 15 s of the call's end counts as lost).
