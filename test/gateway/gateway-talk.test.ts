@@ -23,8 +23,8 @@ describeWith('gateway shore → ship (issue #18): a shore client talks, a worker
     nats = await NatsServerFixture.start();
     const config = parseGatewayConfig(`
 nats: { servers: ['${nats.url}'] }
-terminators: [{ kind: ws, listen: '127.0.0.1:0' }]
-vessels: [{ name: ship1, psk: '${PSK}' }, { name: ship2, psk: '${PSK}x' }]
+terminators: [{ kind: ws, listen: '127.0.0.1:0' }, { kind: udp, listen: 'udp://127.0.0.1:0' }]
+vessels: [{ name: ship3, psk: '${PSK}y' }, { name: ship1, psk: '${PSK}' }, { name: ship2, psk: '${PSK}x' }]
 workers: { count: 2, tts: tone, text: utf8 }
 lease: { ttl_ms: 1500, heartbeat_ms: 500 }
 shore: { listen: '127.0.0.1:0' }
@@ -81,6 +81,24 @@ shore: { listen: '127.0.0.1:0' }
       expect(played(t2).map((p) => p.text)).toEqual(['PHRASE 1', 'PHRASE 2']);
     } finally {
       await ship2.close();
+    }
+  }, 60_000);
+
+  it('over the UDP terminator: a vessel daemon on udp:// hears the talk once and in order', async () => {
+    const t3 = join(mkdtempSync(join(tmpdir(), 'stcts-talk-')), 'ship3.jsonl');
+    const ship3 = await startDaemon(parseConfig(`node: ship3\nhttp: { listen: "127.0.0.1:0" }\ncodec: { mode: balanced, text: utf8 }\npeers:\n  - { name: stcts-gateway, url: "${node.terminators[1]!.address}", psk: "${PSK}y", bits_per_second: 4000 }\n`), {
+      engines: { asr: async () => new FakeAsr(), tts: async () => new FakeTts() }, log: silentLogger, lingerMs: 500, transcriptPath: t3,
+    });
+    try {
+      await until(() => ship3.metrics().peers[0]!.state === 'connected', 15_000);
+      const got = await talk(node.shore!.port, 'ship3', toneBursts(3, 400, 700));
+      expect(got.filter((m) => m.type === 'delivered').map((m) => m.text)).toEqual(['PHRASE 1', 'PHRASE 2', 'PHRASE 3']);
+      expect(got.at(-1)?.type).toBe('end');
+      await until(() => played(t3).length >= 3, 10_000);
+      expect(played(t3).map((p) => p.text)).toEqual(['PHRASE 1', 'PHRASE 2', 'PHRASE 3']);
+      expect(ship3.metrics().peers[0]!.kind).toBe('udp');
+    } finally {
+      await ship3.close();
     }
   }, 60_000);
 
