@@ -14,15 +14,14 @@
  * Steps stop at the first that misses the target (a talk not delivered to its End, a phrase heard
  * twice, or median > 1.5 s).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeWav, resample, toPcm16k } from '../src/audio/index.ts';
 import { loadDefaultTextModel, phraseCodecFactory } from '../src/pipeline/codecs.ts';
 import { listenSimulatedVessel, parseGatewayConfig, ShoreTalk, startGateway, type HeardPhrase } from '../src/gateway/index.ts';
 import { NatsServerFixture } from '../test/gateway/nats-fixture.ts';
+import { spawnWorker } from '../test/gateway/worker-fixture.ts';
 import { cpuSeconds } from './proc-cpu.ts';
 
 const argv = process.argv.slice(2);
@@ -36,7 +35,6 @@ const steps = flag('--steps', '2,4,6,8,10,12').split(',').map(Number);
 const workerCounts = flag('--workers', '1,2').split(',').map(Number);
 const LATENCY_TARGET_MS = 1500;
 const UTTERANCES_PER_TALK = 3;
-const BIN = fileURLToPath(new URL('../bin/stcts.js', import.meta.url));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 const quantile = (xs: number[], q = 0.5) => {
@@ -74,18 +72,6 @@ function talkSpeech(utts: Int16Array[], first: number): { pcm: Int16Array; endsM
   return { pcm, endsMs, startsMs };
 }
 
-async function spawnWorker(configPath: string, id: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [BIN, 'gateway', '--config', configPath, '--role', 'worker', '--worker-id', id], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    p.stderr!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('gateway ready')) resolve();
-    });
-    p.once('exit', (code) => reject(new Error(`worker ${id} exited (${code}): ${out}`)));
-  });
-  return p;
-}
 
 interface StepResult { talks: number; phrases: number; undeliveredTalks: number; duplicatePhrases: number; latencyMsMedian: number; latencyMsP95: number; workerCores: number; sustained: boolean }
 

@@ -11,14 +11,13 @@
  *        [--steps 4,8,12,16,20,24,28] [--workers 1,2] [--tts auto|hts|flite|tone]
  * Steps stop at the first that misses the target (a lost or repeated phrase, or median > 1.5 s).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadDefaultTextModel } from '../src/pipeline/codecs.ts';
 import { parseGatewayConfig, runSimulatedCall, shorePcm, startGateway } from '../src/gateway/index.ts';
 import { NatsServerFixture } from '../test/gateway/nats-fixture.ts';
+import { spawnWorker } from '../test/gateway/worker-fixture.ts';
 import { cpuSeconds } from './proc-cpu.ts';
 
 const argv = process.argv.slice(2);
@@ -41,7 +40,6 @@ const SENTENCES = [
   'please confirm the berth number and the time of the tide',
   'our engine is running normally and we expect no delay',
 ];
-const BIN = fileURLToPath(new URL('../bin/stcts.js', import.meta.url));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 interface StepResult { calls: number; phrases: number; lostPhrases: number; duplicatePhrases: number; latencyMsMedian: number; latencyMsP95: number; workerCores: number; sustained: boolean }
@@ -52,18 +50,6 @@ const median = (xs: number[], q = 0.5) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-async function spawnWorker(configPath: string, id: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [BIN, 'gateway', '--config', configPath, '--role', 'worker', '--worker-id', id], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    p.stderr!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('gateway ready')) resolve();
-    });
-    p.once('exit', (code) => reject(new Error(`worker ${id} exited (${code}): ${out}`)));
-  });
-  return p;
-}
 
 async function runWith(workers: number, model: Awaited<ReturnType<typeof loadDefaultTextModel>>): Promise<{ workers: number; steps: StepResult[]; sustainedCalls: number }> {
   const nats = await NatsServerFixture.start();

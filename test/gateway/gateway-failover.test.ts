@@ -1,36 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { TextModel } from '../../src/codec/text/index.ts';
 import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
 import { describeWith, NATS_SERVER, TEXT_MODEL } from '../fixtures/components.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
+import { spawnWorker } from './worker-fixture.ts';
 import { openJetStream, parseGatewayConfig, readCheckpoint, runSimulatedCall, shorePcm, startGateway, type GatewayJetStream, type GatewayNode, type SimulatedCallResult } from '../../src/gateway/index.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
 const CALLS = 20;
 const PHRASES = ['vessel calling shore station', 'we are twelve miles out', 'wind from the north west', 'request a pilot at six', 'two crew need a doctor', 'please confirm the berth'];
 
-/** A worker as its own process (`stcts gateway --role worker`), so it can be killed with SIGKILL. */
-async function spawnWorker(configPath: string, id: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [BIN, 'gateway', '--config', configPath, '--role', 'worker', '--worker-id', id], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start: ${log}`)), 30_000);
-    p.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (log.includes('gateway ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    p.once('exit', (code) => reject(new Error(`worker ${id} exited (${code}): ${log}`)));
-  });
-  return p;
-}
 
 async function leaseOwners(jet: GatewayJetStream, sessionsOf?: Map<string, number[]>): Promise<Map<string, number>> {
   const owners = new Map<string, number>();

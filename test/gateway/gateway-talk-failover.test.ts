@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { describeWith, FESTIVAL, NATS_SERVER, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, TEXT_MODEL } from '../fixtures/components.ts';
 import { festivalSpeech } from '../engines/asr.conformance.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
+import { spawnWorker } from './worker-fixture.ts';
 import { decodeFrameMessage, DOWN_STREAM, parseGatewayConfig, startGateway, type GatewayNode } from '../../src/gateway/index.ts';
 import { parseConfig, startDaemon, type Daemon } from '../../src/daemon/index.ts';
 import { silentLogger } from '../../src/core/log.ts';
@@ -15,27 +15,9 @@ import { until } from '../fixtures/wait.ts';
 import { played, talk, type TalkMessage } from './talk-fixture.ts';
 import { toPcm16k } from '../../src/audio/index.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
 const PSK = 'a-gateway-talk-failover-key-0123456789abcdef';
 const SCRIPT = ['THE WEATHER IS FINE TODAY', 'THE SHIP IS READY TO SAIL', 'PLEASE SEND A PILOT AT SIX', 'WE WILL CALL YOU TOMORROW'];
 
-/** A worker as its own process (`stcts gateway --role worker`: the real recognizer), so it can be killed with SIGKILL. */
-async function spawnWorker(configPath: string, id: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [BIN, 'gateway', '--config', configPath, '--role', 'worker', '--worker-id', id], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start: ${log}`)), 60_000);
-    p.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (log.includes('gateway ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    p.once('exit', (code) => reject(new Error(`worker ${id} exited (${code}): ${log}`)));
-  });
-  return p;
-}
 
 const words = (s: string) => s.toLowerCase().split(/\s+/).filter(Boolean);
 
