@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
@@ -12,13 +13,16 @@ export interface TerminatorConfig {
   /**
    * `ws`: WebSocket (`listen: HOST:PORT`); `udp`: one UDP socket for every vessel (`listen:
    * udp://HOST:PORT`); `kiss`: our own TNC (`listen: kiss+tcp://HOST:PORT` or `kiss:/dev/DEVICE`,
-   * in `url`). `udp` and `kiss` need `vessels` with keys.
+   * in `url`). `udp` and `kiss` need `vessels` with keys. `sbd-directip`: Iridium SBD's DirectIP MO
+   * server (`listen: HOST:PORT`, `allow_from`: Iridium's source addresses), needs `vessels` with `imei`.
    */
-  kind: 'ws' | 'udp' | 'kiss';
+  kind: 'ws' | 'udp' | 'kiss' | 'sbd-directip';
   host: string;
   port: number;
   /** `kiss`: the TNC's URL. */
   url?: string;
+  /** `sbd-directip`: the only source addresses allowed to connect. */
+  allowFrom?: string[];
 }
 
 /** The workers this node runs. */
@@ -42,6 +46,8 @@ export interface GatewayConfig {
   terminators: TerminatorConfig[];
   /** Vessel name → pre-shared key; empty = plain links (vessel named by the URL path). */
   vessels: Map<string, string>;
+  /** Iridium modem IMEI → vessel name (`vessels[].imei`): whose SBD messages DirectIP delivers. */
+  imeis: Map<string, string>;
   workers: WorkersConfig;
   lease: LeaseOptions;
   /** `shore.listen: HOST:PORT`: the shore clients' page and speech (src/gateway/shore-http.ts); absent = none on this node. */
@@ -87,8 +93,19 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
   const terminators = list(root.terminators ?? [], 'terminators').map((t, i) => {
     const at = `terminators[${i}]`;
     const o = obj(t, at);
-    keys(o, at, ['kind', 'listen']);
-    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss'] as const);
+    const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss', 'sbd-directip'] as const);
+    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from'] : ['kind', 'listen']);
+    if (kind === 'sbd-directip') {
+      const allowFrom = list(o.allow_from, `${at}.allow_from`).map((a, j) => {
+        const v = str(a, `${at}.allow_from[${j}]`);
+        if (isIP(v) === 0) throw new ConfigError('invalid_value', `${at}.allow_from[${j}] must be an IP address (Iridium's DirectIP servers), got '${v}'`);
+        return v;
+      });
+      if (allowFrom.length === 0) throw new ConfigError('missing', `${at}.allow_from: name Iridium's DirectIP source addresses (DirectIP itself authenticates no one)`);
+      const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`));
+      if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be HOST:PORT`);
+      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom };
+    }
     if (kind === 'kiss') {
       const url = str(o.listen, `${at}.listen`);
       if (!/^kiss\+tcp:\/\/[^\s/]+:\d{1,5}\/?$/i.test(url) && !/^kiss:\/\S+$/i.test(url)) throw new ConfigError('invalid_value', `${at}.listen must be kiss+tcp://HOST:PORT or kiss:/dev/DEVICE, got '${url}'`);
@@ -99,18 +116,30 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
   });
   const vessels = new Map<string, string>();
+  const imeis = new Map<string, string>();
+  const names = new Set<string>();
   list(root.vessels ?? [], 'vessels').forEach((v, i) => {
     const at = `vessels[${i}]`;
     const o = obj(v, at);
-    keys(o, at, ['name', 'psk', 'psk_file']);
+    keys(o, at, ['name', 'psk', 'psk_file', 'imei']);
     const name = str(o.name, `${at}.name`);
     if (!isValidVesselName(name)) throw new ConfigError('invalid_value', `${at}.name '${name}': letters, digits, - and _ only (it is a NATS subject token)`);
-    if (vessels.has(name)) throw new ConfigError('invalid_value', `${at}.name '${name}' appears twice`);
-    vessels.set(name, psk(o, at, baseDir));
+    if (vessels.has(name) || names.has(name)) throw new ConfigError('invalid_value', `${at}.name '${name}' appears twice`);
+    names.add(name);
+    if (o.imei !== undefined) {
+      const imei = typeof o.imei === 'number' ? String(o.imei) : str(o.imei, `${at}.imei`);
+      if (!/^\d{15}$/.test(imei)) throw new ConfigError('invalid_value', `${at}.imei must be the modem's 15-digit IMEI (quote it in YAML), got '${imei}'`);
+      if (imeis.has(imei)) throw new ConfigError('invalid_value', `${at}.imei ${imei} is also ${imeis.get(imei)}'s`);
+      imeis.set(imei, name);
+    }
+    // An SBD-only vessel (imei, no key) has no link to authenticate.
+    if (o.imei === undefined || o.psk !== undefined || o.psk_file !== undefined) vessels.set(name, psk(o, at, baseDir));
   });
   // A UDP datagram names no vessel: only the Noise handshake (a vessel's own key) can say who sent it.
-  const udpAt = terminators.findIndex((t) => t.kind !== 'ws');
+  const udpAt = terminators.findIndex((t) => t.kind === 'udp' || t.kind === 'kiss');
   if (udpAt >= 0 && vessels.size === 0) throw new ConfigError('invalid_value', `terminators[${udpAt}]: a ${terminators[udpAt]!.kind} terminator needs vessels with keys (a datagram names no vessel; the handshake does)`);
+  const sbdAt = terminators.findIndex((t) => t.kind === 'sbd-directip');
+  if (sbdAt >= 0 && imeis.size === 0) throw new ConfigError('invalid_value', `terminators[${sbdAt}]: an sbd-directip terminator needs vessels with an imei (DirectIP names the sending modem by IMEI)`);
   const w = obj(root.workers ?? {}, 'workers');
   keys(w, 'workers', ['count', 'max_sessions', 'tts', 'output_rate_hz', 'asr', 'text', 'mode']);
   const workers: WorkersConfig = {
@@ -137,7 +166,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', 'shore.listen must be HOST:PORT');
     shore = { host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
   }
-  return { nats: { servers, storage, replicas }, terminators, vessels, workers, lease, ...(shore ? { shore } : {}) };
+  return { nats: { servers, storage, replicas }, terminators, vessels, imeis, workers, lease, ...(shore ? { shore } : {}) };
 }
 
 function psk(o: Obj, at: string, baseDir: string): string {

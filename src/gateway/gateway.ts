@@ -13,6 +13,7 @@ import { startShoreHttp, type ShoreHttp } from './shore-http.ts';
 import { listenKissTerminator, listenUdpTerminator, listenWebSocketTerminator, type LinkTerminator } from './terminator.ts';
 import { ToneTts } from './tone-tts.ts';
 import { UplinkHub } from './uplink.ts';
+import { listenSbdDirectIp } from './sbd-terminator.ts';
 import { GatewayWorker } from './worker.ts';
 
 /** What this node runs: `all` (terminators and workers), or one of them. */
@@ -81,6 +82,10 @@ export async function startGateway(
       downlinks = new DownlinkHub(jet);
       for (const t of config.terminators) {
         const onError = { downlinks, ...(o.onError ? { onError: o.onError } : {}) };
+        if (t.kind === 'sbd-directip') {
+          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: t.allowFrom ?? [], imeis: config.imeis, ...(o.onError ? { onError: o.onError } : {}) }));
+          continue;
+        }
         terminators.push(t.kind === 'udp'
           ? await listenUdpTerminator(hub, { host: t.host, port: t.port, vesselKeys: config.vessels, ...onError })
           : t.kind === 'kiss'
@@ -91,6 +96,8 @@ export async function startGateway(
     if (role !== 'terminator' && config.workers.count > 0) {
       const textModel = config.workers.text === 'lm' ? (o.textModel ?? (await loadDefaultTextModel())) : undefined;
       const codecFor = await phraseCodecFactory(textModel);
+      // Iridium SBD voice messages are always LM-coded, whatever workers.text says.
+      const messageTextModel = textModel ?? o.textModel ?? (await loadDefaultTextModel().catch(() => undefined));
       const createAsr = o.createAsr ?? (async () => {
         const { createAsrEngine } = await import('../engines/asr/registry.ts');
         return createAsrEngine(config.workers.asr);
@@ -111,6 +118,7 @@ export async function startGateway(
           maxPartBytes: 512 * 1024,
           retryMs: 250,
           ...(o.onPhrase ? { onPhrase: o.onPhrase } : {}),
+          ...(messageTextModel ? { messageTextModel } : {}),
           talk: { createAsr, textModel, mode: config.workers.mode, retryMs: 250, ...(o.onCoded ? { onPhrase: o.onCoded } : {}) },
         }, { id, maxSessions: config.workers.maxSessions, lease: config.lease });
         w.start();

@@ -1,6 +1,6 @@
 import { connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { TransportError } from '../core/errors.ts';
-import { CALLS_BUCKET, DOWN_PREFIX, DOWN_STREAM, LEASES_BUCKET, PCM_PREFIX, PCM_STREAM, TALK_PREFIX, TALK_STREAM, UP_PREFIX, UP_STREAM } from './subjects.ts';
+import { CALLS_BUCKET, DOWN_PREFIX, DOWN_STREAM, LEASES_BUCKET, MO_BUCKET, MO_PREFIX, MO_STREAM, PCM_PREFIX, PCM_STREAM, TALK_PREFIX, TALK_STREAM, UP_PREFIX, UP_STREAM } from './subjects.ts';
 
 /** How the gateway uses JetStream. */
 export interface JetStreamOptions {
@@ -34,6 +34,8 @@ export interface GatewayJetStream {
   jsm: JetStreamManager;
   calls: KV;
   leases: KV;
+  /** Completed SBD voice messages per vessel and message id (src/gateway/sbd-terminator.ts). */
+  mo: KV;
   close(): Promise<void>;
 }
 
@@ -66,12 +68,14 @@ export async function openJetStream(options: Partial<JetStreamOptions> = {}): Pr
   await stream(PCM_STREAM, [`${PCM_PREFIX}.>`]);
   await stream(TALK_STREAM, [`${TALK_PREFIX}.>`]);
   await stream(DOWN_STREAM, [`${DOWN_PREFIX}.>`]);
+  await stream(MO_STREAM, [`${MO_PREFIX}.>`]);
   const js = nc.jetstream();
   const calls = await js.views.kv(CALLS_BUCKET, { history: 1, storage, replicas: o.replicas, ttl: o.maxAgeMs });
   const leases = await js.views.kv(LEASES_BUCKET, { history: 1, storage, replicas: o.replicas });
+  const mo = await js.views.kv(MO_BUCKET, { history: 1, storage, replicas: o.replicas, ttl: o.maxAgeMs });
   let closed = false;
   return {
-    nc, js, jsm, calls, leases,
+    nc, js, jsm, calls, leases, mo,
     async close() {
       if (closed) return;
       closed = true;

@@ -56,6 +56,40 @@ const toPcm16le = (samples: Float32Array): Uint8Array => {
   return new Uint8Array(out.buffer);
 };
 
+type PhraseEvent = Extract<SessionEvent<unknown>, { type: 'phrase' }>;
+
+/**
+ * Synthesizes one phrase (under the worker's synthesis lock) and stores its PCM on the session's
+ * PCM subject, in parts of at most `maxPartBytes`, each with message id session+seq+part (a
+ * republish by a later owner is stored once).
+ */
+export async function renderPhrasePcm(sessionId: number, e: PhraseEvent, profile: Uint8Array | undefined, detail: Uint8Array | undefined, deps: SessionOwnerDeps, signal: AbortSignal): Promise<void> {
+  const audio = await deps.synthLock(async () => {
+    const result = await deps.tts.synthesize(deps.render(e, profile, detail), signal);
+    let a: MonoAudio = result.sampleRateHz === 16000 ? result : deps.resample(result, 16000);
+    if (deps.postProcess) a = deps.postProcess(a, profile);
+    return deps.outputRateHz === 16000 ? a : deps.resample(a, deps.outputRateHz);
+  });
+  const pcm = toPcm16le(audio.samples);
+  const partBytes = deps.maxPartBytes - (deps.maxPartBytes % 2);
+  const parts = Math.max(1, Math.ceil(pcm.length / partBytes));
+  for (let i = 0; i < parts; i++) {
+    await publishStored(deps.js, pcmSubject(sessionId), pcm.subarray(i * partBytes, (i + 1) * partBytes), pcmMsgId(sessionId, e.seq, i), {
+      [PCM_HEADERS.seq]: String(e.seq),
+      [PCM_HEADERS.part]: String(i),
+      [PCM_HEADERS.parts]: String(parts),
+      [PCM_HEADERS.startMs]: String(Math.round(e.startMs)),
+      [PCM_HEADERS.rateHz]: String(deps.outputRateHz),
+      [PCM_HEADERS.text]: encodeURIComponent(e.text),
+    }, signal, deps.retryMs);
+  }
+}
+
+/** Stores a session's End on its PCM subject (the checkpoint every later owner stops at); `error`: why it could not be rendered. */
+export async function storePcmEnd(sessionId: number, seq: number, deps: Pick<SessionOwnerDeps, 'js' | 'retryMs'>, signal: AbortSignal, error?: string): Promise<void> {
+  await publishStored(deps.js, pcmSubject(sessionId), new Uint8Array(0), pcmMsgId(sessionId, seq, 0), { [PCM_HEADERS.seq]: String(seq), [PCM_HEADERS.end]: '1', ...(error ? { [PCM_HEADERS.error]: encodeURIComponent(error) } : {}) }, signal, deps.retryMs);
+}
+
 /**
  * Runs one owned session: replays its frames from the start of its JetStream subject through a
  * fresh SessionDecoder (rebuilding the stateful text coder), synthesizes only the phrases after
@@ -69,38 +103,17 @@ export async function runSessionOwner(sessionId: number, upSubject: string, deps
   const decoder = new SessionDecoder(deps.codecFor, new Map(), deps.hashProfile);
   const profiles = new Map<number, Uint8Array>();
   const details = new Map<number, Uint8Array>();
-  const subject = pcmSubject(sessionId);
   let lastSeq = -1;
   let nextStreamSeq = 1;
 
-  const publish = (data: Uint8Array, msgId: string, set: Record<string, string>) => publishStored(deps.js, subject, data, msgId, set, signal, deps.retryMs);
 
-  const render = async (e: Extract<SessionEvent<unknown>, { type: 'phrase' }>) => {
+  const render = async (e: PhraseEvent) => {
     const detail = details.get(e.seq);
     details.delete(e.seq);
     const profile = e.speakerId !== undefined ? profiles.get(e.speakerId) : undefined;
     const replayed = e.seq <= checkpoint.completeSeq;
     deps.onPhrase?.(sessionId, e.seq, replayed);
-    if (replayed) return;
-    const audio = await deps.synthLock(async () => {
-      const result = await deps.tts.synthesize(deps.render(e, profile, detail), signal);
-      let a: MonoAudio = result.sampleRateHz === 16000 ? result : deps.resample(result, 16000);
-      if (deps.postProcess) a = deps.postProcess(a, profile);
-      return deps.outputRateHz === 16000 ? a : deps.resample(a, deps.outputRateHz);
-    });
-    const pcm = toPcm16le(audio.samples);
-    const partBytes = deps.maxPartBytes - (deps.maxPartBytes % 2);
-    const parts = Math.max(1, Math.ceil(pcm.length / partBytes));
-    for (let i = 0; i < parts; i++) {
-      await publish(pcm.subarray(i * partBytes, (i + 1) * partBytes), pcmMsgId(sessionId, e.seq, i), {
-        [PCM_HEADERS.seq]: String(e.seq),
-        [PCM_HEADERS.part]: String(i),
-        [PCM_HEADERS.parts]: String(parts),
-        [PCM_HEADERS.startMs]: String(Math.round(e.startMs)),
-        [PCM_HEADERS.rateHz]: String(deps.outputRateHz),
-        [PCM_HEADERS.text]: encodeURIComponent(e.text),
-      });
-    }
+    if (!replayed) await renderPhrasePcm(sessionId, e, profile, detail, deps, signal);
   };
 
   /** Feeds one stored frame; true at the session's End. A failure here (TTS) ends this ownership: the lease lapses and the next owner replays. */
@@ -121,7 +134,7 @@ export async function runSessionOwner(sessionId: number, upSubject: string, deps
       } else if (ev.type === 'speaker') profiles.set(ev.id, ev.profile);
       else if (ev.type === 'phrase') await render(ev);
       else if (ev.type === 'end') {
-        await publish(new Uint8Array(0), pcmMsgId(sessionId, ev.seq, 0), { [PCM_HEADERS.seq]: String(ev.seq), [PCM_HEADERS.end]: '1' });
+        await storePcmEnd(sessionId, ev.seq, deps, signal);
         return true;
       }
     }

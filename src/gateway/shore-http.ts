@@ -101,7 +101,7 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
       for await (const p of shorePcm(jet.js, session, stop.signal)) {
         if (ws.readyState !== ws.OPEN) break;
         if (p.end) {
-          ws.send(JSON.stringify({ session: p.sessionId, end: true }));
+          ws.send(JSON.stringify({ session: p.sessionId, end: true, ...(p.error ? { error: p.error } : {}) }));
           continue;
         }
         if (p.part === 0) ws.send(JSON.stringify({ session: p.sessionId, seq: p.seq, startMs: p.startMs, sampleRateHz: p.sampleRateHz, text: p.text, parts: p.parts }));
@@ -240,7 +240,7 @@ async function refresh() {
     $('calls').innerHTML = '';
     for (const c of r.calls) {
       const tr = document.createElement('tr');
-      for (const v of [c.vessel, c.sessionId, c.direction === 'down' ? 'shore → ship' : 'ship → shore', c.state, new Date(c.startedAtMs).toLocaleTimeString()]) { const td = document.createElement('td'); td.textContent = String(v); tr.append(td); }
+      for (const v of [c.vessel, c.sessionId, c.direction === 'down' ? 'shore → ship' : c.direction === 'message' ? 'ship → shore (SBD message)' : 'ship → shore', c.state, new Date(c.startedAtMs).toLocaleTimeString()]) { const td = document.createElement('td'); td.textContent = String(v); tr.append(td); }
       $('calls').append(tr);
     }
   } catch (e) { $('state').textContent = 'calls: ' + e.message; }

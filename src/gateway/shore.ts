@@ -16,6 +16,8 @@ export interface ShorePcm {
   pcm: Uint8Array;
   /** The session's End: nothing follows. */
   end: boolean;
+  /** On an End: why the session could not be rendered (`code: message`), e.g. a voice message that does not decode. */
+  error?: string;
   /** Stream sequence in STCTS_PCM. */
   streamSeq: number;
 }
@@ -45,6 +47,7 @@ export async function* shorePcm(js: JetStreamClient, sessionId: number | undefin
         pcm: m.data,
         end: get(PCM_HEADERS.end) === '1',
         streamSeq: m.seq,
+        ...(get(PCM_HEADERS.error) ? { error: decodeURIComponent(get(PCM_HEADERS.error)) } : {}),
       };
       yield item;
       if (item.end && sessionId !== undefined) return;

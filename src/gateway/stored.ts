@@ -1,4 +1,4 @@
-import { DeliverPolicy, headers, type JetStreamClient, type JsMsg } from 'nats';
+import { DeliverPolicy, headers, type JetStreamClient, type JsMsg, type PubAck } from 'nats';
 
 /**
  * The messages a stream holds on one subject, from the first (or `fromStreamSeq`), then as they
@@ -33,7 +33,7 @@ export async function* storedMessages(js: JetStreamClient, stream: string, subje
  * Publishes until JetStream has stored the message (retrying through a server restart), with
  * `Nats-Msg-Id` = `msgId` so a retry, or a new owner's republish, is stored once.
  */
-export async function publishStored(js: JetStreamClient, subject: string, data: Uint8Array, msgId: string, set: Record<string, string>, signal: AbortSignal, retryMs: number): Promise<{ duplicate: boolean }> {
+export async function publishStored(js: JetStreamClient, subject: string, data: Uint8Array, msgId: string, set: Record<string, string>, signal: AbortSignal, retryMs: number): Promise<PubAck> {
   const h = headers();
   h.set('Nats-Msg-Id', msgId);
   for (const [k, v] of Object.entries(set)) h.set(k, v);

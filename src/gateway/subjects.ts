@@ -20,6 +20,12 @@ import { DecodeError } from '../core/errors.ts';
  *   holds the vessel's link sends them through the ARQ;
  * - core subject `stcts.v1.delivered.<session>` (not stored): the vessel's acknowledgements of a
  *   shore→ship session, for the talking shore client;
+ * - stream `STCTS_MO`: Iridium SBD mobile-originated payloads as DirectIP delivered them (one
+ *   voice-message part each), on `stcts.v1.mo.<vessel>`, deduplicated by `mo.<imei>.<momsn>.<cdr>`
+ *   (Iridium's redelivery of one session is stored once); a complete message becomes a call of
+ *   direction `message` whose record names its parts' stream sequences;
+ * - KV `stcts_mo`: per vessel and 7-bit message id, the last completed message (its parts'
+ *   checksums and last stream sequence), so a part the modem sent again is not taken for a new one;
  * - KV `stcts_calls`: one entry per active session (vessel, subject, direction), deleted at its End
  *   (a shore→ship one once the vessel acknowledged its End): what workers and terminators look for;
  * - KV `stcts_leases`: one entry per owned session (owner id), heartbeated by revision (CAS).
@@ -35,6 +41,9 @@ export const DOWN_STREAM = 'STCTS_DOWN';
 export const TALK_PREFIX = 'stcts.v1.talk';
 export const DOWN_PREFIX = 'stcts.v1.down';
 export const DELIVERED_PREFIX = 'stcts.v1.delivered';
+export const MO_STREAM = 'STCTS_MO';
+export const MO_PREFIX = 'stcts.v1.mo';
+export const MO_BUCKET = 'stcts_mo';
 
 /** Vessel names become one subject token: letters, digits, `-` and `_` only. */
 const VESSEL_TOKEN = /^[A-Za-z0-9_-]{1,63}$/;
@@ -52,6 +61,13 @@ export function downSubject(vessel: string, sessionId: number): string {
   if (!isValidVesselName(vessel)) throw new DecodeError('malformed', `vessel name '${vessel}' is not a subject token (letters, digits, - and _)`);
   return `${DOWN_PREFIX}.${vessel}.${sessionId >>> 0}`;
 }
+
+/** Subject of one vessel's Iridium SBD mobile-originated payloads. */
+export function moSubject(vessel: string): string {
+  if (!isValidVesselName(vessel)) throw new DecodeError('malformed', `vessel name '${vessel}' is not a subject token (letters, digits, - and _)`);
+  return `${MO_PREFIX}.${vessel}`;
+}
+export const moMsgId = (imei: string, momsn: number, cdrReference: number): string => `mo.${imei}.${momsn}.${cdrReference >>> 0}`;
 
 /** Subject of one shore→ship session's speech (shore client → worker). */
 export const talkSubject = (sessionId: number): string => `${TALK_PREFIX}.${sessionId >>> 0}`;
@@ -89,9 +105,11 @@ export interface CallRecord {
    * `up` (absent in records of older nodes): ship→shore, the vessel's frames rendered by a worker.
    * `down`: shore→ship, a shore client's speech coded by a worker and sent to the vessel.
    */
-  direction?: 'up' | 'down';
+  direction?: 'up' | 'down' | 'message';
   /** `down`: the coded frames' subject. */
   downSubject?: string;
+  /** `message` (an Iridium SBD voice message; `subject` is the vessel's MO subject): its parts' stream sequences in STCTS_MO, in part order. */
+  parts?: number[];
   /** Ship→shore: `done` once rendered to its End. Shore→ship: `done` once coded to its End (the record stays until the vessel acknowledged it). */
   state: 'active' | 'done';
   /** Wall-clock start, ms since the epoch (for listings only: nothing compares clocks across nodes). */
@@ -107,8 +125,15 @@ export const PCM_HEADERS = {
   rateHz: 'Stcts-Rate-Hz',
   text: 'Stcts-Text',
   end: 'Stcts-End',
+  /** On an End: why the session could not be rendered (a voice message that does not decode), `code: message`. */
+  error: 'Stcts-Error',
   /** A shore→ship frame message: the phrase text of a TextSegment (URI-encoded), for the talking client. */
   phraseText: 'Stcts-Phrase-Text',
   /** performance.timeOrigin + now() when the frame reached the terminator (for the latency bench). */
   arrivedAtMs: 'Stcts-Arrived-At-Ms',
+  /** An MO payload: the sending modem, its MOMSN, Iridium's CDR reference, the session time (s since the epoch). */
+  imei: 'Stcts-Imei',
+  momsn: 'Stcts-Momsn',
+  cdr: 'Stcts-Cdr',
+  sessionTimeS: 'Stcts-Session-Time-S',
 } as const;

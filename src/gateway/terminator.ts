@@ -19,7 +19,8 @@ import { isValidVesselName } from './subjects.ts';
  * its datagrams into `hub.sessionFor(vessel, id)` + `LinkSession.attach(port)` / `onPacket`.
  */
 export interface LinkTerminator {
-  readonly kind: LinkKind;
+  /** A datagram link kind, or `sbd-directip` (Iridium's DirectIP: src/gateway/sbd-terminator.ts). */
+  readonly kind: LinkKind | 'sbd-directip';
   /** Where it listens, e.g. `ws://127.0.0.1:8790`. */
   readonly address: string;
   /** Protocol problems and refused vessels (`auth_failed`), counted by the caller. */

@@ -3,6 +3,8 @@ import type { GatewayJetStream } from './jetstream.ts';
 import { LeaseTable, type LeaseOptions } from './lease.ts';
 import { runSessionOwner, type SessionOwnerDeps } from './session-owner.ts';
 import { runTalkOwner, type TalkOwnerDeps } from './talk-owner.ts';
+import { runMessageOwner } from './message-owner.ts';
+import type { TextModel } from '../codec/text/index.ts';
 import { sessionKey, type CallRecord } from './subjects.ts';
 
 /** Settings of a {@link GatewayWorker}. */
@@ -45,7 +47,8 @@ interface Owned {
  * A session-affine recognition/synthesis worker (issue #18): claims calls from the registry,
  * holds one lease per owned session (heartbeated), and runs each session's receiver codec + TTS
  * (runSessionOwner) — or, for a shore→ship session, the sender pipeline on the shore client's
- * speech (runTalkOwner; needs `deps.talk`). When a worker dies its leases go stale and the others take its sessions
+ * speech (runTalkOwner; needs `deps.talk`), or for an Iridium SBD voice message its parts
+ * (runMessageOwner; needs `deps.messageTextModel`). When a worker dies its leases go stale and the others take its sessions
  * over, replaying their frames from JetStream.
  */
 export class GatewayWorker {
@@ -61,7 +64,7 @@ export class GatewayWorker {
 
   constructor(
     private readonly jet: GatewayJetStream,
-    private readonly deps: Omit<SessionOwnerDeps, 'js' | 'jsm'> & { talk?: Omit<TalkOwnerDeps, 'js' | 'jsm'> },
+    private readonly deps: Omit<SessionOwnerDeps, 'js' | 'jsm'> & { talk?: Omit<TalkOwnerDeps, 'js' | 'jsm'>; /** Iridium SBD voice messages (always LM-coded): none = not claimed. */ messageTextModel?: TextModel },
     options: Partial<WorkerOptions> & { id: string },
   ) {
     this.options = Object.freeze({ ...DEFAULT_WORKER_OPTIONS, ...options });
@@ -105,7 +108,7 @@ export class GatewayWorker {
         const entry = await this.jet.calls.get(k);
         if (!entry || entry.operation !== 'PUT') continue;
         const call = JSON.parse(new TextDecoder().decode(entry.value)) as CallRecord;
-        if (call.state === 'done' || (call.direction === 'down' && !this.deps.talk)) {
+        if (call.state === 'done' || (call.direction === 'down' && !this.deps.talk) || (call.direction === 'message' && !this.deps.messageTextModel)) {
           this.done.add(id);
           continue;
         }
@@ -147,7 +150,10 @@ export class GatewayWorker {
       },
     };
     const talk = this.deps.talk;
-    const run = call.direction === 'down' && talk
+    const messageModel = this.deps.messageTextModel;
+    const run = call.direction === 'message' && messageModel
+      ? () => runMessageOwner(call, { ...deps, textModel: messageModel }, abort.signal)
+      : call.direction === 'down' && talk
       ? () => runTalkOwner(id, call.subject, call.downSubject!, {
         ...talk,
         js: this.jet.js,

@@ -62,7 +62,7 @@ export function readMessage(received: readonly ReceivedPart[], model: TextModel,
 type Phrase = Extract<MessageItem, { type: 'phrase' }>;
 
 /** The phrases of a decoded message, each with the profile current at that point. */
-function phrasesWithProfiles(items: readonly MessageItem[]): Array<{ phrase: Phrase; profile: Uint8Array | undefined }> {
+export function phrasesWithProfiles(items: readonly MessageItem[]): Array<{ phrase: Phrase; profile: Uint8Array | undefined }> {
   let profile: Uint8Array | undefined;
   const out: Array<{ phrase: Phrase; profile: Uint8Array | undefined }> = [];
   for (const it of items) {
