@@ -23,6 +23,8 @@ export interface TerminatorConfig {
   url?: string;
   /** `sbd-directip`: the only source addresses allowed to connect. */
   allowFrom?: string[];
+  /** `sbd-directip`: a connection that has not sent its whole message by then is closed, ms (default 10 000). */
+  readTimeoutMs?: number;
 }
 
 /** The workers this node runs. */
@@ -94,7 +96,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     const at = `terminators[${i}]`;
     const o = obj(t, at);
     const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss', 'sbd-directip'] as const);
-    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from'] : ['kind', 'listen']);
+    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from', 'read_timeout_ms'] : ['kind', 'listen']);
     if (kind === 'sbd-directip') {
       const allowFrom = list(o.allow_from, `${at}.allow_from`).map((a, j) => {
         const v = str(a, `${at}.allow_from[${j}]`);
@@ -104,7 +106,8 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
       if (allowFrom.length === 0) throw new ConfigError('missing', `${at}.allow_from: name Iridium's DirectIP source addresses (DirectIP itself authenticates no one)`);
       const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`));
       if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be HOST:PORT`);
-      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom };
+      const readTimeoutMs = o.read_timeout_ms === undefined ? undefined : int(o.read_timeout_ms, `${at}.read_timeout_ms`, 100, 600_000);
+      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom, ...(readTimeoutMs ? { readTimeoutMs } : {}) };
     }
     if (kind === 'kiss') {
       const url = str(o.listen, `${at}.listen`);
