@@ -25,6 +25,10 @@ export interface TerminatorConfig {
   allowFrom?: string[];
   /** `sbd-directip`: a connection that has not sent its whole message by then is closed, ms (default 10 000). */
   readTimeoutMs?: number;
+  /** `sbd-directip`: Iridium's DirectIP MT server (shore→ship to SBD-only vessels). */
+  mtServer?: { host: string; port: number };
+  /** `sbd-directip`: wait after a transient MT failure (Iridium's queue full, no answer), ms (default 30 000). */
+  mtRetryMs?: number;
 }
 
 /** The workers this node runs. */
@@ -96,7 +100,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     const at = `terminators[${i}]`;
     const o = obj(t, at);
     const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss', 'sbd-directip'] as const);
-    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from', 'read_timeout_ms'] : ['kind', 'listen']);
+    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from', 'read_timeout_ms', 'mt_server', 'mt_retry_ms'] : ['kind', 'listen']);
     if (kind === 'sbd-directip') {
       const allowFrom = list(o.allow_from, `${at}.allow_from`).map((a, j) => {
         const v = str(a, `${at}.allow_from[${j}]`);
@@ -107,7 +111,13 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
       const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`));
       if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be HOST:PORT`);
       const readTimeoutMs = o.read_timeout_ms === undefined ? undefined : int(o.read_timeout_ms, `${at}.read_timeout_ms`, 100, 600_000);
-      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom, ...(readTimeoutMs ? { readTimeoutMs } : {}) };
+      let mtServer: { host: string; port: number } | undefined;
+      if (o.mt_server !== undefined) {
+        const mm = /^(.*):(\d{1,5})$/.exec(str(o.mt_server, `${at}.mt_server`));
+        if (!mm || !mm[1] || Number(mm[2]) > 65535 || Number(mm[2]) === 0) throw new ConfigError('invalid_value', `${at}.mt_server must be HOST:PORT (Iridium's DirectIP MT server)`);
+        mtServer = { host: mm[1].replace(/^\[|\]$/g, ''), port: Number(mm[2]) };
+      }
+      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom, ...(readTimeoutMs ? { readTimeoutMs } : {}), ...(mtServer ? { mtServer } : {}), ...(o.mt_retry_ms !== undefined ? { mtRetryMs: int(o.mt_retry_ms, `${at}.mt_retry_ms`, 100, 3_600_000) } : {}) };
     }
     if (kind === 'kiss') {
       const url = str(o.listen, `${at}.listen`);

@@ -24,6 +24,8 @@ export interface DeliveredNotice {
   cumulative: number;
   /** The vessel acknowledged the End: the whole session is delivered. */
   end?: true;
+  /** Over SBD: why the talk could not be handed to Iridium (with `end`). */
+  error?: string;
 }
 
 export interface DownlinkStats {
@@ -106,7 +108,7 @@ export class DownlinkHub {
         const e = await this.jet.calls.get(k);
         if (!e || e.operation !== 'PUT') continue;
         const call = JSON.parse(new TextDecoder().decode(e.value)) as CallRecord;
-        if (call.direction !== 'down' || !call.downSubject || !this.ports.has(call.vessel) || this.sessions.has(id)) continue;
+        if (call.direction !== 'down' || call.via === 'sbd' || !call.downSubject || !this.ports.has(call.vessel) || this.sessions.has(id)) continue;
         this.open(call);
       }
     } catch {

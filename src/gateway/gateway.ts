@@ -76,14 +76,14 @@ export async function startGateway(
   let downlinks: DownlinkHub | undefined;
   let shore: ShoreHttp | undefined;
   try {
-    if (config.shore) shore = await startShoreHttp(jet, { ...config.shore, vessels: config.vessels });
+    if (config.shore) shore = await startShoreHttp(jet, { ...config.shore, vessels: config.vessels, sbdVessels: new Set([...config.imeis.values()].filter((v) => !config.vessels.has(v))) });
     if (role !== 'worker' && config.terminators.length) {
       hub = new UplinkHub(jet.js, jet.jsm, jet.calls);
       downlinks = new DownlinkHub(jet);
       for (const t of config.terminators) {
         const onError = { downlinks, ...(o.onError ? { onError: o.onError } : {}) };
         if (t.kind === 'sbd-directip') {
-          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: t.allowFrom ?? [], imeis: config.imeis, ...(t.readTimeoutMs ? { readTimeoutMs: t.readTimeoutMs } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
+          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: t.allowFrom ?? [], imeis: config.imeis, ...(t.readTimeoutMs ? { readTimeoutMs: t.readTimeoutMs } : {}), ...(t.mtServer ? { mtServer: t.mtServer } : {}), ...(t.mtRetryMs ? { mtRetryMs: t.mtRetryMs } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
           continue;
         }
         terminators.push(t.kind === 'udp'

@@ -2,10 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { decodePart, reassembleMessage, type MessagePart } from '../codec/message/index.ts';
 import { DecodeError, TransportError } from '../core/errors.ts';
-import { directIpMessageLength, DIRECTIP_MO_MAX_BYTES, DIRECTIP_PREAMBLE_BYTES, encodeMoConfirmation, moSessionDelivered, parseMoMessage, type MoMessage } from '../transport/links/sbd/index.ts';
+import { directIpMessageLength, DIRECTIP_MO_MAX_BYTES, DIRECTIP_PREAMBLE_BYTES, encodeMoConfirmation, moSessionDelivered, MT_STATUS_TEXT, mtStatusTransient, parseMoMessage, sendDirectIpMt, type MoMessage } from '../transport/links/sbd/index.ts';
 import type { GatewayJetStream } from './jetstream.ts';
 import { publishStored, storedMessages } from './stored.ts';
-import { MO_STREAM, moMsgId, moSubject, PCM_HEADERS, sessionKey, type CallRecord } from './subjects.ts';
+import { deliveredSubject, DOWN_STREAM, MO_STREAM, moMsgId, moSubject, PCM_HEADERS, sessionKey, type CallRecord } from './subjects.ts';
+import type { DeliveredNotice } from './downlink.ts';
+import { sbdTalkEnd } from './sbd-talk-owner.ts';
 import type { LinkTerminator } from './terminator.ts';
 
 /** Settings of {@link listenSbdDirectIp}. */
@@ -26,11 +28,19 @@ export interface SbdDirectIpOptions {
   /** Connections served at once; more are closed. Default 64. */
   maxConnections: number;
   retryMs: number;
+  /**
+   * Iridium's DirectIP MT server (`mt_server`): shore→ship talks to SBD-only vessels are handed to
+   * it, one MT message per part. Absent: no shore→ship over SBD from this node.
+   */
+  mtServer?: { host: string; port: number };
+  /** How often the call registry is scanned for SBD talks ready to send, and the retry delay after a transient MT failure, ms. Default 500 / 30 000. */
+  mtScanMs: number;
+  mtRetryMs: number;
   /** Typed problems (malformed messages, refused sources or IMEIs), for the node's log. */
   onError?: (e: TransportError) => void;
 }
 
-export const DEFAULT_SBD_DIRECTIP_OPTIONS = Object.freeze({ readTimeoutMs: 10_000, maxConnections: 64, retryMs: 250 });
+export const DEFAULT_SBD_DIRECTIP_OPTIONS = Object.freeze({ readTimeoutMs: 10_000, maxConnections: 64, retryMs: 250, mtScanMs: 500, mtRetryMs: 30_000 });
 
 /** Counters of the DirectIP terminator (monotonic). */
 export interface SbdDirectIpStats {
@@ -47,6 +57,11 @@ export interface SbdDirectIpStats {
   refusedSources: number;
   refusedImeis: number;
   malformed: number;
+  /** Shore→ship: MT parts Iridium queued, talks fully handed over, talks Iridium refused, transient MT failures (retried). */
+  mtParts: number;
+  mtMessages: number;
+  mtFailed: number;
+  mtRetries: number;
 }
 
 /** The 32-bit session id of a voice message: deterministic in vessel + content, so a message assembled twice is one session (rendered once). */
@@ -77,7 +92,7 @@ const normalize = (addr: string) => addr.replace(/^::ffff:/i, '');
 export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<SbdDirectIpOptions> & Pick<SbdDirectIpOptions, 'allowFrom' | 'imeis'>): Promise<LinkTerminator & { readonly stats: SbdDirectIpStats; readonly port: number }> {
   const o = { ...DEFAULT_SBD_DIRECTIP_OPTIONS, host: '127.0.0.1', port: 10800, ...options };
   const allowed = new Set(o.allowFrom.map(normalize));
-  const stats: SbdDirectIpStats = { stored: 0, duplicates: 0, messages: 0, empty: 0, notVoice: 0, refusedSources: 0, refusedImeis: 0, malformed: 0 };
+  const stats: SbdDirectIpStats = { stored: 0, duplicates: 0, messages: 0, empty: 0, notVoice: 0, refusedSources: 0, refusedImeis: 0, malformed: 0, mtParts: 0, mtMessages: 0, mtFailed: 0, mtRetries: 0 };
   const abort = new AbortController();
   const sockets = new Set<Socket>();
   /** Assembly is serialized per vessel on this node (parts of one message usually come in a row). */
@@ -251,6 +266,87 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
     });
   };
 
+  // Shore → ship: SBD talks the workers coded, handed to Iridium's MT server part by part.
+  const imeiOf = new Map([...o.imeis].map(([imei, vessel]) => [vessel, imei]));
+  const sending = new Set<number>();
+  const notBefore = new Map<number, number>();
+  const notify = (sessionId: number, n: DeliveredNotice) => jet.nc.publish(deliveredSubject(sessionId), JSON.stringify(n));
+  const forget = async (sessionId: number) => {
+    await jet.calls.delete(sessionKey(sessionId)).catch(() => {});
+    notBefore.delete(sessionId);
+  };
+  const sendTalk = async (call: CallRecord, mt: { host: string; port: number }): Promise<void> => {
+    const id = call.sessionId;
+    const imei = imeiOf.get(call.vessel)!;
+    const end = await sbdTalkEnd(jet, call.downSubject!);
+    if (!end) return; // not coded yet
+    if (end.error) {
+      notify(id, { cumulative: 0, end: true, error: end.error });
+      await forget(id);
+      return;
+    }
+    const parts: Uint8Array[] = [];
+    const scan = new AbortController();
+    for await (const m of storedMessages(jet.js, DOWN_STREAM, call.downSubject!, scan.signal, o.retryMs)) {
+      if (m.headers?.get(PCM_HEADERS.end) === '1') break;
+      const k = Number(m.headers?.get(PCM_HEADERS.part));
+      if (k === parts.length) parts.push(m.data);
+    }
+    scan.abort();
+    for (const [k, payload] of parts.entries()) {
+      const marker = `mt.${id}.${k}`;
+      if ((await jet.mo.get(marker))?.operation === 'PUT') continue; // queued at Iridium already (by this node or another)
+      let c;
+      try {
+        c = await sendDirectIpMt(mt.host, mt.port, { clientMessageId: crc32(marker) >>> 0, imei, dispositionFlags: 0, payload });
+      } catch (err) {
+        stats.mtRetries++;
+        notBefore.set(id, performance.now() + o.mtRetryMs);
+        report('closed', `SBD DirectIP MT: part ${k + 1}/${parts.length} of talk ${id} to ${call.vessel}: ${(err as Error).message}; retrying in ${o.mtRetryMs} ms`);
+        return;
+      }
+      if (c.status < 0) {
+        const why = MT_STATUS_TEXT[c.status] ?? `status ${c.status}`;
+        if (mtStatusTransient(c.status)) {
+          stats.mtRetries++;
+          notBefore.set(id, performance.now() + o.mtRetryMs);
+          report('refused', `SBD DirectIP MT: Iridium deferred part ${k + 1}/${parts.length} of talk ${id} (${why}); retrying in ${o.mtRetryMs} ms`);
+          return;
+        }
+        stats.mtFailed++;
+        report('refused', `SBD DirectIP MT: Iridium refused talk ${id} to ${call.vessel} (IMEI ${imei}): ${why}`);
+        notify(id, { cumulative: 0, end: true, error: `refused: Iridium refused the message (${why})` });
+        await forget(id);
+        return;
+      }
+      await jet.mo.put(marker, JSON.stringify({ status: c.status, autoIdReference: c.autoIdReference }));
+      stats.mtParts++;
+    }
+    stats.mtMessages++;
+    notify(id, { cumulative: end.phrases.length, end: true });
+    await forget(id);
+  };
+  const mtLoop = async (mt: { host: string; port: number }) => {
+    while (!abort.signal.aborted) {
+      try {
+        for await (const key of await jet.calls.keys()) {
+          const id = Number(key);
+          if (sending.has(id) || (notBefore.get(id) ?? 0) > performance.now()) continue;
+          const e = await jet.calls.get(key);
+          if (!e || e.operation !== 'PUT') continue;
+          const call = JSON.parse(new TextDecoder().decode(e.value)) as CallRecord;
+          if (call.direction !== 'down' || call.via !== 'sbd' || !imeiOf.has(call.vessel) || !call.downSubject) continue;
+          sending.add(id);
+          void sendTalk(call, mt).catch(() => {}).finally(() => sending.delete(id));
+        }
+      } catch {
+        // server away: the next scan retries
+      }
+      await new Promise((r) => setTimeout(r, o.mtScanMs));
+    }
+  };
+  const mtRunning = o.mtServer ? mtLoop(o.mtServer) : Promise.resolve();
+
   const server: Server = createServer(serve);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new TransportError('refused', `SBD DirectIP cannot listen on ${o.host}:${o.port}: ${err.message}`, undefined, { cause: err })));
@@ -268,6 +364,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       await Promise.all([...chains.values()]);
+      await mtRunning;
     })()),
   };
 }

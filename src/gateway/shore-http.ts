@@ -16,6 +16,8 @@ export interface ShoreHttpOptions {
   maxListeners?: number;
   /** The fleet (gateway `vessels`): a talk to a vessel not listed is refused (404). Empty: any valid name. */
   vessels?: ReadonlyMap<string, unknown>;
+  /** Vessels reached only by Iridium SBD (an `imei`, no key): a talk to one goes as a voice message through DirectIP MT. */
+  sbdVessels?: ReadonlySet<string>;
 }
 
 export interface ShoreHttp {
@@ -72,7 +74,7 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
     if (url.pathname === '/talk') {
       const vessel = url.searchParams.get('vessel') ?? '';
       if (!isValidVesselName(vessel)) return refuse('400 Bad Request', 'vessel must be a vessel name (letters, digits, - and _)');
-      if (o.vessels?.size && !o.vessels.has(vessel)) return refuse('404 Not Found', `no vessel '${vessel}' in this gateway's fleet`);
+      if ((o.vessels?.size || o.sbdVessels?.size) && !o.vessels?.has(vessel) && !o.sbdVessels?.has(vessel)) return refuse('404 Not Found', `no vessel '${vessel}' in this gateway's fleet`);
       if (listeners.size >= maxListeners) return refuse('503 Service Unavailable', `already ${maxListeners} listeners and talkers`);
       wss.handleUpgrade(req, socket, head, (ws) => void talk(ws, vessel));
       return;
@@ -163,7 +165,7 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
     };
     ws.on('message', onMessage);
     try {
-      talkSession = await ShoreTalk.open(jet, vessel);
+      talkSession = await ShoreTalk.open(jet, vessel, o.sbdVessels?.has(vessel) && !o.vessels?.has(vessel) ? { via: 'sbd' } : {});
     } catch (err) {
       listeners.delete(stop);
       return fail('internal', `cannot register the talk: ${(err as Error).message}`);

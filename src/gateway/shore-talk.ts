@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { DeliverPolicy, type Subscription } from 'nats';
 import { InvalidStateError, UsageError } from '../core/errors.ts';
 import type { DeliveredNotice } from './downlink.ts';
+import { SBD_TALK_HEADER } from './sbd-talk-owner.ts';
 import type { GatewayJetStream } from './jetstream.ts';
 import { publishStored } from './stored.ts';
 import { decodeFrameMessage, deliveredSubject, DOWN_STREAM, downSubject, isValidVesselName, PCM_HEADERS, sessionKey, talkMsgId, talkSubject, type CallRecord } from './subjects.ts';
@@ -10,8 +11,12 @@ import { decodeFrameMessage, deliveredSubject, DOWN_STREAM, downSubject, isValid
 export type TalkEvent =
   | { type: 'phrase'; session: number; seq: number; text: string }
   | { type: 'delivered'; session: number; seq: number; text: string }
-  /** The vessel acknowledged the End: everything said reached it. */
-  | { type: 'end'; session: number };
+  /**
+   * The vessel acknowledged the End: everything said reached it. Over Iridium SBD: every part is
+   * queued at Iridium for the vessel's modem (it collects them at its next session or ring alert);
+   * `error` when it could not be sent (e.g. no speech recognized, a message too long, an IMEI Iridium refuses).
+   */
+  | { type: 'end'; session: number; via?: 'sbd'; error?: string };
 
 /** Speech is stored in pieces of at least this many bytes (250 ms at 16 kHz): fewer, larger messages. */
 const PIECE_BYTES = 8000;
@@ -41,12 +46,12 @@ export class ShoreTalk {
   ) {}
 
   /** Registers a new shore→ship session to `vessel` (an even session id, unique in the registry). */
-  static async open(jet: GatewayJetStream, vessel: string): Promise<ShoreTalk> {
+  static async open(jet: GatewayJetStream, vessel: string, o: { via?: 'sbd' } = {}): Promise<ShoreTalk> {
     if (!isValidVesselName(vessel)) throw new UsageError(`vessel name '${vessel}': letters, digits, - and _ only`);
     for (let attempt = 0; ; attempt++) {
       // Even ids: the vessel dialed us, so its own sessions are odd and an even one is ours (the edge daemon's rule).
       const id = randomInt(1, 2 ** 30) * 2;
-      const record: CallRecord = { sessionId: id, vessel, subject: talkSubject(id), direction: 'down', downSubject: downSubject(vessel, id), state: 'active', startedAtMs: Date.now() };
+      const record: CallRecord = { sessionId: id, vessel, subject: talkSubject(id), direction: 'down', downSubject: downSubject(vessel, id), ...(o.via ? { via: o.via } : {}), state: 'active', startedAtMs: Date.now() };
       // Subscribed before anything can be acknowledged.
       const sub = jet.nc.subscribe(deliveredSubject(id));
       try {
@@ -115,6 +120,7 @@ export class ShoreTalk {
     let endAcked = false;
     let codedEnd = false;
     let endPushed = false;
+    let sbd: { error?: string } | undefined;
     const flushDelivered = () => {
       for (const [seq, text] of [...texts]) {
         if (seq >= deliveredBelow) continue;
@@ -124,7 +130,7 @@ export class ShoreTalk {
       // Only once every phrase was seen coded: the End is the last frame of the down subject.
       if (endAcked && codedEnd && !endPushed) {
         endPushed = true;
-        push({ type: 'end', session: this.sessionId });
+        push({ type: 'end', session: this.sessionId, ...(sbd ? { via: 'sbd' as const, ...(sbd.error ? { error: sbd.error } : {}) } : {}) });
       }
     };
     // Phrases as workers store them (the phrase text rides in a header).
@@ -134,6 +140,20 @@ export class ShoreTalk {
       stop.signal.addEventListener('abort', () => messages.stop(), { once: true });
       let next = 0;
       for await (const m of messages) {
+        if (m.headers?.get(SBD_TALK_HEADER) === '1') {
+          // An SBD talk: parts, then an End naming the phrases (src/gateway/sbd-talk-owner.ts).
+          if (m.headers.get(PCM_HEADERS.end) !== '1') continue;
+          const body = JSON.parse(new TextDecoder().decode(m.data)) as { phrases: string[]; error?: string };
+          sbd = body.error ? { error: body.error } : {};
+          for (const [seq, text] of body.phrases.entries()) {
+            push({ type: 'phrase', session: this.sessionId, seq, text });
+            texts.set(seq, text);
+          }
+          codedEnd = true;
+          if (body.error) endAcked = true; // nothing will be sent
+          flushDelivered();
+          break;
+        }
         let frame;
         try {
           frame = decodeFrameMessage(m.data);
@@ -161,6 +181,7 @@ export class ShoreTalk {
         const n = JSON.parse(new TextDecoder().decode(m.data)) as DeliveredNotice;
         deliveredBelow = Math.max(deliveredBelow, n.cumulative);
         if (n.end) endAcked = true;
+        if (n.error) sbd = { ...sbd, error: n.error };
         flushDelivered();
         if (endAcked) break;
       }

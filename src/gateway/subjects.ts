@@ -108,6 +108,8 @@ export interface CallRecord {
   direction?: 'up' | 'down' | 'message';
   /** `down`: the coded frames' subject. */
   downSubject?: string;
+  /** `down` to a vessel reached only by Iridium SBD: coded as one voice message once the talk ended, sent through DirectIP MT. */
+  via?: 'sbd';
   /** `message` (an Iridium SBD voice message; `subject` is the vessel's MO subject): its parts' stream sequences in STCTS_MO, in part order. */
   parts?: number[];
   /** Ship→shore: `done` once rendered to its End. Shore→ship: `done` once coded to its End (the record stays until the vessel acknowledged it). */

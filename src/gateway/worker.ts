@@ -4,6 +4,7 @@ import { LeaseTable, type LeaseOptions } from './lease.ts';
 import { runSessionOwner, type SessionOwnerDeps } from './session-owner.ts';
 import { runTalkOwner, type TalkOwnerDeps } from './talk-owner.ts';
 import { runMessageOwner } from './message-owner.ts';
+import { runSbdTalkOwner } from './sbd-talk-owner.ts';
 import type { TextModel } from '../codec/text/index.ts';
 import { sessionKey, type CallRecord } from './subjects.ts';
 
@@ -108,7 +109,7 @@ export class GatewayWorker {
         const entry = await this.jet.calls.get(k);
         if (!entry || entry.operation !== 'PUT') continue;
         const call = JSON.parse(new TextDecoder().decode(entry.value)) as CallRecord;
-        if (call.state === 'done' || (call.direction === 'down' && !this.deps.talk) || (call.direction === 'message' && !this.deps.messageTextModel)) {
+        if (call.state === 'done' || (call.direction === 'down' && !this.deps.talk) || (call.via === 'sbd' && !this.deps.messageTextModel) || (call.direction === 'message' && !this.deps.messageTextModel)) {
           this.done.add(id);
           continue;
         }
@@ -153,6 +154,11 @@ export class GatewayWorker {
     const messageModel = this.deps.messageTextModel;
     const run = call.direction === 'message' && messageModel
       ? () => runMessageOwner(call, { ...deps, textModel: messageModel }, abort.signal)
+      : call.direction === 'down' && call.via === 'sbd' && talk && messageModel
+      ? () => runSbdTalkOwner(id, call.subject, call.downSubject!, { ...talk, textModel: messageModel, js: this.jet.js, jsm: this.jet.jsm, onPhrase: (s, seq, text, replayed) => {
+        if (!replayed) this.stats.phrasesCoded++;
+        talk.onPhrase?.(s, seq, text, replayed);
+      } }, abort.signal)
       : call.direction === 'down' && talk
       ? () => runTalkOwner(id, call.subject, call.downSubject!, {
         ...talk,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { encodePart, messageProsodyCoder, MessageWriter, splitMessage } from '../../src/codec/message/index.ts';
+import { decodeMessage, decodePart, encodePart, messageProsodyCoder, MessageWriter, reassembleMessage, splitMessage } from '../../src/codec/message/index.ts';
 import type { TextModel } from '../../src/codec/text/index.ts';
 import { messageSessionId } from '../../src/gateway/sbd-terminator.ts';
 import { parseGatewayConfig, shorePcm, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
@@ -8,7 +8,10 @@ import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
 import { encodeMoMessage } from '../../src/transport/links/sbd/index.ts';
 import { sampleMessage } from '../codec/message/sample-message.ts';
 import { describeWith, NATS_SERVER, TEXT_MODEL } from '../fixtures/components.ts';
-import { deliverMo, FakeIridiumModem } from '../fixtures/iridium-directip.ts';
+import { deliverMo, FakeIridiumModem, FakeIridiumMtServer } from '../fixtures/iridium-directip.ts';
+import { FakeAsr, toneBursts } from '../daemon/fakes.ts';
+import { talk } from './talk-fixture.ts';
+import { WebSocket } from 'ws';
 import { NatsServerFixture } from './nats-fixture.ts';
 import crc32 from 'node:zlib';
 
@@ -22,6 +25,19 @@ function twoPhraseMessage(model: TextModel): Uint8Array {
   SECOND.forEach((text, i) => w.phrase({ startMs: 400 + i * 3500, text }));
   return w.finish();
 }
+
+const NUMBERS = ['ONE', 'TWO', 'THREE', 'FOUR', 'FIVE', 'SIX'];
+/** FakeAsr's phrases as words a voice message can carry (each word with its times: the prosody needs them). */
+class WordsAsr extends FakeAsr {
+  override async *transcribe(pcm: AsyncIterable<Int16Array>) {
+    for await (const r of super.transcribe(pcm)) {
+      const n = NUMBERS[Number(r.text.split(' ')[1]) - 1]!;
+      const mid = (r.startMs + r.endMs) / 2;
+      yield { ...r, text: `PHRASE ${n}`, words: [{ word: 'PHRASE', startMs: r.startMs, endMs: mid, confidence: 1 }, { word: n, startMs: mid, endMs: r.endMs - 10, confidence: 1 }] };
+    }
+  }
+}
+const SAID = ['PHRASE ONE', 'PHRASE TWO', 'PHRASE THREE'];
 
 const config = (nats: string, extra = '') => parseGatewayConfig(`
 nats: { servers: ['${nats}'] }
@@ -179,5 +195,67 @@ describeWith('gateway: an SBD voice message survives the loss of the worker rend
     expect(got.at(-1)?.end).toBe(true);
     expect(replayedByB.length).toBeGreaterThanOrEqual(1); // A had stored some phrases: B did not synthesize them again
     expect(replayedByB).toEqual(replayedByB.map((_, i) => i));
+  }, 60_000);
+});
+
+describeWith('gateway shore → ship over Iridium SBD: a talk to an SBD-only vessel goes as a voice message through DirectIP MT', [NATS_SERVER, TEXT_MODEL], () => {
+  let nats: NatsServerFixture;
+  let node: GatewayNode;
+  let mt: FakeIridiumMtServer;
+  let model: TextModel;
+  let stats: Record<string, number>;
+  beforeAll(async () => {
+    model = await loadDefaultTextModel();
+    nats = await NatsServerFixture.start();
+    mt = await FakeIridiumMtServer.start();
+    node = await startGateway(parseGatewayConfig(`
+nats: { servers: ['${nats.url}'] }
+terminators: [{ kind: sbd-directip, listen: '127.0.0.1:0', allow_from: ['127.0.0.1'], mt_server: '127.0.0.1:${mt.port}', mt_retry_ms: 300 }]
+vessels: [{ name: mv-aurora, imei: '${AURORA}' }, { name: mv-linked, psk: 'a-gateway-sbd-test-key-0123456789abcdef' }]
+workers: { count: 1, tts: tone }
+lease: { ttl_ms: 1500, heartbeat_ms: 500 }
+shore: { listen: '127.0.0.1:0' }
+`), { workerId: 'sbd-mt', textModel: model, createAsr: async () => new WordsAsr() });
+    stats = (node.terminators[0] as unknown as { stats: Record<string, number> }).stats;
+  }, 30_000);
+  afterAll(async () => {
+    await node?.close();
+    await mt?.close();
+    await nats?.stop();
+  });
+
+  it('the talker hears each phrase coded, then handed to Iridium; the MT parts carry the voice message to the vessel\'s IMEI (one transient refusal retried)', async () => {
+    mt.statuses.push(-6); // "MT resources unavailable": retried
+    const msgs = await talk(node.shore!.port, 'mv-aurora', toneBursts(3, 400, 700));
+    expect(msgs[0]).toMatchObject({ type: 'talk', vessel: 'mv-aurora' });
+    const session = msgs[0]!.session!;
+    expect(msgs.filter((m) => m.type === 'phrase').map((m) => m.text)).toEqual(SAID);
+    expect(msgs.filter((m) => m.type === 'delivered').map((m) => m.text)).toEqual(SAID);
+    expect(msgs.at(-1)).toMatchObject({ type: 'end', session, via: 'sbd' });
+    expect(msgs.at(-1)).not.toHaveProperty('error');
+    expect(mt.queued.length).toBeGreaterThanOrEqual(1);
+    expect(mt.queued.every((m) => m.imei === AURORA && m.payload.length <= 270)).toBe(true);
+    const message = reassembleMessage(mt.queued.map((m) => decodePart(m.payload))).message;
+    expect(decodeMessage(message, model).items.flatMap((i) => (i.type === 'phrase' ? [i.text] : []))).toEqual(SAID);
+    expect(stats.mtRetries).toBeGreaterThanOrEqual(1);
+    expect(stats.mtMessages).toBe(1);
+    expect((await node.jet.calls.get(String(session)))?.operation).not.toBe('PUT');
+  }, 60_000);
+
+  it('an IMEI Iridium refuses ends the talk with a typed error; a talk with no speech too; a vessel with a link still talks over its link', async () => {
+    const before = mt.queued.length;
+    mt.statuses.push(-2); // unknown IMEI
+    const refused = await talk(node.shore!.port, 'mv-aurora', toneBursts(1, 400, 700));
+    expect(refused.at(-1)).toMatchObject({ type: 'end', via: 'sbd', error: expect.stringMatching(/^refused: .*unknown IMEI/) });
+    const silent = await talk(node.shore!.port, 'mv-aurora', new Int16Array(16000));
+    expect(silent.at(-1)).toMatchObject({ type: 'end', via: 'sbd', error: expect.stringMatching(/^invalid_value: no speech/) });
+    expect(mt.queued.length).toBe(before);
+    // mv-linked has a key: its talk is an ordinary link session (not SBD), waiting for the vessel to connect.
+    const ws = new WebSocket(`ws://127.0.0.1:${node.shore!.port}/talk?vessel=mv-linked`);
+    const first = await new Promise<{ type: string; session: number }>((resolve, reject) => { ws.on('message', (d) => resolve(JSON.parse(String(d)))); ws.on('error', reject); });
+    ws.close();
+    const rec = JSON.parse(new TextDecoder().decode((await node.jet.calls.get(String(first.session)))!.value)) as { via?: string; direction: string };
+    expect(rec).toMatchObject({ direction: 'down' });
+    expect(rec.via).toBeUndefined();
   }, 60_000);
 });

@@ -156,3 +156,86 @@ export function parseMoConfirmation(bytes: Uint8Array): boolean {
   if (!e || e.content.length !== 1) throw new DecodeError('malformed', 'not a DirectIP MO confirmation');
   return e.content[0] === 1;
 }
+
+/*
+ * Mobile-terminated side (the customer connects to Iridium's DirectIP MT server, sends one
+ * message, reads the confirmation): 0x41 MT header, 21 bytes: unique client message id (4), IMEI
+ * (15), disposition flags (2); 0x42 MT payload, 1–1890 bytes; the answer 0x44 MT confirmation,
+ * 25 bytes: the client message id (4), IMEI (15), Iridium's auto id reference (4), status (2,
+ * signed: > 0 the message's place in the modem's MT queue, 0 no payload, < 0 an error).
+ */
+export const IEI_MT_HEADER = 0x41;
+export const IEI_MT_PAYLOAD = 0x42;
+export const IEI_MT_CONFIRMATION = 0x44;
+const MT_HEADER_BYTES = 21;
+const MT_CONFIRMATION_BYTES = 25;
+/** Largest MT payload DirectIP accepts (a 9602/9603 takes at most 270). */
+export const DIRECTIP_MT_PAYLOAD_MAX = 1890;
+
+export interface MtMessage {
+  clientMessageId: number;
+  imei: string;
+  /** Bit flags: 1 flush the MT queue, 2 send a ring alert without a message, … (0: none). */
+  dispositionFlags: number;
+  payload: Uint8Array;
+}
+
+export interface MtConfirmation {
+  clientMessageId: number;
+  imei: string;
+  autoIdReference: number;
+  /** > 0: place in the MT queue; 0: no payload; < 0: {@link MT_STATUS_TEXT}. */
+  status: number;
+}
+
+/** What Iridium's negative MT statuses mean. −5 and −6 pass (retry later); the others will not. */
+export const MT_STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
+  [-1]: 'invalid IMEI', [-2]: 'unknown IMEI (not provisioned for DirectIP)', [-3]: 'payload too large', [-4]: 'payload expected, none given',
+  [-5]: 'MT queue full (50 messages)', [-6]: 'MT resources unavailable', [-7]: 'MT protocol violation', [-8]: 'ring alerts disabled for this IMEI', [-9]: 'IMEI not attached (no ring alerts)',
+});
+/** An MT status worth retrying later. */
+export const mtStatusTransient = (status: number): boolean => status === -5 || status === -6;
+
+export function encodeMtMessage(m: MtMessage): Uint8Array {
+  if (!isValidImei(m.imei)) throw new EncodeError('invalid_value', `IMEI '${m.imei}' is not 15 digits`);
+  if (m.payload.length === 0 || m.payload.length > DIRECTIP_MT_PAYLOAD_MAX) throw new EncodeError('invalid_value', `an MT payload has 1–${DIRECTIP_MT_PAYLOAD_MAX} bytes; got ${m.payload.length}`);
+  const head = new Uint8Array(MT_HEADER_BYTES);
+  const v = new DataView(head.buffer);
+  v.setUint32(0, m.clientMessageId >>> 0);
+  head.set(new TextEncoder().encode(m.imei), 4);
+  v.setUint16(19, m.dispositionFlags & 0xffff);
+  return message([ie(IEI_MT_HEADER, head), ie(IEI_MT_PAYLOAD, m.payload)]);
+}
+
+/** Parses an MT message (Iridium's side, emulators and tests). */
+export function parseMtMessage(bytes: Uint8Array): MtMessage {
+  let head: Uint8Array | undefined;
+  let payload: Uint8Array | undefined;
+  for (const { iei, content } of elements(bytes)) {
+    if (iei === IEI_MT_HEADER) head = content;
+    else if (iei === IEI_MT_PAYLOAD) payload = content;
+  }
+  if (!head || head.length !== MT_HEADER_BYTES) throw new DecodeError('malformed', 'a DirectIP MT message without a 21-byte MT header');
+  if (!payload || payload.length === 0 || payload.length > DIRECTIP_MT_PAYLOAD_MAX) throw new DecodeError('malformed', `an MT payload has 1–${DIRECTIP_MT_PAYLOAD_MAX} bytes`);
+  const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const imei = String.fromCharCode(...head.subarray(4, 19));
+  if (!isValidImei(imei)) throw new DecodeError('malformed', 'the MT header\'s IMEI is not 15 digits');
+  return { clientMessageId: v.getUint32(0), imei, dispositionFlags: v.getUint16(19), payload };
+}
+
+export function encodeMtConfirmation(c: MtConfirmation): Uint8Array {
+  const b = new Uint8Array(MT_CONFIRMATION_BYTES);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, c.clientMessageId >>> 0);
+  b.set(new TextEncoder().encode(c.imei.padEnd(15, '0').slice(0, 15)), 4);
+  v.setUint32(19, c.autoIdReference >>> 0);
+  v.setInt16(23, c.status);
+  return message([ie(IEI_MT_CONFIRMATION, b)]);
+}
+
+export function parseMtConfirmation(bytes: Uint8Array): MtConfirmation {
+  const e = elements(bytes).find((x) => x.iei === IEI_MT_CONFIRMATION);
+  if (!e || e.content.length !== MT_CONFIRMATION_BYTES) throw new DecodeError('malformed', 'not a DirectIP MT confirmation');
+  const v = new DataView(e.content.buffer, e.content.byteOffset, e.content.byteLength);
+  return { clientMessageId: v.getUint32(0), imei: String.fromCharCode(...e.content.subarray(4, 19)), autoIdReference: v.getUint32(19), status: v.getInt16(23) };
+}
