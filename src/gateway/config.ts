@@ -102,6 +102,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss', 'sbd-directip'] as const);
     keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from', 'read_timeout_ms', 'mt_server', 'mt_retry_ms'] : ['kind', 'listen']);
     if (kind === 'sbd-directip') {
+      if (o.allow_from === undefined) throw new ConfigError('missing', `${at}.allow_from: name Iridium's DirectIP source addresses (DirectIP itself authenticates no one)`);
       const allowFrom = list(o.allow_from, `${at}.allow_from`).map((a, j) => {
         const v = str(a, `${at}.allow_from[${j}]`);
         if (isIP(v) === 0) throw new ConfigError('invalid_value', `${at}.allow_from[${j}] must be an IP address (Iridium's DirectIP servers), got '${v}'`);

@@ -13,7 +13,9 @@ import { parseGatewayConfig, shorePcm, startGateway, type GatewayNode, type Shor
 import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
 import { FakeAsr, FakeTts } from '../daemon/fakes.ts';
 import { describeWith, FESTIVAL, NATS_SERVER, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, SOCAT, TEXT_MODEL } from '../fixtures/components.ts';
-import { deliverMo, FakeIridiumModem } from '../fixtures/iridium-directip.ts';
+import { deliverMo, FakeIridiumModem, FakeIridiumMtServer } from '../fixtures/iridium-directip.ts';
+import { readWavFile } from '../../src/audio/wav.ts';
+import { talk } from './talk-fixture.ts';
 import { startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
 import { until } from '../fixtures/wait.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
@@ -33,21 +35,25 @@ describeWith('edge daemon → SBD modem → DirectIP → gateway worker', [SOCAT
   let daemon: Daemon | undefined;
   let nats: NatsServerFixture;
   let gateway: GatewayNode;
+  let mt: FakeIridiumMtServer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stcts-gw-sbd-'));
     pty = await startSbdPty(dir);
     nats = await NatsServerFixture.start();
+    mt = await FakeIridiumMtServer.start();
     gateway = await startGateway(parseGatewayConfig(`
 nats: { servers: ['${nats.url}'] }
-terminators: [{ kind: sbd-directip, listen: '127.0.0.1:0', allow_from: ['127.0.0.1'] }]
+terminators: [{ kind: sbd-directip, listen: '127.0.0.1:0', allow_from: ['127.0.0.1'], mt_server: '127.0.0.1:${mt.port}' }]
 vessels: [{ name: mv-aurora, imei: '${IMEI}' }]
 workers: { count: 1, tts: tone }
+shore: { listen: '127.0.0.1:0' }
 `), { textModel: await loadDefaultTextModel() });
   }, 60_000);
   afterAll(async () => {
     await daemon?.close();
     await gateway?.close();
     await nats?.stop();
+    await mt?.close();
     pty?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -86,6 +92,40 @@ workers: { count: 1, tts: tone }
       expect(speech.length).toBeGreaterThanOrEqual(1);
       expect(speech.map((p) => p.seq)).toEqual(speech.map((_, i) => i));
       expect(speech.map((p) => p.text).join(' ')).toBe(queued.transcript);
+    } finally {
+      clearInterval(pump);
+    }
+  }, 180_000);
+
+  it('a shore talk to the vessel (real recognizer on the worker) reaches its daemon through Iridium MT and the modem, once', async () => {
+    expect(daemon).toBeDefined(); // started by the test above
+    const wav = join(dir, 'talk.wav');
+    const say = spawnSync(process.execPath, [BIN, 'say', 'Aurora, this is shore. Your berth is number four. Call us on channel sixteen when you arrive.', '-o', wav], { encoding: 'utf8' });
+    expect(say.status, say.stderr).toBe(0);
+    const audio = await readWavFile(wav);
+    const pcm = Int16Array.from(audio.samples, (x) => Math.max(-32768, Math.min(32767, Math.round(x * 32767))));
+    // Iridium's side: each MT message it queued reaches the modem (SBDRING, then the daemon's session).
+    let handed = 0;
+    const pump = setInterval(() => {
+      while (handed < mt.queued.length) pty.emu.queueMt(mt.queued[handed++]!.payload);
+    }, 50);
+    try {
+      const msgs = await talk(gateway.shore!.port, 'mv-aurora', pcm);
+      expect(msgs.at(-1)).toMatchObject({ type: 'end', via: 'sbd' });
+      expect(msgs.at(-1)).not.toHaveProperty('error');
+      const said = msgs.filter((m) => m.type === 'phrase').map((m) => m.text).join(' ');
+      expect(said).toMatch(/NUMBER/);
+      const inLog = join(dir, 'state', 'messages', 'in.jsonl');
+      await until(() => {
+        try {
+          return readFileSync(inLog, 'utf8').trim().length > 0;
+        } catch {
+          return false;
+        }
+      }, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const lines = readFileSync(inLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { transcript: string; peer: string });
+      expect(lines).toEqual([expect.objectContaining({ peer: 'shore', transcript: said })]);
     } finally {
       clearInterval(pump);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../../src/core/errors.ts';
-import { DIRECTIP_MO_MAX_BYTES, directIpMessageLength, encodeMoConfirmation, encodeMoMessage, moSessionDelivered, parseMoConfirmation, parseMoMessage, type MoHeader } from '../../../src/transport/links/sbd/index.ts';
+import { DecodeError, EncodeError } from '../../../src/core/errors.ts';
+import { encodeMtConfirmation, encodeMtMessage, MT_STATUS_TEXT, mtStatusTransient, parseMtConfirmation, parseMtMessage, DIRECTIP_MO_MAX_BYTES, directIpMessageLength, encodeMoConfirmation, encodeMoMessage, moSessionDelivered, parseMoConfirmation, parseMoMessage, type MoHeader } from '../../../src/transport/links/sbd/index.ts';
 
 const header: MoHeader = { cdrReference: 0xdeadbeef, imei: '300234010753370', sessionStatus: 0, momsn: 65535, mtmsn: 7, sessionTimeS: 1_796_000_123 };
 const codeOf = (fn: () => unknown) => {
@@ -76,5 +76,18 @@ describe('Iridium SBD DirectIP MO messages', () => {
     expect(parseMoConfirmation(encodeMoConfirmation(true))).toBe(true);
     expect(parseMoConfirmation(encodeMoConfirmation(false))).toBe(false);
     expect(codeOf(() => parseMoConfirmation(encodeMoMessage({ header })))).toBe('malformed');
+  });
+
+  it('MT messages and confirmations round-trip; negative statuses name their cause, −5/−6 are worth retrying', () => {
+    const m = { clientMessageId: 0x01020304, imei: header.imei, dispositionFlags: 0, payload: Uint8Array.of(9, 8, 7) };
+    const bytes = encodeMtMessage(m);
+    expect([...bytes.subarray(0, 6)]).toEqual([1, 0, 30, 0x41, 0, 21]);
+    expect(parseMtMessage(bytes)).toEqual(m);
+    const c = { clientMessageId: m.clientMessageId, imei: m.imei, autoIdReference: 4242, status: -6 };
+    expect(parseMtConfirmation(encodeMtConfirmation(c))).toEqual(c);
+    expect(MT_STATUS_TEXT[-2]).toMatch(/unknown IMEI/);
+    expect([-6, -5, -2, 1].map(mtStatusTransient)).toEqual([true, true, false, false]);
+    expect(() => encodeMtMessage({ ...m, payload: new Uint8Array(1891) })).toThrow(EncodeError);
+    expect(codeOf(() => parseMtConfirmation(encodeMoConfirmation(true)))).toBe('malformed');
   });
 });
