@@ -10,7 +10,7 @@
  * (so it includes the recognizer's end-of-phrase wait, recognition, coding, JetStream and the link).
  *
  * Usage: node --import tsx scripts/bench-gateway-talk.ts [--json] [--corpus ../shared/corpus/dev]
- *        [--steps 2,4,6,8,10,12] [--workers 1,2]
+ *        [--steps 2,4,6,8,10,12] [--workers 1,2] [--pin]
  * Steps stop at the first that misses the target (a talk not delivered to its End, a phrase heard
  * twice, or median > 1.5 s).
  */
@@ -33,6 +33,8 @@ const json = argv.includes('--json');
 const corpus = flag('--corpus', '../shared/corpus/dev');
 const steps = flag('--steps', '2,4,6,8,10,12').split(',').map(Number);
 const workerCounts = flag('--workers', '1,2').split(',').map(Number);
+/** Pin worker i to core i (taskset): one worker gets one core, two get two, the rest of the bench floats. */
+const pin = argv.includes('--pin');
 const LATENCY_TARGET_MS = 1500;
 const UTTERANCES_PER_TALK = 3;
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -87,7 +89,7 @@ lease: { ttl_ms: 3000, heartbeat_ms: 1000 }
 `;
   writeFileSync(join(dir, 'gateway.yaml'), yaml);
   const node = await startGateway(parseGatewayConfig(yaml), { role: 'terminator' });
-  const procs = await Promise.all(Array.from({ length: workers }, (_, i) => spawnWorker(join(dir, 'gateway.yaml'), `talk-w${i + 1}`)));
+  const procs = await Promise.all(Array.from({ length: workers }, (_, i) => spawnWorker(join(dir, 'gateway.yaml'), `talk-w${i + 1}`, 60_000, pin ? String(i % availableParallelism()) : undefined)));
   const results: StepResult[] = [];
   let sustainedTalks = 0;
   let vesselNo = 0;
@@ -104,7 +106,8 @@ lease: { ttl_ms: 3000, heartbeat_ms: 1000 }
       const wall0 = performance.now();
       const talks = await Promise.all(vessels.map(async (v, i) => {
         await new Promise((r) => setTimeout(r, (i * 2000) / n));
-        const speech = talkSpeech(utts, (vesselNo + i) * UTTERANCES_PER_TALK);
+        // Talk i says the same utterances at every step (step n+1 adds one talk): the median moves with the load, not with which utterances are spoken.
+        const speech = talkSpeech(utts, i * UTTERANCES_PER_TALK);
         const t = await ShoreTalk.open(node.jet, v);
         const t0 = Date.now();
         const bytes = new Uint8Array(speech.pcm.buffer);
@@ -169,6 +172,7 @@ const two = runs.find((r) => r.workers === 2);
 const best = (r: (typeof runs)[number] | undefined) => r?.steps.filter((s) => s.sustained).at(-1) ?? r?.steps[0];
 const report = {
   direction: 'shore→ship',
+  pinned: pin,
   cores: availableParallelism(),
   loadAvgBefore: loadBefore.map((x) => Number(x.toFixed(2))),
   loadAvgAfter: loadavg().map((x) => Number(x.toFixed(2))),

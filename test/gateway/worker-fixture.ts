@@ -3,9 +3,16 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
 
-/** A gateway worker as its own process (`stcts gateway --role worker`), so it can be killed with SIGKILL; resolves once it is ready. */
-export async function spawnWorker(configPath: string, id: string, timeoutMs = 60_000): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [BIN, 'gateway', '--config', configPath, '--role', 'worker', '--worker-id', id], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * A gateway worker as its own process (`stcts gateway --role worker`), so it can be killed with
+ * SIGKILL; resolves once it is ready. `cpus`: pin it (and its addon threads) to these cores with
+ * `taskset -c` (benchmarks that measure scaling per core).
+ */
+export async function spawnWorker(configPath: string, id: string, timeoutMs = 60_000, cpus?: string): Promise<ChildProcess> {
+  const args = [BIN, 'gateway', '--config', configPath, '--role', 'worker', '--worker-id', id];
+  const p = cpus === undefined
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }); // taskset execs node: same pid
   await new Promise<void>((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => reject(new Error(`worker ${id} did not start: ${log}`)), timeoutMs);
