@@ -1,18 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { decodePart, reassembleMessage, splitMessage, encodePart } from '../../src/codec/message/index.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import { parseConfig, startDaemon, type Daemon } from '../../src/daemon/index.ts';
+import type { Daemon } from '../../src/daemon/index.ts';
 import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, SOCAT, TEXT_MODEL } from '../fixtures/components.ts';
-import { startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
 import { until } from '../fixtures/wait.ts';
-import { FakeAsr, FakeTts } from './fakes.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
 
 /**
  * The edge daemon with an Iridium SBD peer (issue #16 item 4): `peers[].url: sbd:/dev/…` against the
@@ -37,11 +32,8 @@ describeWith('edge daemon with an sbd: peer', [SOCAT, FESTIVAL, POCKETSPHINX_ADD
   });
 
   it('POST /messages queues a voice message that leaves through the modem; the same message from the gateway lands in state_dir/messages once', async () => {
-    const wav = join(dir, 'in.wav');
-    const say = spawnSync(process.execPath, [BIN, 'say', 'Position fifty four north, two west. All well on board.', '-o', wav], { encoding: 'utf8' });
-    expect(say.status, say.stderr).toBe(0);
-    const config = parseConfig(`node: ship\nhttp: { listen: "127.0.0.1:0" }\nstate_dir: ${join(dir, 'state')}\npeers:\n  - { name: iridium, url: "sbd:${pty.dte}", psk: "a-test-psk-0123456789abcdef" }\n`);
-    daemon = await startDaemon(config, { engines: { asr: async () => new FakeAsr(), tts: async () => new FakeTts() }, log: silentLogger });
+    const wav = sayToWav(join(dir, 'in.wav'), 'Position fifty four north, two west. All well on board.');
+    daemon = await startSbdDaemon(dir, pty.dte, 'iridium');
     const base = `http://127.0.0.1:${daemon.httpPort}`;
 
     const bad = await fetch(`${base}/messages?peer=nobody`, { method: 'POST', body: readFileSync(wav) });

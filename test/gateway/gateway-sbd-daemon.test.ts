@@ -1,26 +1,21 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
 import { decodePart, reassembleMessage } from '../../src/codec/message/index.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import { parseConfig, startDaemon, type Daemon } from '../../src/daemon/index.ts';
+import type { Daemon } from '../../src/daemon/index.ts';
 import { messageSessionId } from '../../src/gateway/sbd-terminator.ts';
 import { parseGatewayConfig, shorePcm, startGateway, type GatewayNode, type ShorePcm } from '../../src/gateway/index.ts';
 import { loadDefaultTextModel } from '../../src/pipeline/codecs.ts';
-import { FakeAsr, FakeTts } from '../daemon/fakes.ts';
 import { describeWith, FESTIVAL, NATS_SERVER, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, SOCAT, TEXT_MODEL } from '../fixtures/components.ts';
 import { deliverMo, FakeIridiumModem, FakeIridiumMtServer } from '../fixtures/iridium-directip.ts';
 import { readWavFile } from '../../src/audio/wav.ts';
 import { talk } from './talk-fixture.ts';
-import { startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
 import { until } from '../fixtures/wait.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/stcts.js', import.meta.url));
 const IMEI = '300234010753370';
 
 /**
@@ -59,11 +54,8 @@ shore: { listen: '127.0.0.1:0' }
   });
 
   it('a recording POSTed to the vessel daemon is heard on shore, phrase by phrase, once', async () => {
-    const wav = join(dir, 'in.wav');
-    const say = spawnSync(process.execPath, [BIN, 'say', 'Position fifty four north, two west. All well on board. We expect to reach the harbour at seven tomorrow morning, with fuel for two more days.', '-o', wav], { encoding: 'utf8' });
-    expect(say.status, say.stderr).toBe(0);
-    const config = parseConfig(`node: ship\nhttp: { listen: "127.0.0.1:0" }\nstate_dir: ${join(dir, 'state')}\npeers:\n  - { name: shore, url: "sbd:${pty.dte}", psk: "a-test-psk-0123456789abcdef" }\n`);
-    daemon = await startDaemon(config, { engines: { asr: async () => new FakeAsr(), tts: async () => new FakeTts() }, log: silentLogger });
+    const wav = sayToWav(join(dir, 'in.wav'), 'Position fifty four north, two west. All well on board. We expect to reach the harbour at seven tomorrow morning, with fuel for two more days.');
+    daemon = await startSbdDaemon(dir, pty.dte, 'shore');
     // The ground station: each MO session the modem completes goes to the gateway over DirectIP.
     const iridium = new FakeIridiumModem(IMEI);
     let forwarded = 0;
@@ -99,10 +91,7 @@ shore: { listen: '127.0.0.1:0' }
 
   it('a shore talk to the vessel (real recognizer on the worker) reaches its daemon through Iridium MT and the modem, once', async () => {
     expect(daemon).toBeDefined(); // started by the test above
-    const wav = join(dir, 'talk.wav');
-    const say = spawnSync(process.execPath, [BIN, 'say', 'Aurora, this is shore. Your berth is number four. Call us on channel sixteen when you arrive.', '-o', wav], { encoding: 'utf8' });
-    expect(say.status, say.stderr).toBe(0);
-    const audio = await readWavFile(wav);
+    const audio = await readWavFile(sayToWav(join(dir, 'talk.wav'), 'Aurora, this is shore. Your berth is number four. Call us on channel sixteen when you arrive.'));
     const pcm = Int16Array.from(audio.samples, (x) => Math.max(-32768, Math.min(32767, Math.round(x * 32767))));
     // Iridium's side: each MT message it queued reaches the modem (SBDRING, then the daemon's session).
     let handed = 0;
