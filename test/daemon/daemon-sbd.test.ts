@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { decodePart, reassembleMessage, splitMessage, encodePart } from '../../src/codec/message/index.ts';
 import type { Daemon } from '../../src/daemon/index.ts';
 import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, SOCAT, TEXT_MODEL } from '../fixtures/components.ts';
-import { sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { receivedMessages, sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
 import { until } from '../fixtures/wait.ts';
 
 
@@ -54,15 +54,7 @@ describeWith('edge daemon with an sbd: peer', [SOCAT, FESTIVAL, POCKETSPHINX_ADD
     // Mobile-terminated: the same message as the gateway delivers it (≤ 270-byte parts, with a ring alert).
     const message = reassembleMessage(pty.emu.delivered.map(decodePart)).message;
     for (const p of splitMessage(message, 270, 5).map(encodePart)) pty.emu.queueMt(p);
-    const inLog = join(dir, 'state', 'messages', 'in.jsonl');
-    await until(() => {
-      try {
-        return readFileSync(inLog, 'utf8').trim().length > 0;
-      } catch {
-        return false;
-      }
-    }, 60_000);
-    const lines = readFileSync(inLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { transcript: string; peer: string });
+    const lines = await receivedMessages(dir);
     expect(lines).toEqual([expect.objectContaining({ peer: 'iridium', transcript: queued.transcript })]);
   }, 180_000);
 });

@@ -12,7 +12,7 @@ import { describeWith, FESTIVAL, NATS_SERVER, POCKETSPHINX_ADDON, POCKETSPHINX_M
 import { deliverMo, FakeIridiumModem, FakeIridiumMtServer } from '../fixtures/iridium-directip.ts';
 import { readWavFile } from '../../src/audio/wav.ts';
 import { talk } from './talk-fixture.ts';
-import { sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { receivedMessages, sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
 import { until } from '../fixtures/wait.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
 
@@ -104,16 +104,7 @@ shore: { listen: '127.0.0.1:0' }
       expect(msgs.at(-1)).not.toHaveProperty('error');
       const said = msgs.filter((m) => m.type === 'phrase').map((m) => m.text).join(' ');
       expect(said).toMatch(/NUMBER/);
-      const inLog = join(dir, 'state', 'messages', 'in.jsonl');
-      await until(() => {
-        try {
-          return readFileSync(inLog, 'utf8').trim().length > 0;
-        } catch {
-          return false;
-        }
-      }, 60_000);
-      await new Promise((r) => setTimeout(r, 500));
-      const lines = readFileSync(inLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { transcript: string; peer: string });
+      const lines = await receivedMessages(dir, 60_000, 500);
       expect(lines).toEqual([expect.objectContaining({ peer: 'shore', transcript: said })]);
     } finally {
       clearInterval(pump);
