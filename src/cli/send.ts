@@ -24,7 +24,9 @@ prosody detail (mode high) that many times (FEC against random loss; costs bits,
 --state-dir DIR: durable outbox (DIR/outbox.journal): each frame is on disk before it is sent and
 leaves when acknowledged; after a crash (kill -9) the same command resumes the unfinished session
 (same session id and seqs: the unacknowledged frames again, then its End) instead of reading IN.
---stats-json F: at exit, bits and airtime out/in (link headers included), retransmissions.
+--stats-json F: at exit, bits and airtime out/in (link headers included), retransmissions, and
+  endAcknowledged (false: every phrase was acknowledged, the End was not within 60 s and 8 RTOs, and
+  send stopped resending it).
 ${LINK_URL_USAGE}
 ${PSK_FLAG_USAGE}`,
   async run(args) {
@@ -49,7 +51,7 @@ ${PSK_FLAG_USAGE}`,
       onPhrase: quiet ? undefined : (t, at) => process.stderr.write(`${(at / 1000).toFixed(2)}s → ${t}\n`),
       onState: quiet ? undefined : (s) => process.stderr.write(`link ${s}\n`),
     });
-    if (statsPath) writeFileSync(statsPath, JSON.stringify({ frames: r.frames, mode: r.mode, wireBitsOut: r.bitsOut, wireBitsIn: r.bitsIn, airtimeSecondsOut: r.airtimeSecondsOut, retransmissions: r.retransmissions, seconds: r.seconds }, null, 2) + '\n');
+    if (statsPath) writeFileSync(statsPath, JSON.stringify({ frames: r.frames, mode: r.mode, wireBitsOut: r.bitsOut, wireBitsIn: r.bitsIn, airtimeSecondsOut: r.airtimeSecondsOut, retransmissions: r.retransmissions, seconds: r.seconds, endAcknowledged: r.endAcknowledged }, null, 2) + '\n');
     if (r.resumed) process.stderr.write(`resumed session ${r.resumed.sessionId}: ${r.resumed.frames} frames\n`);
     process.stderr.write(`sent ${r.frames} frames; ${r.bitsOut} bits out, ${r.bitsIn} bits in (acks) over ${r.seconds.toFixed(1)} s; ${r.retransmissions} retransmissions\n`);
     return 0;

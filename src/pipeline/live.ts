@@ -183,6 +183,42 @@ export interface SendReport {
   airtimeSecondsOut: number;
   /** With a state dir: the session this run resumed (its unacknowledged frames resent), if any. */
   resumed?: { sessionId: number; frames: number };
+  /**
+   * False when every phrase was acknowledged but the End was not within {@link END_ACK_PATIENCE_MS}
+   * (and 8 retransmission timeouts): the receiver already has everything it plays and most likely
+   * left after its ack of the End was lost.
+   */
+  endAcknowledged: boolean;
+}
+
+/** How long a sender keeps resending an End that is its only unacknowledged frame, at least, ms (and at least 8 RTOs). */
+export const END_ACK_PATIENCE_MS = 60_000;
+
+/**
+ * Waits until the link's sender has everything reliable acknowledged. When only the End (`endSeq`)
+ * is left, the receiver holds every phrase; if the End then stays unacknowledged for
+ * END_ACK_PATIENCE_MS and 8 RTOs (its ack lost and the receiver gone: at 300 bd an RTO is ~9 s and
+ * the receiver lingers 5 s after it went quiet) the wait ends with `false` and a warning instead of
+ * probing for ever.
+ */
+export async function untilAcknowledged(link: Pick<LinkSession, 'sender'>, endSeq: () => number | undefined, fatal: () => TransportError | undefined, onState?: (s: string) => void, patienceMs = END_ACK_PATIENCE_MS): Promise<boolean> {
+  let onlyEndSince: number | undefined;
+  while (!link.sender.idle) {
+    const f = fatal();
+    if (f) throw f;
+    const pending = link.sender.pendingSeqs();
+    const end = endSeq();
+    if (end !== undefined && pending.size === 1 && pending.has(end)) {
+      onlyEndSince ??= performance.now();
+      const patience = Math.max(patienceMs, 8 * link.sender.rtoMs);
+      if (performance.now() - onlyEndSince > patience) {
+        onState?.(`every phrase was acknowledged but the End was not within ${Math.round(patience / 1000)} s (its ack was lost and the receiver has left?): stopping`);
+        return false;
+      }
+    } else onlyEndSince = undefined;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
 }
 
 /** `stcts send`: a WAV file, or raw 16 kHz s16le PCM on stdin (`-`), as live speech over the link at `url`. */
@@ -206,7 +242,7 @@ async function resumeSend(outbox: OutboxJournal, url: string, o: SendOptions, pe
   const t0 = performance.now();
   if (outbox.done) {
     outbox.complete();
-    return { frames: 0, bitsOut: 0, bitsIn: 0, seconds: 0, mode, retransmissions: 0, airtimeSecondsOut: 0, resumed: { sessionId, frames: 0 } };
+    return { frames: 0, bitsOut: 0, bitsIn: 0, seconds: 0, mode, retransmissions: 0, airtimeSecondsOut: 0, resumed: { sessionId, frames: 0 }, endAcknowledged: true };
   }
   const budget = securedBudget(url, o);
   let fatal: TransportError | undefined;
@@ -225,16 +261,15 @@ async function resumeSend(outbox: OutboxJournal, url: string, o: SendOptions, pe
     o.onState?.(`resuming session ${sessionId}: ${pending.length} unacknowledged frames from seq ${pending[0]?.seq ?? outbox.nextSeq}`);
     link.restoreSender(pending, outbox.acknowledgedBelow);
     let frames = pending.length;
+    let endSeq = pending.find((f) => f.payload.type === 'end')?.seq;
     if (!outbox.ended) {
-      link.send({ version: FORMAT_VERSION, sessionId, seq: outbox.nextSeq, time: outbox.lastTime, payload: { type: 'end', reason: 'normal' } });
+      endSeq = outbox.nextSeq;
+      link.send({ version: FORMAT_VERSION, sessionId, seq: endSeq, time: outbox.lastTime, payload: { type: 'end', reason: 'normal' } });
       frames++;
     }
-    while (!link.sender.idle) {
-      if (fatal) throw fatal;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const endAcknowledged = await untilAcknowledged(link, () => endSeq, () => fatal, o.onState);
     outbox.complete();
-    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000, resumed: { sessionId, frames } };
+    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000, resumed: { sessionId, frames }, endAcknowledged };
   } finally {
     await carrier.close();
     link.close();
@@ -273,6 +308,7 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
   const asr = await createAsrEngine('pocketsphinx');
   const t0 = performance.now();
   let frames = 0;
+  let endSeq: number | undefined;
   try {
     const { codec, analyzer } = await senderPipeline('lm', mode);
     const live = livePhrases(source, asr, { realtime: o.realtime && wavPath !== '-', onPhrase: o.onPhrase, prepare: analyzer?.prepare?.bind(analyzer) });
@@ -289,6 +325,7 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
       if (fatal) throw fatal;
       link.send(f.frame);
       frames++;
+      if (f.frame.payload.type === 'end') endSeq = f.frame.seq;
       if (f.frame.payload.type === 'text' && current) {
         // Stream time of the last word's end → wall clock (input paced at real time, or a live microphone).
         const endMs = current.words.at(-1)?.endMs ?? current.endMs;
@@ -296,12 +333,9 @@ async function sendFresh(wavPath: string, url: string, o: SendOptions, outbox: O
       }
     }
     // Wait until everything reliable is acknowledged (survives outages: the ARQ keeps probing).
-    while (!link.sender.idle) {
-      if (fatal) throw fatal;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const endAcknowledged = await untilAcknowledged(link, () => endSeq, () => fatal, o.onState);
     outbox?.complete();
-    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000 };
+    return { frames, bitsOut: link.bitsOut, bitsIn: link.bitsIn, seconds: (performance.now() - t0) / 1000, mode, retransmissions: link.sender.stats.retransmissions, airtimeSecondsOut: link.airtimeMsOut / 1000, endAcknowledged };
   } finally {
     await transcript?.close();
     await asr.close();
