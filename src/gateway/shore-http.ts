@@ -302,7 +302,7 @@ async function startTalk() {
     if (e.type === 'talk') $('tstate').textContent = 'talking to ' + e.vessel;
     else if (e.type === 'phrase') { line.textContent = '→ ' + vessel + ' (sent): ' + e.text; $('log').prepend(line); }
     else if (e.type === 'delivered') { line.textContent = '→ ' + vessel + ' (delivered): ' + e.text; $('log').prepend(line); }
-    else if (e.type === 'end') $('tstate').textContent = 'delivered to ' + vessel;
+    else if (e.type === 'end') $('tstate').textContent = e.error ? 'not sent: ' + e.error : e.via === 'sbd' ? 'queued at Iridium for ' + vessel + ' (Iridium SBD)' : 'delivered to ' + vessel;
     else if (e.type === 'error') $('tstate').textContent = 'refused: ' + e.message;
   };
   ws.onclose = (c) => { if (c.code !== 1000 && !$('tstate').textContent.startsWith('refused')) $('tstate').textContent = 'closed (' + (c.reason || c.code) + ')'; };
