@@ -34,7 +34,7 @@ a dead worker's sessions are taken over by the others. Needs nats-server with -j
       process.once('SIGTERM', resolve);
     });
     await node.close();
-    const stats = { level: 'info', msg: 'gateway stopped', uplink: node.hub?.stats, workers: Object.fromEntries(node.workers.map((w) => [w.options.id, w.stats])) };
+    const stats = { level: 'info', msg: 'gateway stopped', uplink: node.hub?.stats, terminators: node.terminators.flatMap((t) => ('stats' in t ? [{ address: t.address, stats: (t as { stats: unknown }).stats }] : [])), workers: Object.fromEntries(node.workers.map((w) => [w.options.id, w.stats])) };
     process.stderr.write(`${JSON.stringify(stats)}\n`);
     setTimeout(() => process.exit(0), 3000).unref();
     return 0;
