@@ -27,6 +27,8 @@ export interface TerminatorConfig {
   readTimeoutMs?: number;
   /** `sbd-directip`: Iridium's DirectIP MT server (shore→ship to SBD-only vessels). */
   mtServer?: { host: string; port: number };
+  /** `sbd-directip`: a message not stored in JetStream by then is not confirmed (Iridium delivers it again), ms (default 20 000). */
+  storeTimeoutMs?: number;
   /** `sbd-directip`: wait after a transient MT failure (Iridium's queue full, no answer), ms (default 30 000). */
   mtRetryMs?: number;
 }
@@ -100,7 +102,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
     const at = `terminators[${i}]`;
     const o = obj(t, at);
     const kind = choice(o.kind ?? 'ws', `${at}.kind`, ['ws', 'udp', 'kiss', 'sbd-directip'] as const);
-    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from', 'read_timeout_ms', 'mt_server', 'mt_retry_ms'] : ['kind', 'listen']);
+    keys(o, at, kind === 'sbd-directip' ? ['kind', 'listen', 'allow_from', 'read_timeout_ms', 'store_timeout_ms', 'mt_server', 'mt_retry_ms'] : ['kind', 'listen']);
     if (kind === 'sbd-directip') {
       if (o.allow_from === undefined) throw new ConfigError('missing', `${at}.allow_from: name Iridium's DirectIP source addresses (DirectIP itself authenticates no one)`);
       const allowFrom = list(o.allow_from, `${at}.allow_from`).map((a, j) => {
@@ -118,7 +120,7 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
         if (!mm || !mm[1] || Number(mm[2]) > 65535 || Number(mm[2]) === 0) throw new ConfigError('invalid_value', `${at}.mt_server must be HOST:PORT (Iridium's DirectIP MT server)`);
         mtServer = { host: mm[1].replace(/^\[|\]$/g, ''), port: Number(mm[2]) };
       }
-      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom, ...(readTimeoutMs ? { readTimeoutMs } : {}), ...(mtServer ? { mtServer } : {}), ...(o.mt_retry_ms !== undefined ? { mtRetryMs: int(o.mt_retry_ms, `${at}.mt_retry_ms`, 100, 3_600_000) } : {}) };
+      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom, ...(readTimeoutMs ? { readTimeoutMs } : {}), ...(mtServer ? { mtServer } : {}), ...(o.mt_retry_ms !== undefined ? { mtRetryMs: int(o.mt_retry_ms, `${at}.mt_retry_ms`, 100, 3_600_000) } : {}), ...(o.store_timeout_ms !== undefined ? { storeTimeoutMs: int(o.store_timeout_ms, `${at}.store_timeout_ms`, 100, 600_000) } : {}) };
     }
     if (kind === 'kiss') {
       const url = str(o.listen, `${at}.listen`);

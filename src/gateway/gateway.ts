@@ -83,7 +83,7 @@ export async function startGateway(
       for (const t of config.terminators) {
         const onError = { downlinks, ...(o.onError ? { onError: o.onError } : {}) };
         if (t.kind === 'sbd-directip') {
-          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: t.allowFrom ?? [], imeis: config.imeis, ...(t.readTimeoutMs ? { readTimeoutMs: t.readTimeoutMs } : {}), ...(t.mtServer ? { mtServer: t.mtServer } : {}), ...(t.mtRetryMs ? { mtRetryMs: t.mtRetryMs } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
+          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: t.allowFrom ?? [], imeis: config.imeis, ...(t.readTimeoutMs ? { readTimeoutMs: t.readTimeoutMs } : {}), ...(t.mtServer ? { mtServer: t.mtServer } : {}), ...(t.mtRetryMs ? { mtRetryMs: t.mtRetryMs } : {}), ...(t.storeTimeoutMs ? { storeTimeoutMs: t.storeTimeoutMs } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
           continue;
         }
         terminators.push(t.kind === 'udp'

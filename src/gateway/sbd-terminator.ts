@@ -27,6 +27,11 @@ export interface SbdDirectIpOptions {
   readTimeoutMs: number;
   /** Connections served at once; more are closed. Default 64. */
   maxConnections: number;
+  /**
+   * A message JetStream has not stored (and assembled) by then gets no confirmation: the connection
+   * is closed and Iridium delivers it again later (a NATS outage), ms. Default 20 000.
+   */
+  storeTimeoutMs: number;
   retryMs: number;
   /**
    * Iridium's DirectIP MT server (`mt_server`): shore→ship talks to SBD-only vessels are handed to
@@ -40,7 +45,7 @@ export interface SbdDirectIpOptions {
   onError?: (e: TransportError) => void;
 }
 
-export const DEFAULT_SBD_DIRECTIP_OPTIONS = Object.freeze({ readTimeoutMs: 10_000, maxConnections: 64, retryMs: 250, mtScanMs: 500, mtRetryMs: 30_000 });
+export const DEFAULT_SBD_DIRECTIP_OPTIONS = Object.freeze({ readTimeoutMs: 10_000, maxConnections: 64, storeTimeoutMs: 20_000, retryMs: 250, mtScanMs: 500, mtRetryMs: 30_000 });
 
 /** Counters of the DirectIP terminator (monotonic). */
 export interface SbdDirectIpStats {
@@ -57,6 +62,8 @@ export interface SbdDirectIpStats {
   refusedSources: number;
   refusedImeis: number;
   malformed: number;
+  /** Messages not stored within storeTimeoutMs (JetStream away): not confirmed, Iridium delivers again. */
+  storeTimeouts: number;
   /** Shore→ship: MT parts Iridium queued, talks fully handed over, talks Iridium refused, transient MT failures (retried). */
   mtParts: number;
   mtMessages: number;
@@ -92,7 +99,7 @@ const normalize = (addr: string) => addr.replace(/^::ffff:/i, '');
 export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<SbdDirectIpOptions> & Pick<SbdDirectIpOptions, 'allowFrom' | 'imeis'>): Promise<LinkTerminator & { readonly stats: SbdDirectIpStats; readonly port: number }> {
   const o = { ...DEFAULT_SBD_DIRECTIP_OPTIONS, host: '127.0.0.1', port: 10800, ...options };
   const allowed = new Set(o.allowFrom.map(normalize));
-  const stats: SbdDirectIpStats = { stored: 0, duplicates: 0, messages: 0, empty: 0, notVoice: 0, refusedSources: 0, refusedImeis: 0, malformed: 0, mtParts: 0, mtMessages: 0, mtFailed: 0, mtRetries: 0 };
+  const stats: SbdDirectIpStats = { stored: 0, duplicates: 0, messages: 0, empty: 0, notVoice: 0, refusedSources: 0, refusedImeis: 0, malformed: 0, storeTimeouts: 0, mtParts: 0, mtMessages: 0, mtFailed: 0, mtRetries: 0 };
   const abort = new AbortController();
   const sockets = new Set<Socket>();
   /** Assembly is serialized per vessel on this node (parts of one message usually come in a row). */
@@ -119,7 +126,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
   };
 
   /** After storing `part` at stream sequence `seq`: is its message complete now? */
-  const assemble = async (vessel: string, part: MessagePart, bytes: Uint8Array, seq: number): Promise<'duplicate' | 'held' | 'complete'> => {
+  const assemble = async (vessel: string, part: MessagePart, bytes: Uint8Array, seq: number, signal: AbortSignal): Promise<'duplicate' | 'held' | 'complete'> => {
     const crc = crc32(bytes) >>> 0;
     if (part.count === 1) {
       await registerMessage(vessel, `s-${crc.toString(16).padStart(8, '0')}`, [seq]);
@@ -134,7 +141,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
     const latest = new Map<number, { seq: number; crc: number; part: MessagePart }>();
     const scan = new AbortController();
     const stop = () => scan.abort();
-    abort.signal.addEventListener('abort', stop, { once: true });
+    signal.addEventListener('abort', stop, { once: true });
     try {
       for await (const m of storedMessages(jet.js, MO_STREAM, moSubject(vessel), scan.signal, o.retryMs, (marker?.lastSeq ?? 0) + 1)) {
         if (m.seq > seq) break;
@@ -150,10 +157,10 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
         if (m.seq >= seq) break;
       }
     } finally {
-      abort.signal.removeEventListener('abort', stop);
+      signal.removeEventListener('abort', stop);
       scan.abort();
     }
-    abort.signal.throwIfAborted();
+    signal.throwIfAborted();
     if (latest.size < part.count) return 'held';
     const ordered = [...latest.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
     const joined = reassembleMessage(ordered.map((v) => v.part)).message;
@@ -165,7 +172,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
   };
 
   /** Stores one MO message; true when the confirmation may say "stored". */
-  const handle = async (mo: MoMessage): Promise<boolean> => {
+  const handle = async (mo: MoMessage, signal: AbortSignal): Promise<boolean> => {
     const h = mo.header;
     const vessel = o.imeis.get(h.imei);
     if (vessel === undefined) {
@@ -183,7 +190,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
       [PCM_HEADERS.momsn]: String(h.momsn),
       [PCM_HEADERS.cdr]: String(h.cdrReference >>> 0),
       [PCM_HEADERS.sessionTimeS]: String(h.sessionTimeS),
-    }, abort.signal, o.retryMs);
+    }, signal, o.retryMs);
     let part: MessagePart;
     try {
       part = decodePart(payload);
@@ -191,7 +198,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
       stats.notVoice++;
       return true;
     }
-    const outcome = await serialized(vessel, () => assemble(vessel, part, payload, ack.seq));
+    const outcome = await serialized(vessel, () => assemble(vessel, part, payload, ack.seq, signal));
     if (ack.duplicate || outcome === 'duplicate') stats.duplicates++;
     else stats.stored++;
     return true;
@@ -246,6 +253,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
         return;
       }
       busy = true;
+      clearTimeout(timer); // the whole message is here: from now on only storing can take time
       let mo: MoMessage;
       try {
         mo = parseMoMessage(new Uint8Array(Buffer.concat(chunks)));
@@ -253,9 +261,12 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
         bad(err);
         return;
       }
-      handle(mo).then(finish, (err) => {
-        if (!abort.signal.aborted) report('closed', `SBD DirectIP: storing a message from ${mo.header.imei} failed: ${(err as Error).message}`);
-        clearTimeout(timer);
+      const storing = AbortSignal.any([abort.signal, AbortSignal.timeout(o.storeTimeoutMs)]);
+      handle(mo, storing).then(finish, (err) => {
+        if (!abort.signal.aborted) {
+          if (storing.aborted) stats.storeTimeouts++;
+          report('closed', `SBD DirectIP: a message from ${mo.header.imei} was not stored${storing.aborted ? ` within ${o.storeTimeoutMs} ms (JetStream away?)` : `: ${(err as Error).message}`}; not confirmed, Iridium delivers it again`);
+        }
         socket.destroy(); // no confirmation: Iridium delivers again
       });
     });
@@ -286,13 +297,12 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
       return;
     }
     const parts: Uint8Array[] = [];
-    const scan = new AbortController();
-    for await (const m of storedMessages(jet.js, DOWN_STREAM, call.downSubject!, scan.signal, o.retryMs)) {
+    for await (const m of storedMessages(jet.js, DOWN_STREAM, call.downSubject!, abort.signal, o.retryMs)) {
       if (m.headers?.get(PCM_HEADERS.end) === '1') break;
       const k = Number(m.headers?.get(PCM_HEADERS.part));
       if (k === parts.length) parts.push(m.data);
     }
-    scan.abort();
+    abort.signal.throwIfAborted();
     for (const [k, payload] of parts.entries()) {
       const marker = `mt.${id}.${k}`;
       if ((await jet.mo.get(marker))?.operation === 'PUT') continue; // queued at Iridium already (by this node or another)

@@ -259,3 +259,41 @@ shore: { listen: '127.0.0.1:0' }
     expect(rec.via).toBeUndefined();
   }, 60_000);
 });
+
+describeWith('gateway SBD: JetStream away', [NATS_SERVER, TEXT_MODEL], () => {
+  let nats: NatsServerFixture;
+  let node: GatewayNode;
+  afterAll(async () => {
+    await node?.close();
+    await nats?.stop();
+  });
+
+  it('a message that cannot be stored is not confirmed (Iridium delivers it again); once the server is back it is stored, confirmed and rendered once', async () => {
+    const model = await loadDefaultTextModel();
+    nats = await NatsServerFixture.start();
+    node = await startGateway(parseGatewayConfig(`
+nats: { servers: ['${nats.url}'] }
+terminators: [{ kind: sbd-directip, listen: '127.0.0.1:0', allow_from: ['127.0.0.1'], store_timeout_ms: 1500 }]
+vessels: [{ name: mv-aurora, imei: '${AURORA}' }]
+workers: { count: 1, tts: tone }
+lease: { ttl_ms: 1500, heartbeat_ms: 500 }
+`), { workerId: 'sbd-away', textModel: model });
+    const t = node.terminators[0] as unknown as { port: number; stats: Record<string, number> };
+    const message = sampleMessage(model);
+    const session = new FakeIridiumModem(AURORA).session(message);
+    const restart = nats.restart(4000);
+    await new Promise((r) => setTimeout(r, 300)); // the server is down now
+    expect(await deliverMo(t.port, session.bytes)).toBe('closed');
+    expect(t.stats.storeTimeouts).toBe(1);
+    await restart;
+    let answer: boolean | 'closed' = 'closed';
+    for (let i = 0; i < 20 && answer !== true; i++) {
+      answer = await deliverMo(t.port, session.bytes); // Iridium's redelivery of the same session
+      if (answer !== true) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(answer).toBe(true);
+    const got = await rendered(node, messageSessionId('mv-aurora', `s-${(crc32.crc32(message) >>> 0).toString(16).padStart(8, '0')}`));
+    expect(got.filter((p) => !p.end).map((p) => p.text)).toEqual(TEXTS);
+    expect(got.filter((p) => p.end)).toHaveLength(1);
+  }, 60_000);
+});
