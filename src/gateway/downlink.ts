@@ -1,7 +1,7 @@
 import type { AckPayload } from '../codec/frame/index.ts';
 import { InvalidStateError } from '../core/errors.ts';
 import { LinkSession, type LinkSessionOptions, type PacketPort } from '../transport/link-session.ts';
-import type { GatewayJetStream } from './jetstream.ts';
+import { listKeys, type GatewayJetStream } from './jetstream.ts';
 import { storedMessages } from './stored.ts';
 import { decodeFrameMessage, deliveredSubject, DOWN_STREAM, sessionKey, type CallRecord } from './subjects.ts';
 
@@ -102,7 +102,7 @@ export class DownlinkHub {
     if (this.scanning || this.closed || this.ports.size === 0) return;
     this.scanning = true;
     try {
-      for await (const k of await this.jet.calls.keys()) {
+      for (const k of await listKeys(this.jet.calls)) {
         const id = Number(k);
         if (this.closed || this.sessions.has(id) || id % 2 !== 0) continue; // shore→ship ids are even
         const e = await this.jet.calls.get(k);

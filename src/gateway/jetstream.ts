@@ -83,3 +83,31 @@ export async function openJetStream(options: Partial<JetStreamOptions> = {}): Pr
     },
   };
 }
+
+/** Longest a key listing may take, ms: {@link listKeys}. */
+export const LIST_KEYS_TIMEOUT_MS = 3000;
+
+/**
+ * The keys of a bucket, or a TransportError `timeout` after `timeoutMs`. nats-server 2.9's key
+ * listing can block for good while keys are being deleted (nats-server issue 3481); every scan
+ * of the registry goes through here so a blocked listing costs one scan, not the loop.
+ */
+export async function listKeys(kv: KV, timeoutMs = LIST_KEYS_TIMEOUT_MS): Promise<string[]> {
+  const it = await kv.keys();
+  const out: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        for await (const k of it) out.push(k);
+      })(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TransportError('timeout', `listing the keys of a JetStream bucket took over ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    it.stop();
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { decodePart, reassembleMessage, type MessagePart } from '../codec/message/index.ts';
 import { DecodeError, TransportError } from '../core/errors.ts';
 import { directIpMessageLength, DIRECTIP_MO_MAX_BYTES, DIRECTIP_PREAMBLE_BYTES, encodeMoConfirmation, moSessionDelivered, MT_STATUS_TEXT, mtStatusTransient, parseMoMessage, sendDirectIpMt, type MoMessage } from '../transport/links/sbd/index.ts';
-import type { GatewayJetStream } from './jetstream.ts';
+import { listKeys, type GatewayJetStream } from './jetstream.ts';
 import { publishStored, storedMessages } from './stored.ts';
 import { deliveredSubject, DOWN_STREAM, MO_STREAM, moMsgId, moSubject, PCM_HEADERS, sessionKey, type CallRecord } from './subjects.ts';
 import type { DeliveredNotice } from './downlink.ts';
@@ -339,7 +339,7 @@ export async function listenSbdDirectIp(jet: GatewayJetStream, options: Partial<
   const mtLoop = async (mt: { host: string; port: number }) => {
     while (!abort.signal.aborted) {
       try {
-        for await (const key of await jet.calls.keys()) {
+        for (const key of await listKeys(jet.calls)) {
           const id = Number(key);
           if (sending.has(id) || (notBefore.get(id) ?? 0) > performance.now()) continue;
           const e = await jet.calls.get(key);

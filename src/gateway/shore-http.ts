@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TransportError } from '../core/errors.ts';
-import type { GatewayJetStream } from './jetstream.ts';
+import { listKeys, type GatewayJetStream } from './jetstream.ts';
 import { shorePcm } from './shore.ts';
 import { MAX_TALK_SECONDS, ShoreTalk } from './shore-talk.ts';
 import { isValidVesselName, type CallRecord } from './subjects.ts';
@@ -206,7 +206,7 @@ export async function startShoreHttp(jet: GatewayJetStream, o: ShoreHttpOptions)
 /** The calls in the registry (KV `stcts_calls`), newest first. */
 async function calls(jet: GatewayJetStream): Promise<CallRecord[]> {
   const out: CallRecord[] = [];
-  for await (const k of await jet.calls.keys()) {
+  for (const k of await listKeys(jet.calls)) {
     const e = await jet.calls.get(k);
     if (!e || e.operation !== 'PUT') continue;
     try {

@@ -144,7 +144,7 @@ export class ShoreTalk {
           // An SBD talk: parts, then an End naming the phrases (src/gateway/sbd-talk-owner.ts).
           if (m.headers.get(PCM_HEADERS.end) !== '1') continue;
           const body = JSON.parse(new TextDecoder().decode(m.data)) as { phrases: string[]; error?: string };
-          sbd = body.error ? { error: body.error } : {};
+          sbd = body.error ? { error: body.error } : { ...sbd }; // an error notice may have come first
           for (const [seq, text] of body.phrases.entries()) {
             push({ type: 'phrase', session: this.sessionId, seq, text });
             texts.set(seq, text);

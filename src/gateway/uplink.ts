@@ -1,3 +1,4 @@
+import { listKeys } from './jetstream.ts';
 import { headers, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
 import type { Frame } from '../codec/frame/index.ts';
 import { InvalidStateError } from '../core/errors.ts';
@@ -123,7 +124,7 @@ export class UplinkHub {
    */
   async resolveTag(vessel: string, tag: number): Promise<number | undefined> {
     const keys: string[] = [];
-    for await (const k of await this.calls.keys()) if (sessionTagOf(Number(k)) === tag) keys.push(k);
+    for (const k of await listKeys(this.calls)) if (sessionTagOf(Number(k)) === tag) keys.push(k);
     let found: number | undefined;
     for (const k of keys) {
       const e = await this.calls.get(k);

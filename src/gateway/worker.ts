@@ -1,5 +1,5 @@
 import { InvalidStateError } from '../core/errors.ts';
-import type { GatewayJetStream } from './jetstream.ts';
+import { listKeys, type GatewayJetStream } from './jetstream.ts';
 import { LeaseTable, type LeaseOptions } from './lease.ts';
 import { runSessionOwner, type SessionOwnerDeps } from './session-owner.ts';
 import { runTalkOwner, type TalkOwnerDeps } from './talk-owner.ts';
@@ -93,7 +93,7 @@ export class GatewayWorker {
     this.scanning = true;
     try {
       const keys: string[] = [];
-      for await (const k of await this.jet.calls.keys()) keys.push(k);
+      keys.push(...(await listKeys(this.jet.calls)));
       const now = performance.now();
       // Ended calls leave the registry: forget them (bounded memory over a long uptime).
       const present = new Set(keys.map(Number));

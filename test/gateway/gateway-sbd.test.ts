@@ -245,9 +245,9 @@ shore: { listen: '127.0.0.1:0' }
   it('an IMEI Iridium refuses ends the talk with a typed error; a talk with no speech too; a vessel with a link still talks over its link', async () => {
     const before = mt.queued.length;
     mt.statuses.push(-2); // unknown IMEI
-    const refused = await talk(node.shore!.port, 'mv-aurora', toneBursts(1, 400, 700));
+    const refused = await talk(node.shore!.port, 'mv-aurora', toneBursts(1, 400, 700), { timeoutMs: 25_000 });
     expect(refused.at(-1)).toMatchObject({ type: 'end', via: 'sbd', error: expect.stringMatching(/^refused: .*unknown IMEI/) });
-    const silent = await talk(node.shore!.port, 'mv-aurora', new Int16Array(16000));
+    const silent = await talk(node.shore!.port, 'mv-aurora', new Int16Array(16000), { timeoutMs: 25_000 });
     expect(silent.at(-1)).toMatchObject({ type: 'end', via: 'sbd', error: expect.stringMatching(/^invalid_value: no speech/) });
     expect(mt.queued.length).toBe(before);
     // mv-linked has a key: its talk is an ordinary link session (not SBD), waiting for the vessel to connect.

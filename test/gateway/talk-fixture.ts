@@ -4,10 +4,15 @@ import { WebSocket } from 'ws';
 export interface TalkMessage { type: string; session?: number; seq?: number; text?: string; code?: string }
 
 /** A shore client on `/talk`: sends `pcm` in 100-ms messages, then `{"end":true}`; resolves with every message the gateway sent until it closed. */
-export function talk(port: number, vessel: string, pcm: Int16Array, o: { end?: boolean; paceMs?: number } = {}): Promise<TalkMessage[]> {
+export function talk(port: number, vessel: string, pcm: Int16Array, o: { end?: boolean; paceMs?: number; timeoutMs?: number } = {}): Promise<TalkMessage[]> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/talk?vessel=${vessel}`);
   const got: TalkMessage[] = [];
   return new Promise((resolve, reject) => {
+    // Fails with what the gateway said so far (a diagnosis, not a bare test timeout).
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`talk to ${vessel}: the gateway did not close within ${o.timeoutMs ?? 45_000} ms; it sent ${JSON.stringify(got)}`));
+    }, o.timeoutMs ?? 45_000);
     ws.on('message', (d) => got.push(JSON.parse(String(d)) as TalkMessage));
     ws.on('open', async () => {
       const bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
@@ -17,7 +22,10 @@ export function talk(port: number, vessel: string, pcm: Int16Array, o: { end?: b
       }
       if (o.end !== false) ws.send(JSON.stringify({ end: true }));
     });
-    ws.on('close', () => resolve(got));
+    ws.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
     ws.on('error', reject);
   });
 }
