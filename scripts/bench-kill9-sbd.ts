@@ -125,7 +125,8 @@ export async function runSbdKillPoint(seed: number): Promise<SbdKillPointResult>
     const logPath = join(stateDir, 'messages', 'in.jsonl');
     const mtLines = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { messageId: string }).messageId) : []);
     const allSent = () => mo.slice(0, accepted).flat().every((p) => pty.emu.delivered.some((d) => hex(d) === hex(p)));
-    const settled = await waitFor(() => after.includes('idle') && allSent() && pty.emu.gatewayQueue.length === 0 && mtLines().length >= mtMessages.length, 20_000);
+    // Up to 60 s: on a loaded CI box the restarted child (tsx start-up, then its mailbox checks every 5 s) needed more than 20.
+    const settled = await waitFor(() => after.includes('idle') && allSent() && pty.emu.gatewayQueue.length === 0 && mtLines().length >= mtMessages.length, 60_000);
     // A little longer: a late duplicate would show up now.
     await new Promise((r) => setTimeout(r, 200));
     for (const t of arrivals) clearTimeout(t);

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { decodePart, reassembleMessage, splitMessage, encodePart } from '../../src/codec/message/index.ts';
 import type { Daemon } from '../../src/daemon/index.ts';
 import { describeWith, FESTIVAL, POCKETSPHINX_ADDON, POCKETSPHINX_MODEL, SOCAT, TEXT_MODEL } from '../fixtures/components.ts';
-import { receivedMessages, sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { receivedMessages, sayToWav, startSbdDaemon } from '../fixtures/sbd-daemon.ts';
 import { until } from '../fixtures/wait.ts';
 
 

@@ -12,7 +12,8 @@ import { describeWith, FESTIVAL, NATS_SERVER, POCKETSPHINX_ADDON, POCKETSPHINX_M
 import { deliverMo, FakeIridiumModem, FakeIridiumMtServer } from '../fixtures/iridium-directip.ts';
 import { readWavFile } from '../../src/audio/wav.ts';
 import { talk } from './talk-fixture.ts';
-import { receivedMessages, sayToWav, startSbdDaemon, startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { startSbdPty, type SbdPty } from '../fixtures/sbd-pty.ts';
+import { receivedMessages, sayToWav, startSbdDaemon } from '../fixtures/sbd-daemon.ts';
 import { until } from '../fixtures/wait.ts';
 import { NatsServerFixture } from './nats-fixture.ts';
 
