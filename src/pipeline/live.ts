@@ -601,10 +601,19 @@ const LINGER_MAX_MS = 30_000;
  * our ack of its End may be lost (10 % of radio transmissions in the direwolf runs), and a sender
  * that never hears it keeps resending the End to nobody and never exits.
  */
+/**
+ * Quiet time after which a receiver that has the End stops answering, ms: LINGER_QUIET_MS, or 1.5 ×
+ * the longest resend gap its peer showed in the session (on a slow radio the sender resends a lost
+ * End only after its RTO, ~9 s at 300 bd), at most LINGER_MAX_MS.
+ */
+export function lingerQuietMs(peerResendGapMs: number): number {
+  return Math.min(LINGER_MAX_MS, Math.max(LINGER_QUIET_MS, Math.round(1.5 * peerResendGapMs)));
+}
+
 async function lingerAfterEnd(session: LinkSession): Promise<void> {
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 1000));
-  while (performance.now() - session.lastPacketAtMs < LINGER_QUIET_MS && performance.now() - t0 < LINGER_MAX_MS) {
+  while (performance.now() - session.lastPacketAtMs < lingerQuietMs(session.receiver.peerResendGapMs) && performance.now() - t0 < LINGER_MAX_MS) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -63,6 +63,9 @@ export class ReliableReceiver {
   private readonly times = new Map<number, number>();
   /** With confirmDelivery: seqs of delivered reliable frames not yet confirmed, in order. */
   private readonly unconfirmed: number[] = [];
+  /** First arrival of recent reliable frames by seq (at most 256), to time the peer's resends. */
+  private readonly arrivals = new Map<number, number>();
+  private resendGapMs = 0;
 
   constructor(options: Partial<ReliableReceiverOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RELIABLE_RECEIVER_OPTIONS, ...options });
@@ -71,6 +74,16 @@ export class ReliableReceiver {
   /** Next seq to deliver: every seq below it is delivered or known abandoned. */
   get cumulative(): number {
     return this.nextSeq;
+  }
+
+  /**
+   * Longest time between a reliable frame's first arrival and its repeat, ms (0: none repeated):
+   * how long the peer waits before resending when our ack was lost (its retransmission timeout, as
+   * this link makes it; about 9 s at 300 bd). A receiver that lingers after the End to answer a
+   * resend must wait at least about that long.
+   */
+  get peerResendGapMs(): number {
+    return this.resendGapMs;
   }
 
   /** What our acks announce: {@link cumulative}, or with confirmDelivery the first delivered frame not yet confirmed. */
@@ -113,7 +126,11 @@ export class ReliableReceiver {
         // (Repeated best-effort frames are FEC copies, sent without waiting for an ack.)
         this.stats.duplicates++;
         if (!isReliable(f)) this.stats.staleBestEffort++;
-        else this.scheduleAck(nowMs, 0);
+        else {
+          const first = this.arrivals.get(f.seq);
+          if (first !== undefined) this.resendGapMs = Math.max(this.resendGapMs, nowMs - first);
+          this.scheduleAck(nowMs, 0);
+        }
         continue;
       }
       news++;
@@ -128,6 +145,10 @@ export class ReliableReceiver {
         continue;
       }
       taken.push(f);
+      if (isReliable(f)) {
+        this.arrivals.set(f.seq, nowMs);
+        if (this.arrivals.size > 256) this.arrivals.delete(this.arrivals.keys().next().value as number);
+      }
       this.highestSeen = Math.max(this.highestSeen, f.seq);
       this.times.set(f.seq, f.time);
       if (f.seq > this.nextSeq) gap = true;
