@@ -7,6 +7,7 @@ import { keyStrengthBits, MIN_KEY_BITS } from '../daemon/config.ts';
 import { DEFAULT_JETSTREAM_OPTIONS, type JetStreamOptions } from './jetstream.ts';
 import { DEFAULT_LEASE_OPTIONS, type LeaseOptions } from './lease.ts';
 import { isValidVesselName } from './subjects.ts';
+import type { SbdDirectIpOptions } from './sbd-terminator.ts';
 
 /** One link terminator of the gateway (edge/gateway.yaml `terminators`). */
 export interface TerminatorConfig {
@@ -21,16 +22,8 @@ export interface TerminatorConfig {
   port: number;
   /** `kiss`: the TNC's URL. */
   url?: string;
-  /** `sbd-directip`: the only source addresses allowed to connect. */
-  allowFrom?: string[];
-  /** `sbd-directip`: a connection that has not sent its whole message by then is closed, ms (default 10 000). */
-  readTimeoutMs?: number;
-  /** `sbd-directip`: Iridium's DirectIP MT server (shore→ship to SBD-only vessels). */
-  mtServer?: { host: string; port: number };
-  /** `sbd-directip`: a message not stored in JetStream by then is not confirmed (Iridium delivers it again), ms (default 20 000). */
-  storeTimeoutMs?: number;
-  /** `sbd-directip`: wait after a transient MT failure (Iridium's queue full, no answer), ms (default 30 000). */
-  mtRetryMs?: number;
+  /** `sbd-directip`: allow_from, read_timeout_ms, store_timeout_ms, mt_server, mt_retry_ms (src/gateway/sbd-terminator.ts). */
+  sbd?: Pick<SbdDirectIpOptions, 'allowFrom'> & Partial<Pick<SbdDirectIpOptions, 'readTimeoutMs' | 'storeTimeoutMs' | 'mtServer' | 'mtRetryMs'>>;
 }
 
 /** The workers this node runs. */
@@ -113,14 +106,16 @@ export function parseGatewayConfig(text: string, baseDir = '.'): GatewayConfig {
       if (allowFrom.length === 0) throw new ConfigError('missing', `${at}.allow_from: name Iridium's DirectIP source addresses (DirectIP itself authenticates no one)`);
       const m = /^(.*):(\d{1,5})$/.exec(str(o.listen, `${at}.listen`));
       if (!m || Number(m[2]) > 65535) throw new ConfigError('invalid_value', `${at}.listen must be HOST:PORT`);
-      const readTimeoutMs = o.read_timeout_ms === undefined ? undefined : int(o.read_timeout_ms, `${at}.read_timeout_ms`, 100, 600_000);
       let mtServer: { host: string; port: number } | undefined;
       if (o.mt_server !== undefined) {
         const mm = /^(.*):(\d{1,5})$/.exec(str(o.mt_server, `${at}.mt_server`));
         if (!mm || !mm[1] || Number(mm[2]) > 65535 || Number(mm[2]) === 0) throw new ConfigError('invalid_value', `${at}.mt_server must be HOST:PORT (Iridium's DirectIP MT server)`);
         mtServer = { host: mm[1].replace(/^\[|\]$/g, ''), port: Number(mm[2]) };
       }
-      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), allowFrom, ...(readTimeoutMs ? { readTimeoutMs } : {}), ...(mtServer ? { mtServer } : {}), ...(o.mt_retry_ms !== undefined ? { mtRetryMs: int(o.mt_retry_ms, `${at}.mt_retry_ms`, 100, 3_600_000) } : {}), ...(o.store_timeout_ms !== undefined ? { storeTimeoutMs: int(o.store_timeout_ms, `${at}.store_timeout_ms`, 100, 600_000) } : {}) };
+      const ms = (key: string, min: number, max: number) => (o[key] === undefined ? undefined : int(o[key], `${at}.${key}`, min, max));
+      const optional = { readTimeoutMs: ms('read_timeout_ms', 100, 600_000), storeTimeoutMs: ms('store_timeout_ms', 100, 600_000), mtServer, mtRetryMs: ms('mt_retry_ms', 100, 3_600_000) };
+      const sbd = { allowFrom, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) };
+      return { kind, host: m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]), sbd };
     }
     if (kind === 'kiss') {
       const url = str(o.listen, `${at}.listen`);

@@ -83,7 +83,7 @@ export async function startGateway(
       for (const t of config.terminators) {
         const onError = { downlinks, ...(o.onError ? { onError: o.onError } : {}) };
         if (t.kind === 'sbd-directip') {
-          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: t.allowFrom ?? [], imeis: config.imeis, ...(t.readTimeoutMs ? { readTimeoutMs: t.readTimeoutMs } : {}), ...(t.mtServer ? { mtServer: t.mtServer } : {}), ...(t.mtRetryMs ? { mtRetryMs: t.mtRetryMs } : {}), ...(t.storeTimeoutMs ? { storeTimeoutMs: t.storeTimeoutMs } : {}), ...(o.onError ? { onError: o.onError } : {}) }));
+          terminators.push(await listenSbdDirectIp(jet, { host: t.host, port: t.port, allowFrom: [], ...t.sbd, imeis: config.imeis, ...(o.onError ? { onError: o.onError } : {}) }));
           continue;
         }
         terminators.push(t.kind === 'udp'
@@ -97,7 +97,8 @@ export async function startGateway(
       const textModel = config.workers.text === 'lm' ? (o.textModel ?? (await loadDefaultTextModel())) : undefined;
       const codecFor = await phraseCodecFactory(textModel);
       // Iridium SBD voice messages are always LM-coded, whatever workers.text says.
-      const messageTextModel = textModel ?? o.textModel ?? (await loadDefaultTextModel().catch(() => undefined));
+      let messageModel: Promise<TextModel> | undefined;
+      const messageTextModel = () => (messageModel ??= Promise.resolve(textModel ?? o.textModel ?? loadDefaultTextModel()));
       const createAsr = o.createAsr ?? (async () => {
         const { createAsrEngine } = await import('../engines/asr/registry.ts');
         return createAsrEngine(config.workers.asr);
@@ -118,7 +119,7 @@ export async function startGateway(
           maxPartBytes: 512 * 1024,
           retryMs: 250,
           ...(o.onPhrase ? { onPhrase: o.onPhrase } : {}),
-          ...(messageTextModel ? { messageTextModel } : {}),
+          messageTextModel,
           talk: { createAsr, textModel, mode: config.workers.mode, retryMs: 250, ...(o.onCoded ? { onPhrase: o.onCoded } : {}) },
         }, { id, maxSessions: config.workers.maxSessions, lease: config.lease });
         w.start();

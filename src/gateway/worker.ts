@@ -65,7 +65,7 @@ export class GatewayWorker {
 
   constructor(
     private readonly jet: GatewayJetStream,
-    private readonly deps: Omit<SessionOwnerDeps, 'js' | 'jsm'> & { talk?: Omit<TalkOwnerDeps, 'js' | 'jsm'>; /** Iridium SBD voice messages (always LM-coded): none = not claimed. */ messageTextModel?: TextModel },
+    private readonly deps: Omit<SessionOwnerDeps, 'js' | 'jsm'> & { talk?: Omit<TalkOwnerDeps, 'js' | 'jsm'>; /** Iridium SBD voice messages (always LM-coded): loads the text model when one comes; none = not claimed. */ messageTextModel?: () => Promise<TextModel> },
     options: Partial<WorkerOptions> & { id: string },
   ) {
     this.options = Object.freeze({ ...DEFAULT_WORKER_OPTIONS, ...options });
@@ -151,25 +151,23 @@ export class GatewayWorker {
       },
     };
     const talk = this.deps.talk;
-    const messageModel = this.deps.messageTextModel;
-    const run = call.direction === 'message' && messageModel
-      ? () => runMessageOwner(call, { ...deps, textModel: messageModel }, abort.signal)
-      : call.direction === 'down' && call.via === 'sbd' && talk && messageModel
-      ? () => runSbdTalkOwner(id, call.subject, call.downSubject!, { ...talk, textModel: messageModel, js: this.jet.js, jsm: this.jet.jsm, onPhrase: (s, seq, text, replayed) => {
+    const talkDeps: TalkOwnerDeps | undefined = talk && {
+      ...talk,
+      js: this.jet.js,
+      jsm: this.jet.jsm,
+      onPhrase: (s, seq, text, replayed) => {
         if (!replayed) this.stats.phrasesCoded++;
         talk.onPhrase?.(s, seq, text, replayed);
-      } }, abort.signal)
-      : call.direction === 'down' && talk
-      ? () => runTalkOwner(id, call.subject, call.downSubject!, {
-        ...talk,
-        js: this.jet.js,
-        jsm: this.jet.jsm,
-        onPhrase: (s, seq, text, replayed) => {
-          if (!replayed) this.stats.phrasesCoded++;
-          talk.onPhrase?.(s, seq, text, replayed);
-        },
-      }, abort.signal)
-      : () => runSessionOwner(id, call.subject, deps, abort.signal);
+      },
+    };
+    const loadModel = this.deps.messageTextModel;
+    const run = call.direction === 'message' && loadModel
+      ? async () => runMessageOwner(call, { ...deps, textModel: await loadModel() }, abort.signal)
+      : call.direction === 'down' && talkDeps
+        ? call.via === 'sbd' && loadModel
+          ? async () => runSbdTalkOwner(id, call.subject, call.downSubject!, { ...talkDeps, textModel: await loadModel() }, abort.signal)
+          : () => runTalkOwner(id, call.subject, call.downSubject!, talkDeps, abort.signal)
+        : () => runSessionOwner(id, call.subject, deps, abort.signal);
     const done = (async () => {
       try {
         const outcome = await run();

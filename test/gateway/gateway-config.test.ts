@@ -60,7 +60,7 @@ describe('gateway config (edge/gateway.yaml)', () => {
   });
   it('sbd-directip terminator: allow_from required (IP addresses), vessels named by a 15-digit imei (no key needed), optional mt_server', () => {
     const c = parseGatewayConfig(`terminators: [{ kind: sbd-directip, listen: '0.0.0.0:10800', allow_from: ['12.47.179.11', '::1'], mt_server: 'mt.example.net:10800', mt_retry_ms: 5000 }]\nvessels: [{ name: mv-aurora, imei: '300234010753370' }, { name: mv-both, imei: '300234010753371', psk: ${KEY} }]`);
-    expect(c.terminators).toEqual([{ kind: 'sbd-directip', host: '0.0.0.0', port: 10800, allowFrom: ['12.47.179.11', '::1'], mtServer: { host: 'mt.example.net', port: 10800 }, mtRetryMs: 5000 }]);
+    expect(c.terminators).toEqual([{ kind: 'sbd-directip', host: '0.0.0.0', port: 10800, sbd: { allowFrom: ['12.47.179.11', '::1'], mtServer: { host: 'mt.example.net', port: 10800 }, mtRetryMs: 5000 } }]);
     expect([...c.imeis]).toEqual([['300234010753370', 'mv-aurora'], ['300234010753371', 'mv-both']]);
     expect([...c.vessels.keys()]).toEqual(['mv-both']);
     const t = (extra: string, vessels = `[{ name: mv-aurora, imei: '300234010753370' }]`) => `terminators: [{ kind: sbd-directip, listen: '127.0.0.1:10800'${extra} }]\nvessels: ${vessels}`;
