@@ -11,7 +11,7 @@ import type { CliCommand } from './command.ts';
 
 export const command: CliCommand = {
   summary: 'a corpus as one call over a simulated HF channel through the real FreeDV modems, beside FreeDV voice',
-  usage: `Usage: stcts hf-sim --corpus DIR --channel awgn|good|poor --snr LIST [--modes auto|datac0|datac3|datac1|fsk_ldpc|M+M…[,…]]
+  usage: `Usage: stcts hf-sim --corpus DIR --channel awgn|good|poor --snr LIST [--modes auto|datac0|datac3|datac1|fsk_ldpc_200|fsk_ldpc|M+M…[,…]]
                    [--baselines freedv-700d,freedv-700e,freedv-1600] [--mode balanced] [--frames-per-burst N]
                    [--seed N] [--limit N] [--json F] [--report F.md] [--quiet]
 
@@ -20,7 +20,7 @@ every SNR (dB in 3 kHz, e.g. --snr -7,-4,-2) and mode: ARQ → FreeDV data modem
 channel (AWGN, CCIR good/poor Watterson) → modem → ARQ, acks back over the same half-duplex channel
 (stream time, faster than real time), receiver TTS, judged by the same pocketsphinx judge as eval.
 Baselines: the call's speech through the real FreeDV voice modem → the same channel → judge.
---modes: one row per entry; auto (= datac0+datac3+fsk_ldpc) or M+M… is the adaptive link (every
+--modes: one row per entry; auto (= datac0+fsk_ldpc_200+fsk_ldpc) or M+M… is the adaptive link (every
 candidate demodulated at once, the mode chosen from the SNR measured at the far end).
 --report writes Markdown with a WER-vs-SNR SVG beside it.`,
   async run(args) {
@@ -40,7 +40,7 @@ candidate demodulated at once, the mode chosen from the SNR measured at the far 
     const modes = modesText.split(',').map((entry) => {
       if (entry === 'auto') return FREEDV_AUTO_MODES;
       const set = entry.split('+');
-      for (const m of set) if (!(m in FREEDV_DATA_MODES)) throw new UsageError(`--modes: unknown mode '${m}' (auto, datac0, datac3, datac1, fsk_ldpc, or an adaptive set like datac0+fsk_ldpc)`);
+      for (const m of set) if (!(m in FREEDV_DATA_MODES)) throw new UsageError(`--modes: unknown mode '${m}' (auto, datac0, datac3, datac1, fsk_ldpc_200, fsk_ldpc, or an adaptive set like datac0+fsk_ldpc)`);
       return set.length === 1 ? (set[0] as FreedvDataModeName) : (set as FreedvDataModeName[]);
     });
     const baselines = (stringFlag(p, 'baselines') ?? '')

@@ -70,10 +70,15 @@ async function burstPower(mode: FreedvDataModeName): Promise<number> {
 
 export async function runHfCall(inputs: readonly SimInput[], options: Partial<HfCallOptions> & Pick<HfCallOptions, 'mode' | 'channel' | 'snrDb'>): Promise<HfCallResult> {
   const o: HfCallOptions = { ...DEFAULT_HF_CALL_OPTIONS, ...options };
-  const audio = new SimulatedHfAudio({ channel: { kind: o.channel, snrDb: o.snrDb, seed: o.seed, signalPower: await burstPower(o.mode) } });
+  const reference = await burstPower(o.mode);
+  const audio = new SimulatedHfAudio({ channel: { kind: o.channel, snrDb: o.snrDb, seed: o.seed, signalPower: reference } });
   // Turn taking (FreedvLink.holdoffAfterOwnMs): whoever transmitted last waits longer, so the
-  // peer's answer goes first; seeded jitter on top.
-  const adaptive = o.modes && o.modes.length > 1 ? { modes: o.modes } : {};
+  // peer's answer goes first; seeded jitter on top. Adaptive: every mode reaches the channel with
+  // the first mode's mean power, so the SNR is the same whichever is sent (FSK bursts would
+  // otherwise come 3.6 dB hotter than OFDM ones: an FSK "−7 dB" row was really −3.4 dB).
+  const levels: Partial<Record<FreedvDataModeName, number>> = {};
+  for (const m of o.modes ?? []) if (m !== o.mode) levels[m] = Math.sqrt(reference / (await burstPower(m)));
+  const adaptive = o.modes && o.modes.length > 1 ? { modes: o.modes, levels } : {};
   const a = new FreedvLink(audio.a, { holdoffJitterMs: 300, seed: o.seed, ...o.link, mode: o.mode, ...adaptive });
   const b = new FreedvLink(audio.b, { holdoffJitterMs: 300, seed: o.seed + 1, ...o.link, mode: o.mode, ...adaptive });
   const holdoffMs = a.options.holdoffMs;
@@ -83,7 +88,9 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
     // A turn takes seconds: the first RTO must cover a full turn each way before RTT samples exist.
     const turnMs = a.cost.packetCost(a.mtu).airtimeMs;
     const tx = new ReliableSender(sessionId, {
-      pacer: new LinkPacer(a.cost.channelBitsPerSecond ?? 300, a.cost),
+      // The link packs what fits its next turn (the feed below): that is the pacing; a rate pacer
+      // releasing one packet per frame time kept a 4FSK turn to one packet (measured).
+      pacer: new LinkPacer(Number.POSITIVE_INFINITY),
       ...tuning.sender,
       maxPacketBytes: a.mtu,
       initialRtoMs: Math.round(3 * turnMs + 3 * holdoffMs),
@@ -113,18 +120,17 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
       now = (audio.timeSamples * 1000) / 8000;
       while (pending.length && pending[0]!.atMs <= now) tx.submit(pending.shift()!.frame, now);
       // Hand the link only what fits its next turn, so the ARQ's timers start near the air time.
-      if (a.queued === 0 && !audio.a.transmitting) {
-        let bytes = 0;
-        for (let i = 0; i < 64; i++) {
+      if (a.clearToSend) {
+        let bytes = a.queuedBytes;
+        while (bytes < a.turnBytes) {
           const p = tx.nextPacket(now);
           if (!p) break;
           a.send(p);
           o.trace?.(`${now} A queues ${p.length} B`);
           bytes += p.length;
-          if (bytes >= a.mtu) break;
         }
       }
-      if (b.queued === 0 && !audio.b.transmitting) {
+      if (b.queued === 0 && b.clearToSend) {
         const ack = rx.takeAck(now);
         if (ack) {
           const p = ackPacket(sessionId, ack, false);
@@ -132,7 +138,7 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
           o.trace?.(`${now} B queues ack ${p.length} B`);
         }
       }
-      if (pending.length === 0 && tx.idle && a.queued === 0 && !audio.a.transmitting && rx.ackDueMs === undefined && b.queued === 0 && !audio.b.transmitting) break;
+      if (pending.length === 0 && tx.settled && a.queued === 0 && !audio.a.transmitting && rx.ackDueMs === undefined && b.queued === 0 && !audio.b.transmitting) break;
       if (now > lastAt + o.afterMs) break;
       const keyed = [audio.a.transmitting, audio.b.transmitting];
       await audio.step();

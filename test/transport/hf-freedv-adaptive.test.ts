@@ -12,19 +12,33 @@ describe('adaptive FreeDV mode choice (header byte, chooser)', () => {
   });
 
   it('steps down as the SNR falls and up again only 1 dB above the threshold', () => {
-    const c = new ModeChooser(['datac0', 'datac3', 'fsk_ldpc']);
+    // The auto set with FSK's level at 0.66: every mode reaches the channel with the same mean power.
+    const c = new ModeChooser(['datac0', 'fsk_ldpc_200', 'fsk_ldpc'], { fsk_ldpc_200: 0.66, fsk_ldpc: 0.66 });
+    const fsk200 = (snrDb: number) => 8.4 + 0.89 * (snrDb + 4); // the estimate FSK at 200 baud reads
+    expect(channelSnrDb('fsk_ldpc_200', fsk200(-4.5))).toBeCloseTo(-4.5, 6);
     expect(c.request()).toBeUndefined();
     for (let i = 0; i < 3; i++) c.heard(0, 3);
     expect(c.request()).toBe(0);
-    for (let i = 0; i < 3; i++) c.heard(0, -3);
+    for (let i = 0; i < 3; i++) c.heard(0, -3.4); // under DATAC0's −3, over 200-baud FSK's −5
     expect(c.request()).toBe(1);
-    c.heard(2, 9.3); // one FSK estimate of +9.3 ≈ −5.8 dB after good frames: down at once
+    c.heard(2, 9.3); // one 100-baud FSK estimate of +9.3 ≈ −5.8 dB after good frames: down at once
     expect(channelSnrDb('fsk_ldpc', 9.3)).toBeCloseTo(-5.8, 1);
     expect(c.request()).toBe(2);
-    for (let i = 0; i < 3; i++) c.heard(1, -3); // above DATAC3's −3.5 but not by 1 dB
+    for (let i = 0; i < 3; i++) c.heard(1, fsk200(-4.5)); // above −5 but not by 1 dB
     expect(c.request()).toBe(2);
-    for (let i = 0; i < 3; i++) c.heard(1, -2.4);
+    for (let i = 0; i < 3; i++) c.heard(1, fsk200(-3.9));
     expect(c.request()).toBe(1);
+  });
+
+  it('carries an SNR heard in one mode over to the others by their mean powers', () => {
+    // Levels 1: FSK bursts carry 3.6 dB more than DATAC0 ones. FSK heard at −2.4 dB means DATAC0
+    // would get −6 dB on the same channel: stay in FSK (before: DATAC0 was asked for).
+    const c = new ModeChooser(['datac0', 'fsk_ldpc']);
+    for (let i = 0; i < 3; i++) c.heard(1, 10.9 + 0.88 * 1.6);
+    expect(c.request()).toBe(1);
+    const d = new ModeChooser(['datac0', 'fsk_ldpc']);
+    for (let i = 0; i < 3; i++) d.heard(1, 10.9 + 0.88 * 6); // FSK at +2: DATAC0 at −1.6
+    expect(d.request()).toBe(0);
   });
 });
 
@@ -60,7 +74,7 @@ describeWith('adaptive FreeDV link over a channel whose SNR drops mid-call', [CO
           if (t >= 60_000) deliveredAfterDrop.push(next);
           next++;
         }
-        if (next < 14 && (acked < next && a.queued === 0 && !audio.a.transmitting && (sentAt < 0 || t - sentAt > 25_000 || acked === next - 1) && t - sentAt > 1000)) {
+        if (next < 40 && (acked < next && a.queued === 0 && !audio.a.transmitting && (sentAt < 0 || t - sentAt > 25_000 || acked === next - 1) && t - sentAt > 1000)) {
           if (sentAt < 0 || t - sentAt > 25_000 || !got.has(next)) {
             a.send(Uint8Array.of(next, 1, 2, 3, 4, 5));
             sentAt = t;

@@ -3,6 +3,8 @@ import { CODEC2_ADDON, describeWith } from '../fixtures/components.ts';
 import { EncodeError, InvalidStateError, TransportError } from '../../src/core/errors.ts';
 import { meanPower } from '../../src/transport/hf/index.ts';
 import { DatagramReassembler, fragmentDatagram, FreedvLink, FreedvModem, maxDatagramBytes, SimulatedHfAudio, type FreedvLinkOptions } from '../../src/transport/links/freedv/index.ts';
+import { isOver, markOver } from '../../src/transport/links/freedv/fragments.ts';
+import { UsageError } from '../../src/core/errors.ts';
 import { mulberry32 } from '../../src/transport/prng.ts';
 
 const bytes = (n: number, seed: number) => {
@@ -33,6 +35,31 @@ describe('FreeDV datagram fragments', () => {
     expect(got.map(hex)).toEqual([hex(bytes(20, 2))]);
     expect(r.dropped.incomplete).toBeGreaterThan(0);
     expect(r.fillers).toBe(1);
+  });
+});
+
+describe('FreeDV "over" bit (the last frame of a turn)', () => {
+  it('rides in the fragment header without changing the datagram; a filler may carry it', () => {
+    const r = new DatagramReassembler();
+    const d = bytes(30, 4);
+    const frames = fragmentDatagram(d, 14);
+    expect(frames.some(isOver)).toBe(false);
+    const last = markOver(frames.at(-1)!);
+    expect(isOver(last)).toBe(true);
+    expect(isOver(frames.at(-1)!)).toBe(false); // markOver copies
+    const out = [...frames.slice(0, -1), last].map((f) => r.push(f));
+    expect(hex(out.at(-1)!)).toBe(hex(d));
+    const filler = markOver(new Uint8Array(14));
+    expect(isOver(filler)).toBe(true);
+    expect(r.push(filler)).toBeUndefined();
+    expect(r.fillers).toBe(1);
+    expect(r.dropped.malformed).toBe(0);
+    // The largest OFDM frame (DATAC1, 510 bytes) still fits the 11-bit length.
+    const big = bytes(2 * 508, 5);
+    expect(hex(new DatagramReassembler().push(markOver(fragmentDatagram(big, 510)[1]!)) ?? new Uint8Array(0))).toBe('');
+    const r2 = new DatagramReassembler();
+    const parts = fragmentDatagram(big, 510);
+    expect(hex([r2.push(parts[0]!), r2.push(markOver(parts[1]!))].at(-1)!)).toBe(hex(big));
   });
 });
 
@@ -93,6 +120,59 @@ describeWith('FreeDV link over a simulated HF channel', [CODEC2_ADDON], () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it('the peer answers a turn as soon as it hears its over frame, not after the holdoff; so does the sender', async () => {
+    // Listen before talk alone waited holdoffMs (600 ms) after every turn, twice per exchange.
+    const { audio, a, b } = await pair({ mode: 'datac0', holdoffMs: 600 }, 10);
+    try {
+      let answered = 0;
+      b.onDatagram((d) => b.send(Uint8Array.of(0xac, d[0]!)));
+      a.onDatagram(() => {
+        answered++;
+        if (answered === 1) a.send(bytes(5, 2)); // A has more: it goes at once after B's over
+      });
+      a.send(bytes(5, 1));
+      const edges: Array<{ who: 'A' | 'B'; on: boolean; ms: number }> = [];
+      let was = [false, false];
+      for (let i = 0; i < 200 && answered < 2; i++) {
+        await audio.step();
+        const now = [audio.a.transmitting, audio.b.transmitting];
+        for (const [k, who] of (['A', 'B'] as const).entries()) if (now[k] !== was[k]) edges.push({ who, on: now[k]!, ms: (audio.timeSamples * 1000) / 8000 });
+        was = now;
+      }
+      expect(answered).toBe(2);
+      expect(edges.map((e) => `${e.who}${e.on ? '+' : '-'}`)).toEqual(['A+', 'A-', 'B+', 'B-', 'A+', 'A-', 'B+', 'B-']);
+      const gap = (i: number) => edges[i + 1]!.ms - edges[i]!.ms;
+      // A's turn ended → B keyed; B's ended → A keyed: postamble + tail + 100 ms, well under 600 ms.
+      expect(gap(1)).toBeLessThan(450);
+      expect(gap(3)).toBeLessThan(450);
+      expect(audio.collisions).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('fsk_ldpc_200: datagrams both ways at twice the 100-baud rate; bad transmit levels are usage errors', async () => {
+    const { audio, a, b } = await pair({ mode: 'fsk_ldpc_200' }, 0, 5);
+    try {
+      let acks = 0;
+      b.onDatagram((d) => b.send(Uint8Array.of(1, d[0]!)));
+      a.onDatagram(() => acks++);
+      for (let i = 0; i < 3; i++) a.send(Uint8Array.of(i, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+      await audio.run(30, () => acks === 3);
+      expect(acks).toBe(3);
+      expect(a.stats.turns).toBe(1);
+      // 3 datagrams of 15 bytes = 6 frames of 0.72 s after one 0.5-s preamble (100 baud: 1.44 s and 1 s).
+      expect(a.stats.airtimeMsOut).toBeCloseTo(100 + 500 + 6 * 720 + 20, -1);
+      expect(audio.collisions).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    expect(() => new FreedvLink(audio.a, { mode: 'datac0', levels: { datac0: 0 } })).toThrow(UsageError);
+    expect(() => new FreedvLink(audio.a, { mode: 'datac0', levels: { fsk_ldpc: 5 } })).toThrow(UsageError);
   });
 
   it('the cost model is the airtime really keyed for one datagram', async () => {

@@ -12,6 +12,7 @@ const MODES: Record<FreedvDataModeName, { payload: number; frameSamples: number 
   datac1: { payload: 510, frameSamples: 33440 },
   datac3: { payload: 126, frameSamples: 25520 },
   fsk_ldpc: { payload: 14, frameSamples: 11520 },
+  fsk_ldpc_200: { payload: 14, frameSamples: 5760 },
 };
 
 const randomBytes = (n: number, seed: number) => {
@@ -34,7 +35,7 @@ describe('FreeDV addon loading', () => {
 
 describeWith('FreeDV raw data modems (libcodec2)', [CODEC2_ADDON], () => {
   for (const [mode, want] of Object.entries(MODES) as Array<[FreedvDataModeName, (typeof MODES)[FreedvDataModeName]]>) {
-    for (const framesPerBurst of mode === 'fsk_ldpc' ? [1] : [1, 2]) {
+    for (const framesPerBurst of mode.startsWith('fsk') ? [1] : [1, 2]) {
       it(`${mode}, ${framesPerBurst} frame(s) per burst: separate bursts and multi-frame bursts round-trip byte-exact on a clean channel`, async () => {
         const modem = new FreedvModem({ mode, framesPerBurst });
         try {
@@ -42,7 +43,7 @@ describeWith('FreeDV raw data modems (libcodec2)', [CODEC2_ADDON], () => {
           expect(modem.info.frameSamples).toBe(want.frameSamples);
           const p = [1, 2, 3, 4, 5, 6].map((k) => randomBytes(k === 2 ? want.payload - 3 : want.payload, k)); // p[1] short: zero-padded
           const sends = [[p[0]!], [p[1]!], [p[2]!, p[3]!], [p[4]!]].map((s) => s);
-          if (mode === 'fsk_ldpc' || framesPerBurst > 1) sends.push([p[5]!, p[0]!, p[2]!]); // more than one burst's worth
+          if (mode.startsWith('fsk') || framesPerBurst > 1) sends.push([p[5]!, p[0]!, p[2]!]); // more than one burst's worth
           const bursts: Int16Array[] = [];
           for (const s of sends) {
             bursts.push(await modem.modulateBurst(s));

@@ -24,7 +24,7 @@ describe('freedv:// URL', () => {
     expect(u.options).toEqual({ txDelayMs: 250, txTailMs: 40, holdoffMs: 900, framesPerBurst: 2 });
     const d = parseFreedvUrl('freedv://');
     expect(d).toMatchObject({ modes: ['datac0'], audio: { kind: 'stdio' }, ptt: { kind: 'none' } });
-    expect(parseFreedvUrl('freedv:?modes=auto&audio=sim')).toMatchObject({ auto: true, modes: ['datac0', 'datac3', 'fsk_ldpc'], audio: { kind: 'sim' } });
+    expect(parseFreedvUrl('freedv:?modes=auto&audio=sim')).toMatchObject({ auto: true, modes: ['datac0', 'fsk_ldpc_200', 'fsk_ldpc'], audio: { kind: 'sim' } });
     expect(parseFreedvUrl('freedv://?mode=FSK_LDPC&ptt=none').modes).toEqual(['fsk_ldpc']);
   });
 
@@ -128,7 +128,7 @@ describeWith('FreeDV link on raw PCM streams', [CODEC2_ADDON], () => {
     await modem.close();
     expect(code).toBe(0);
     expect(bytesOut).toBeGreaterThan(2 * 8000 * 0.7);
-    // Fragment header 0x8004 (last, index 0, 4 bytes), then the datagram.
-    expect(got).toEqual([[0x80, 4, 7, 7, 7, 42]]);
+    // Fragment header 0x8804 (last, index 0, over: the turn's last frame, 4 bytes), then the datagram.
+    expect(got).toEqual([[0x88, 4, 7, 7, 7, 42]]);
   }, 60_000);
 });

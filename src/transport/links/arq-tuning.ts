@@ -15,9 +15,16 @@ export function arqTuning(cost: PacketCostModel): { sender: Partial<ReliableSend
   const keyUpMs = cost.packetCost(0).airtimeMs;
   const quietMs = Math.round(keyUpMs);
   const ackDelayMs = 100;
+  // A link that packs datagrams into turns (FreeDV): an ack comes after the rest of our turn and the
+  // peer's answering turn, so the back-off cap must exceed two of our turns and an answer (with the
+  // default 8-s cap a 4FSK turn of 23 s was resent before its ack could come: measured in hf-sim).
+  const turnMs = cost.maxTurnMs ?? 0;
+  // Prosody waits for its turn with its text: dropping it as stale after the default 4 s (less than
+  // a turn) only made the text behind it wait for a forward notice (measured).
+  const maxRto = turnMs > 0 ? { maxRtoMs: Math.max(8000, Math.round(2 * turnMs + 2 * ack.airtimeMs + 2 * quietMs)), maxProsodyAgeMs: Math.max(4000, Math.round(2 * turnMs)) } : {};
   return {
     receiver: { quietMs, ackDelayMs },
-    sender: { peerAckDelayMs: ackDelayMs + quietMs, minRtoMs: Math.round(ack.airtimeMs + quietMs) },
+    sender: { peerAckDelayMs: ackDelayMs + quietMs, minRtoMs: Math.round(ack.airtimeMs + quietMs), ...maxRto },
   };
 }
 

@@ -41,6 +41,17 @@ export interface PacketCostModel {
    * rate is only the configured budget.
    */
   readonly channelBitsPerSecond?: number;
+  /**
+   * Half-duplex links that pack queued datagrams into one transmission: the longest such turn,
+   * ms. An ack can only come after the turn that carried the packet ended, so the ARQ's timeouts
+   * must cover it (arqTuning).
+   */
+  readonly maxTurnMs?: number;
+  /**
+   * Such links: what a datagram adds to a turn that carries others too (its frames; the turn's
+   * key-up, preamble and tail are paid once per turn). The pacer charges this when present.
+   */
+  packedCost?(payloadBytes: number): PacketCost;
 }
 
 /** Why an adapter dropped something instead of delivering it (counted, never thrown at the caller). */

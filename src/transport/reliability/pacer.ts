@@ -27,7 +27,7 @@ export class LinkPacer {
   /** How long a packet of `payloadBytes` occupies the link, ms. */
   packetMs(payloadBytes: number): number {
     if (!this.cost) return (payloadBytes * 8 * 1000) / this.bitsPerSecond;
-    const c = this.cost.packetCost(payloadBytes);
+    const c = this.cost.packedCost ? this.cost.packedCost(payloadBytes) : this.cost.packetCost(payloadBytes);
     return this.cost.channelBitsPerSecond ? c.airtimeMs : (c.wireBytes * 8 * 1000) / this.bitsPerSecond;
   }
 

@@ -163,6 +163,15 @@ export class ReliableSender {
     return this.queue.length === 0 && this.unacked.size === 0;
   }
 
+  /**
+   * Idle, and no forward notice owed: the receiver is not left holding frames behind a best-effort
+   * seq it will never get (a harness that stops at `idle` cut off the text queued behind a dropped
+   * prosody frame, measured in hf-call).
+   */
+  get settled(): boolean {
+    return this.idle && !this.needsForward();
+  }
+
   /** Seqs of reliable frames still queued or waiting for their ack (the edge daemon resends them after a peer restart). */
   pendingSeqs(): Set<number> {
     const out = new Set<number>(this.unacked.keys());

@@ -30,38 +30,61 @@ export function readModeRequest(datagram: Uint8Array): number | undefined {
  * measurements in the issue and links.md: DATAC0 100 % of frames down to −1 dB, 93 % at −2, 60 % at
  * −3 (with retransmissions still several times FSK_LDPC's 46 bit/s: a first threshold of 0 dB sent a
  * −2 dB call into FSK_LDPC and made it slower, measured); DATAC3 100 % down to −3, 10 % at −4;
- * FSK_LDPC 100 % at −6, 75 % at −8. DATAC1 was not measured (assumed +5).
+ * FSK_LDPC at 200 baud 100 % down to −4, 87 % at −5, 63 % at −6 (30 one-frame bursts, seed 3);
+ * FSK_LDPC 100 % at −6, 93 % at −8. DATAC1 was not measured (assumed +5).
  */
-export const MODE_MIN_SNR_DB: Readonly<Record<FreedvDataModeName, number>> = Object.freeze({ datac1: 5, datac0: -2.5, datac3: -3.5, fsk_ldpc: Number.NEGATIVE_INFINITY });
+export const MODE_MIN_SNR_DB: Readonly<Record<FreedvDataModeName, number>> = Object.freeze({ datac1: 5, datac0: -3, datac3: -3.5, fsk_ldpc_200: -5, fsk_ldpc: Number.NEGATIVE_INFINITY });
 
 /**
  * The demodulator's estimate as channel SNR in 3 kHz: OFDM modes report it on that scale (±1.5 dB,
- * measured); libcodec2's FSK estimate reads higher and flatter: +9.3, +10.9, +12.8, +14.6 dB at
- * −6, −4, −2, 0 dB AWGN (6 bursts each, seed 3), mapped linearly through that (0.88 per dB).
+ * measured); libcodec2's FSK estimate reads higher and flatter: at 100 baud +9.2, +10.9, +12.8,
+ * +14.8 dB at −6, −4, −2, 0 dB AWGN; at 200 baud +7.1, +8.4, +10.1, +12.0 (30 bursts each, seed
+ * 3), each mapped linearly through its points (0.88 and 0.89 per dB).
  */
 export function channelSnrDb(mode: FreedvDataModeName, estimateDb: number): number {
-  return mode === 'fsk_ldpc' ? -4 + (estimateDb - 10.9) / 0.88 : estimateDb;
+  if (mode === 'fsk_ldpc') return -4 + (estimateDb - 10.9) / 0.88;
+  if (mode === 'fsk_ldpc_200') return -4 + (estimateDb - 8.4) / 0.89;
+  return estimateDb;
 }
+
+/**
+ * Mean power of each mode's bursts out of libcodec2 1.0.5 at level 1, dB re 1 LSB² (measured: one
+ * and three frames agree within 0.4 dB). FSK's constant envelope carries 3.6 dB more than OFDM at
+ * the same peak: a mode's SNR on the same channel differs by the difference of these.
+ */
+export const MODE_MEAN_POWER_DB: Readonly<Record<FreedvDataModeName, number>> = Object.freeze({ datac0: 77.7, datac1: 76.5, datac3: 77.2, fsk_ldpc: 81.3, fsk_ldpc_200: 81.3 });
 
 /**
  * The receiving side's wish from the last frames' SNR: down at once (the lower of the last estimate
  * and the median of 3: one bad frame after good ones counts, measured: a median alone kept asking
- * for DATAC0 after the SNR fell), up only with the median 1 dB above the threshold.
+ * for DATAC0 after the SNR fell), up only with the median 1 dB above the threshold. An SNR heard in
+ * one mode is carried over to the others through their mean powers at the peer's transmit levels
+ * (`powerDb`, taken as ours: both ends configured alike): without it FSK heard at −2.4 dB asked for
+ * DATAC0, which the same channel gave −6 dB.
  */
 export class ModeChooser {
+  /** Recent SNRs, as the first candidate would see them, dB. */
   private readonly recent: number[] = [];
   private wish: number | undefined;
+  private readonly powerDb: number[];
 
-  constructor(private readonly modes: readonly FreedvDataModeName[]) {}
+  constructor(
+    private readonly modes: readonly FreedvDataModeName[],
+    /** Transmit level per mode (FreedvLinkOptions.levels); default 1. */
+    levels: Partial<Record<FreedvDataModeName, number>> = {},
+  ) {
+    this.powerDb = modes.map((m) => MODE_MEAN_POWER_DB[m] + 20 * Math.log10(levels[m] ?? 1));
+  }
 
   heard(modeIndex: number, estimateDb: number): void {
     if (!Number.isFinite(estimateDb)) return;
-    this.recent.push(channelSnrDb(this.modes[modeIndex]!, estimateDb));
+    this.recent.push(channelSnrDb(this.modes[modeIndex]!, estimateDb) - this.powerDb[modeIndex]! + this.powerDb[0]!);
     if (this.recent.length > 3) this.recent.shift();
-    const snr = Math.min(this.recent.at(-1)!, [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!);
+    const snr0 = Math.min(this.recent.at(-1)!, [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!);
     const current = this.wish ?? this.modes.length - 1;
     let pick = this.modes.length - 1;
     for (let i = 0; i < this.modes.length; i++) {
+      const snr = snr0 + this.powerDb[i]! - this.powerDb[0]!;
       if (snr >= MODE_MIN_SNR_DB[this.modes[i]!] + (i < current ? 1 : 0)) {
         pick = i;
         break;

@@ -3,14 +3,28 @@ import { EncodeError } from '../../../core/errors.ts';
 /**
  * Datagrams in FreeDV frames (issue #15): a datagram is cut into fragments, one per modem frame,
  * each behind a 2-byte big-endian header
- *   bit 15 last fragment · bits 14–12 fragment index (0–7) · bits 11–0 data bytes in this frame.
- * An all-zero frame (header 0x0000) is filler (bursts have a fixed number of frames). A datagram
- * is delivered only when fragments 0…k arrive in order and k carries the last flag: a frame lost
- * to its CRC drops its datagram, never corrupts or merges one. A 0-byte datagram is header 0x8000.
+ *   bit 15 last fragment · bits 14–12 fragment index (0–7) · bit 11 over · bits 10–0 data bytes.
+ * An all-zero frame (header 0x0000, or 0x0800 with the over bit) is filler (bursts have a fixed
+ * number of frames). A datagram is delivered only when fragments 0…k arrive in order and k carries
+ * the last flag: a frame lost to its CRC drops its datagram, never corrupts or merges one. A 0-byte
+ * datagram is header 0x8000. "Over" (as on a voice radio) marks the last frame of a transmit turn:
+ * a receiver that hears it knows the channel is free and may answer at once.
  */
 
 export const FRAGMENT_HEADER_BYTES = 2;
 export const MAX_FRAGMENTS = 8;
+const OVER = 0x0800;
+const LENGTH_MASK = 0x07ff;
+
+/** Sets the over bit of a frame payload (the last frame of a turn; a filler frame may carry it). */
+export function markOver(frame: Uint8Array): Uint8Array {
+  const out = frame.slice();
+  out[0]! |= OVER >> 8;
+  return out;
+}
+
+/** Is this frame payload the last of its sender's turn? */
+export const isOver = (frame: Uint8Array): boolean => frame.length >= FRAGMENT_HEADER_BYTES && (frame[0]! & (OVER >> 8)) !== 0;
 
 /** Largest datagram that fits `MAX_FRAGMENTS` frames of `framePayloadBytes`. */
 export const maxDatagramBytes = (framePayloadBytes: number): number => MAX_FRAGMENTS * (framePayloadBytes - FRAGMENT_HEADER_BYTES);
@@ -22,7 +36,7 @@ export const fragmentsFor = (bytes: number, framePayloadBytes: number): number =
 export function fragmentDatagram(datagram: Uint8Array, framePayloadBytes: number): Uint8Array[] {
   const room = framePayloadBytes - FRAGMENT_HEADER_BYTES;
   const n = fragmentsFor(datagram.length, framePayloadBytes);
-  if (n > MAX_FRAGMENTS || room > 0xfff) throw new EncodeError('too_large', `a datagram of ${datagram.length} bytes needs ${n} frames (at most ${MAX_FRAGMENTS})`, { bytes: datagram.length, mtu: maxDatagramBytes(framePayloadBytes) });
+  if (n > MAX_FRAGMENTS || room > LENGTH_MASK) throw new EncodeError('too_large', `a datagram of ${datagram.length} bytes needs ${n} frames (at most ${MAX_FRAGMENTS})`, { bytes: datagram.length, mtu: maxDatagramBytes(framePayloadBytes) });
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const part = datagram.subarray(i * room, (i + 1) * room);
@@ -51,14 +65,14 @@ export class DatagramReassembler {
       this.dropped.malformed++;
       return undefined;
     }
-    const header = (frame[0]! << 8) | frame[1]!;
+    const header = ((frame[0]! << 8) | frame[1]!) & ~OVER;
     if (header === 0) {
       this.fillers++;
       return undefined;
     }
     const last = (header & 0x8000) !== 0;
     const index = (header >> 12) & 0x7;
-    const length = header & 0xfff;
+    const length = header & LENGTH_MASK;
     if (length > frame.length - FRAGMENT_HEADER_BYTES || (!last && length !== frame.length - FRAGMENT_HEADER_BYTES)) {
       this.dropped.malformed++;
       return undefined;

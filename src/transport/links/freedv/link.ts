@@ -4,10 +4,10 @@ import { mulberry32 } from '../../prng.ts';
 import type { Ptt } from '../ptt/types.ts';
 import type { ModemAudioPort } from './audio-port.ts';
 import { freedvCost } from './cost.ts';
-import { DatagramReassembler, fragmentDatagram, fragmentsFor, MAX_FRAGMENTS, maxDatagramBytes } from './fragments.ts';
+import { DatagramReassembler, FRAGMENT_HEADER_BYTES, fragmentDatagram, fragmentsFor, isOver, markOver, MAX_FRAGMENTS, maxDatagramBytes } from './fragments.ts';
 import { ADAPTIVE_HEADER_BYTES, ModeChooser, readModeRequest, writeModeRequest } from './adaptive.ts';
 import { type FreedvDemodulator, FreedvModem } from './modem.ts';
-import type { FreedvDataModeName, FskLdpcOptions } from './modes.ts';
+import { isFskMode, type FreedvDataModeName, type FskLdpcOptions } from './modes.ts';
 
 /**
  * FreeDV link adapter (issue #15, first part): datagrams ↔ modem bursts over a {@link ModemAudioPort},
@@ -15,7 +15,9 @@ import type { FreedvDataModeName, FskLdpcOptions } from './modes.ts';
  * datagrams into one transmission (up to `maxFramesPerTurn` frames: one preamble per
  * `framesPerBurst` frames instead of one per packet) and starts only when the channel has been
  * quiet for `holdoffMs` (no frame, no demodulator sync, not our own transmission): listen before
- * talk, so acks are batched into our next turn instead of keying up over the peer's burst.
+ * talk, so acks are batched into our next turn instead of keying up over the peer's burst. A turn's
+ * last frame says "over" (fragments.ts): the peer that hears it answers after the postamble and
+ * tail (`OVER_MARGIN_MS`), without the holdoff; a lost over frame leaves the holdoff in force.
  * Time is stream time (samples received), so runs through {@link SimulatedHfAudio} are deterministic.
  *
  * With a {@link Ptt}, the transmitter is keyed (and confirmed) before a turn's audio (which starts
@@ -39,12 +41,17 @@ export interface FreedvLinkOptions {
   txDelayMs: number;
   /** Silence sent after the audio before unkeying, ms. Default 20. */
   txTailMs: number;
-  /** Most frames in one turn. Default 8. */
+  /**
+   * Most frames in one turn. Default 24: a turn carries what is queued, so this only matters with a
+   * backlog, where long turns pay the turn-around less often (4FSK at 100 baud: 8 frames a turn
+   * could not keep up with a 40 bit/s call, 16 and 24 did; measured in hf-sim).
+   */
   maxFramesPerTurn: number;
   /**
    * Quiet channel time needed before transmitting, ms. Default 600. FSK_LDPC reports no sync
-   * while a burst is on the air, only its frames (one per 1.44 s), so there at least 1.5 frame
-   * times + 200 ms are used.
+   * while a burst is on the air, only its frames (one per 1.44 s at 100 baud), so there at least
+   * 2.5 frame times + 200 ms are used (with 1.5, one frame lost at −7 dB mid-turn let the peer key
+   * over the rest of the turn, measured). A turn's over frame (fragments.ts) ends it sooner.
    */
   holdoffMs: number;
   /**
@@ -65,6 +72,13 @@ export interface FreedvLinkOptions {
   queueCapacity: number;
   /** Largest datagram. Default: what `maxFramesPerTurn` frames carry, at most 1200. */
   mtu?: number;
+  /**
+   * Transmit level per mode, a gain on the modem's audio (the operator's drive setting), default 1.
+   * libcodec2's FSK bursts carry 3.6 dB more mean power than its OFDM bursts at the same peak: an
+   * adaptive link whose modes should reach the channel with the same mean power (as the FreeDV SNR
+   * convention counts it) sets FSK's level to 0.66 (hf-call.ts does).
+   */
+  levels?: Partial<Record<FreedvDataModeName, number>>;
   /** Keys the radio around each turn; owned by the link (closed with it). Default none (VOX). */
   ptt?: Ptt;
 }
@@ -74,7 +88,7 @@ export const DEFAULT_FREEDV_LINK_OPTIONS: Readonly<FreedvLinkOptions> = Object.f
   framesPerBurst: 1,
   txDelayMs: 100,
   txTailMs: 20,
-  maxFramesPerTurn: 8,
+  maxFramesPerTurn: 24,
   holdoffMs: 600,
   holdoffJitterMs: 0,
   seed: 1,
@@ -99,6 +113,9 @@ export interface FreedvLinkStats extends DatagramLinkStats {
   modeSwitches: number;
   modesUsed: FreedvDataModeName[];
 }
+
+/** Margin after the peer's over frame, its postamble and tail before we key up, ms. */
+const OVER_MARGIN_MS = 100;
 
 export class FreedvLink implements DatagramLink {
   readonly kind = 'freedv' as const;
@@ -126,6 +143,12 @@ export class FreedvLink implements DatagramLink {
   private pttKeyed = false;
   private readonly random: () => number;
   private jitterMs = 0;
+  /** Stream time of the peer's last "over" frame (its turn ended), samples. */
+  private overSamples = Number.NEGATIVE_INFINITY;
+  /** Until then the demodulators' sync without a frame is the over turn's postamble, not a new turn. */
+  private ignoreSyncUntil = Number.NEGATIVE_INFINITY;
+  /** Per mode: quiet time after the peer's over frame before we key (its postamble + tail + margin), ms. */
+  private readonly overGuards: number[];
 
   /** `EngineUnavailableError` when the libcodec2 addon is not built. */
   constructor(
@@ -134,6 +157,7 @@ export class FreedvLink implements DatagramLink {
   ) {
     const o: FreedvLinkOptions = { ...DEFAULT_FREEDV_LINK_OPTIONS, ...options };
     if (!Number.isInteger(o.maxFramesPerTurn) || o.maxFramesPerTurn < 1) throw new UsageError('maxFramesPerTurn must be a positive integer');
+    for (const [mode, level] of Object.entries(o.levels ?? {})) if (!(level > 0 && level <= 4)) throw new UsageError(`transmit level of ${mode} must be in (0, 4], got ${String(level)}`);
     this.options = Object.freeze(o);
     const modes = o.modes && o.modes.length > 1 ? [...o.modes] : [o.mode];
     if (!modes.includes(o.mode)) throw new UsageError(`mode ${o.mode} is not among the adaptive modes ${modes.join(',')}`);
@@ -141,20 +165,21 @@ export class FreedvLink implements DatagramLink {
     this.rxs = this.modems.map((m) => m.createDemodulator());
     this.reassemblers = this.modems.map(() => new DatagramReassembler());
     this.tx = modes.indexOf(o.mode);
-    this.chooser = modes.length > 1 ? new ModeChooser(modes) : undefined;
+    this.chooser = modes.length > 1 ? new ModeChooser(modes, o.levels) : undefined;
     const header = this.chooser ? ADAPTIVE_HEADER_BYTES : 0;
     // A datagram must fit one turn and the fragment index (MAX_FRAGMENTS frames), in every mode.
     const frames = Math.min(MAX_FRAGMENTS, o.maxFramesPerTurn);
     this.mtu = Math.min(o.mtu ?? 1200, ...this.modems.map((m) => (frames * maxDatagramBytes(m.info.payloadBytesPerFrame)) / MAX_FRAGMENTS - header));
     this.holdoffs = this.modems.map((m) => {
       const frameMs = (m.info.frameSamples * 1000) / m.info.sampleRateHz;
-      return m.info.mode === 'fsk_ldpc' ? Math.max(o.holdoffMs, 1.5 * frameMs + 200) : o.holdoffMs;
+      return isFskMode(m.info.mode) ? Math.max(o.holdoffMs, 2.5 * frameMs + 200) : o.holdoffMs;
     });
-    this.costs = this.modems.map((m) => freedvCost(m.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst }));
+    this.costs = this.modems.map((m) => freedvCost(m.info, { txDelayMs: o.txDelayMs, txTailMs: o.txTailMs, framesPerBurst: o.framesPerBurst, maxFramesPerTurn: o.maxFramesPerTurn }));
     // After our own turn, wait longer than any candidate's peer needs to see a burst begin.
     // FSK_LDPC hands a frame out up to a frame time after it ended, so the peer's holdoff starts that
     // much later: one more 1-frame burst of margin there (measured: the sender keyed over the ack).
-    this.holdoffAfterOwnMs = o.holdoffAfterOwnMs ?? Math.max(...this.modems.map((m, i) => this.holdoffs[i]! + (m.info.mode === 'fsk_ldpc' ? 2 : 1) * this.costs[i]!.packetCost(0).airtimeMs + 300));
+    this.holdoffAfterOwnMs = o.holdoffAfterOwnMs ?? Math.max(...this.modems.map((m, i) => this.holdoffs[i]! + (isFskMode(m.info.mode) ? 2 : 1) * this.costs[i]!.packetCost(0).airtimeMs + 300));
+    this.overGuards = this.modems.map((m) => (m.info.postambleSamples * 1000) / m.info.sampleRateHz + o.txTailMs + OVER_MARGIN_MS);
     this.lastHeard = this.tx;
     this.stats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0, txMode: o.mode, modeSwitches: 0, modesUsed: [] };
     this.random = mulberry32(o.seed);
@@ -181,9 +206,32 @@ export class FreedvLink implements DatagramLink {
     return this.nowSamples / 8;
   }
 
+  /**
+   * The channel has been quiet long enough for our next turn (listen before talk): datagrams sent
+   * now go out with the next chunk of received audio. A caller that hands datagrams over only then
+   * starts its timers at the air time (hf-call.ts).
+   */
+  get clearToSend(): boolean {
+    if (this.closing || this.port.transmitting) return false;
+    const quietMs = (this.nowSamples - this.lastBusySamples) / 8;
+    if (!this.lastBusyOwn && this.overSamples === this.lastBusySamples) return quietMs >= this.overGuards[this.lastHeard]!;
+    return quietMs >= (this.lastBusyOwn ? this.holdoffAfterOwnMs : this.holdoffs[this.lastHeard]!) + this.jitterMs;
+  }
+
   /** Datagrams waiting for a turn. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Bytes of the datagrams waiting for a turn. */
+  get queuedBytes(): number {
+    return this.queue.reduce((n, d) => n + d.length, 0);
+  }
+
+  /** Datagram bytes one turn carries at most in the mode we send in now (`maxFramesPerTurn` full frames). */
+  get turnBytes(): number {
+    const info = this.modems[this.tx]!.info;
+    return this.options.maxFramesPerTurn * (info.payloadBytesPerFrame - FRAGMENT_HEADER_BYTES) - (this.chooser ? ADAPTIVE_HEADER_BYTES : 0);
   }
 
   send(datagram: Uint8Array): void {
@@ -221,11 +269,16 @@ export class FreedvLink implements DatagramLink {
   private async receive(samples: Int16Array): Promise<void> {
     if (this.closing) return;
     const before = this.rxs.map((r) => r.stats.syncSteps);
+    const crcBefore = this.rxs.map((r) => r.stats.crcErrors);
     // Every candidate mode's demodulator on the same audio, in parallel on the thread pool.
     const results = await Promise.all(this.rxs.map((r) => r.push(samples)));
     this.nowSamples += samples.length;
     this.stats.crcErrors = this.rxs.reduce((n, r) => n + r.stats.crcErrors, 0);
-    const heard = results.findIndex((frames, i) => frames.length > 0 || this.rxs[i]!.stats.syncSteps > before[i]!);
+    // A frame that failed its CRC was still the peer on the air.
+    const framed = results.findIndex((frames, i) => frames.length > 0 || this.rxs[i]!.stats.crcErrors > crcBefore[i]!);
+    const synced = results.findIndex((_, i) => this.rxs[i]!.stats.syncSteps > before[i]!);
+    // Sync alone right after the peer said "over" is that turn's postamble fading out.
+    const heard = framed >= 0 ? framed : this.nowSamples < this.ignoreSyncUntil ? -1 : synced;
     if (this.port.transmitting) {
       this.lastBusySamples = this.nowSamples;
       this.lastBusyOwn = true;
@@ -237,6 +290,13 @@ export class FreedvLink implements DatagramLink {
     for (const [i, frames] of results.entries()) {
       for (const f of frames) {
         this.stats.framesIn++;
+        if (isOver(f.payload) && !this.port.transmitting) {
+          // The peer's turn is over: the channel is free once its postamble and tail have passed.
+          this.overSamples = this.lastBusySamples = this.nowSamples;
+          this.lastBusyOwn = false;
+          this.lastHeard = i;
+          this.ignoreSyncUntil = this.nowSamples + this.overGuards[i]! * 8;
+        }
         this.stats.lastSnrDb = f.snrDb;
         this.chooser?.heard(i, f.snrDb);
         const r = this.reassemblers[i]!;
@@ -254,6 +314,10 @@ export class FreedvLink implements DatagramLink {
             continue;
           }
           if (want >= 0 && want < this.modems.length) this.switchTo(want);
+          // The peer has no wish yet (it never heard us): the path is the same both ways, so answer
+          // in the mode we would ask of it (measured: acks in DATAC0 at −7 dB, never heard, and
+          // no wish to move them).
+          else if (want < 0 && this.chooser.request() !== undefined) this.switchTo(this.chooser.request()!);
           body = d.subarray(ADAPTIVE_HEADER_BYTES);
         }
         chargeIn(this.stats, this.costs[i]!, body.length);
@@ -261,12 +325,11 @@ export class FreedvLink implements DatagramLink {
       }
     }
     if (this.pttKeyed && !this.port.transmitting) await this.release();
-    if (this.closing || this.queue.length === 0 || this.port.transmitting) return;
-    const quietMs = (this.nowSamples - this.lastBusySamples) / 8;
-    if (quietMs < (this.lastBusyOwn ? this.holdoffAfterOwnMs : this.holdoffs[this.lastHeard]!) + this.jitterMs) return;
+    if (this.queue.length === 0 || !this.clearToSend) return;
     this.jitterMs = this.random() * this.options.holdoffJitterMs;
-    // Feedback stopped: two of our turns in a row went unanswered: one step more robust.
-    if (this.chooser && this.unanswered >= 2 && this.tx < this.modems.length - 1) {
+    // Feedback stopped: two of our turns in a row went unanswered (one, before the peer was ever
+    // heard: no evidence the mode works at all): one step more robust.
+    if (this.chooser && this.unanswered >= (this.stats.datagramsIn > 0 ? 2 : 1) && this.tx < this.modems.length - 1) {
       this.switchTo(this.tx + 1);
       this.chooser.stale(this.tx);
       this.unanswered = 0;
@@ -295,10 +358,15 @@ export class FreedvLink implements DatagramLink {
       taken.push(d);
       payloads.push(...fragmentDatagram(this.chooser ? writeModeRequest(this.chooser.request(), d) : d, info.payloadBytesPerFrame));
     }
+    // The burst's filler frames go here (not in the modem), so that the turn's very last frame says "over".
+    while (payloads.length < modem.framesInBurst(payloads.length)) payloads.push(new Uint8Array(info.payloadBytesPerFrame));
+    payloads[payloads.length - 1] = markOver(payloads[payloads.length - 1]!);
     if (!this.stats.modesUsed.includes(info.mode)) this.stats.modesUsed.push(info.mode);
     this.unanswered++;
     const audio = await modem.modulateBurst(payloads);
     if (this.closing) return;
+    const level = this.options.levels?.[info.mode] ?? 1;
+    if (level !== 1) for (let k = 0; k < audio.length; k++) audio[k] = Math.max(-32768, Math.min(32767, Math.round(audio[k]! * level)));
     const ptt = this.options.ptt;
     if (ptt) {
       try {

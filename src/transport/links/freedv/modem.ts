@@ -1,6 +1,6 @@
 import { InvalidStateError, TransportError, UsageError } from '../../../core/errors.ts';
 import { type Codec2Addon, loadCodec2Addon, type NativeModem, type NativeModemInfo, NativeJobQueue } from './addon.ts';
-import { DEFAULT_FSK_LDPC_OPTIONS, FREEDV_CRC_BYTES, FREEDV_DATA_MODES, type FreedvDataModeName, type FskLdpcOptions } from './modes.ts';
+import { DEFAULT_FSK_LDPC_OPTIONS, FREEDV_CRC_BYTES, FREEDV_DATA_MODES, fskOptionsFor, isFskMode, type FreedvDataModeName, type FskLdpcOptions } from './modes.ts';
 
 /**
  * libcodec2's raw data modems (issue #15) behind a small typed API: bursts of frames out, a stream
@@ -75,7 +75,7 @@ export interface FreedvDemodulatorStats {
 
 function mergeOptions(o: FreedvModemOptionsInput): FreedvModemOptions {
   const merged: FreedvModemOptions = { ...DEFAULT_FREEDV_MODEM_OPTIONS, ...o, fsk: { ...DEFAULT_FSK_LDPC_OPTIONS, ...(o.fsk ?? {}) } };
-  if (!(merged.mode in FREEDV_DATA_MODES)) throw new UsageError(`unknown FreeDV data mode ${String(merged.mode)}: use datac0, datac1, datac3 or fsk_ldpc`);
+  if (!(merged.mode in FREEDV_DATA_MODES)) throw new UsageError(`unknown FreeDV data mode ${String(merged.mode)}: use datac0, datac1, datac3, fsk_ldpc or fsk_ldpc_200`);
   if (!Number.isInteger(merged.framesPerBurst) || merged.framesPerBurst < 1) throw new UsageError('framesPerBurst must be a positive integer');
   return merged;
 }
@@ -83,7 +83,7 @@ function mergeOptions(o: FreedvModemOptionsInput): FreedvModemOptions {
 function openNative(addon: Codec2Addon, o: FreedvModemOptions): NativeModem {
   const mode = FREEDV_DATA_MODES[o.mode];
   try {
-    return new addon.Modem(o.mode === 'fsk_ldpc' ? { mode, fsk: { ...o.fsk }, framesPerBurst: o.framesPerBurst } : { mode, framesPerBurst: o.framesPerBurst });
+    return new addon.Modem(isFskMode(o.mode) ? { mode, fsk: { ...fskOptionsFor(o.mode, o.fsk) }, framesPerBurst: o.framesPerBurst } : { mode, framesPerBurst: o.framesPerBurst });
   } catch (cause) {
     throw new TransportError('refused', `libcodec2 cannot open FreeDV mode ${o.mode} with these parameters (LDPC code name?)`, { mode: o.mode }, { cause });
   }
@@ -122,13 +122,13 @@ export class FreedvModem {
 
   /** Frames a burst carrying `payloads` payloads really sends (filler included). */
   framesInBurst(payloads: number): number {
-    if (this.options.mode === 'fsk_ldpc') return Math.max(1, payloads);
+    if (isFskMode(this.options.mode)) return Math.max(1, payloads);
     return Math.max(1, Math.ceil(payloads / this.options.framesPerBurst)) * this.options.framesPerBurst;
   }
 
   /** Frames per burst (preamble … postamble); for FSK_LDPC all the frames of one call. */
   private perBurst(payloads: number): number {
-    return this.options.mode === 'fsk_ldpc' ? Math.max(1, payloads) : this.options.framesPerBurst;
+    return isFskMode(this.options.mode) ? Math.max(1, payloads) : this.options.framesPerBurst;
   }
 
   /** Samples of the transmission of `payloads` payloads: per burst, preamble + frames + postamble. */

@@ -8,7 +8,7 @@ import { alsaAudioPort, stdioAudioPort } from './stream-audio-port.ts';
 
 /**
  * The `freedv://` link URL (issue #15 part 3):
- *   freedv://?modes=auto|datac0|datac3|datac1|fsk_ldpc[,…]&audio=alsa:DEVICE|stdio|sim
+ *   freedv://?modes=auto|datac0|datac3|datac1|fsk_ldpc_200|fsk_ldpc[,…]&audio=alsa:DEVICE|stdio|sim
  *            &ptt=rigctld://HOST:PORT|none&txdelay=MS&txtail=MS&holdoff=MS&frames=N
  * `modes=auto` is {@link FREEDV_AUTO_MODES}. `audio=stdio`: raw 8 kHz s16le mono PCM on stdin
  * (receiver) / stdout (transmitter); `alsa:plughw:1,0` through arecord/aplay; `sim`: the caller
@@ -19,7 +19,7 @@ export type FreedvAudioSpec = { kind: 'alsa'; device: string } | { kind: 'stdio'
 export type FreedvPttSpec = { kind: 'rigctld'; host: string; port: number } | { kind: 'none' };
 
 export interface FreedvUrl {
-  /** Candidate modes, in the order conditions worsen (datac1, datac0, datac3, fsk_ldpc). */
+  /** Candidate modes, in the order conditions worsen (datac1, datac0, datac3, fsk_ldpc_200, fsk_ldpc). */
   modes: FreedvDataModeName[];
   /** True when the URL said `modes=auto`. */
   auto: boolean;
@@ -30,13 +30,15 @@ export interface FreedvUrl {
 
 /**
  * What `modes=auto` stands for, in the order conditions worsen (adaptive.ts MODE_MIN_SNR_DB): DATAC0
- * (short frames: low latency), DATAC3 (to −3 dB), FSK_LDPC (to −8 dB). DATAC1 is left out: its sync
- * search is CPU-heavy and every candidate is demodulated all the time.
+ * (short frames: low latency, to −2 dB), FSK_LDPC at 200 baud (to −4 dB), FSK_LDPC at 100 baud (to
+ * −8 dB). DATAC3 is left out: at −2 dB its 3.2-s frames were slower than 200-baud FSK (median 8.2 s
+ * against 6.9 s in hf-sim) and it fails at −4; DATAC1: its sync search is CPU-heavy and every
+ * candidate is demodulated all the time.
  */
-export const FREEDV_AUTO_MODES: readonly FreedvDataModeName[] = Object.freeze(['datac0', 'datac3', 'fsk_ldpc']);
+export const FREEDV_AUTO_MODES: readonly FreedvDataModeName[] = Object.freeze(['datac0', 'fsk_ldpc_200', 'fsk_ldpc']);
 
-const USAGE = 'use freedv://?modes=auto|datac0|datac3|datac1|fsk_ldpc[,…]&audio=alsa:DEVICE|stdio|sim&ptt=rigctld://HOST:PORT|none&txdelay=MS&txtail=MS&holdoff=MS&frames=N';
-const CAPABILITY: readonly FreedvDataModeName[] = ['datac1', 'datac0', 'datac3', 'fsk_ldpc'];
+const USAGE = 'use freedv://?modes=auto|datac0|datac3|datac1|fsk_ldpc_200|fsk_ldpc[,…]&audio=alsa:DEVICE|stdio|sim&ptt=rigctld://HOST:PORT|none&txdelay=MS&txtail=MS&holdoff=MS&frames=N';
+const CAPABILITY: readonly FreedvDataModeName[] = ['datac1', 'datac0', 'datac3', 'fsk_ldpc_200', 'fsk_ldpc'];
 
 export function parseFreedvUrl(url: string): FreedvUrl {
   const bad = (why: string) => new UsageError(`${why} in link URL '${url}': ${USAGE}`);
