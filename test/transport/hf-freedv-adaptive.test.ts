@@ -21,8 +21,10 @@ describe('adaptive FreeDV mode choice (header byte, chooser)', () => {
     expect(c.request()).toBe(0);
     for (let i = 0; i < 3; i++) c.heard(0, -3.4); // under DATAC0's −3, over 200-baud FSK's −5
     expect(c.request()).toBe(1);
-    c.heard(2, 9.3); // one 100-baud FSK estimate of +9.3 ≈ −5.8 dB after good frames: down at once
+    c.heard(2, 9.3); // one 100-baud FSK estimate of +9.3 ≈ −5.8 dB after better frames: the median holds
     expect(channelSnrDb('fsk_ldpc', 9.3)).toBeCloseTo(-5.8, 1);
+    expect(c.request()).toBe(1);
+    c.heard(2, 9.3); // a second one moves the median: down
     expect(c.request()).toBe(2);
     for (let i = 0; i < 3; i++) c.heard(1, fsk200(-4.5)); // above −5 but not by 1 dB
     expect(c.request()).toBe(2);

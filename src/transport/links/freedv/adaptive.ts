@@ -29,7 +29,8 @@ export function readModeRequest(datagram: Uint8Array): number | undefined {
  * Lowest SNR (dB in 3 kHz, AWGN) at which a mode is the better carrier under the ARQ, from the
  * measurements in the issue and links.md: DATAC0 100 % of frames down to −1 dB, 93 % at −2, 60 % at
  * −3 (with retransmissions still several times FSK_LDPC's 46 bit/s: a first threshold of 0 dB sent a
- * −2 dB call into FSK_LDPC and made it slower, measured); DATAC3 100 % down to −3, 10 % at −4;
+ * −2 dB call into FSK_LDPC and made it slower, measured; its estimate reads ~0.5 dB low at −2 dB, so
+ * −3 here; −2.5 and −3.5 were slower in hf-call); DATAC3 100 % down to −3, 10 % at −4;
  * FSK_LDPC at 200 baud 100 % down to −4, 87 % at −5, 63 % at −6 (30 one-frame bursts, seed 3);
  * FSK_LDPC 100 % at −6, 93 % at −8. DATAC1 was not measured (assumed +5).
  */
@@ -55,9 +56,10 @@ export function channelSnrDb(mode: FreedvDataModeName, estimateDb: number): numb
 export const MODE_MEAN_POWER_DB: Readonly<Record<FreedvDataModeName, number>> = Object.freeze({ datac0: 77.7, datac1: 76.5, datac3: 77.2, fsk_ldpc: 81.3, fsk_ldpc_200: 81.3 });
 
 /**
- * The receiving side's wish from the last frames' SNR: down at once (the lower of the last estimate
- * and the median of 3: one bad frame after good ones counts, measured: a median alone kept asking
- * for DATAC0 after the SNR fell), up only with the median 1 dB above the threshold. An SNR heard in
+ * The receiving side's wish from the median SNR of the last 3 frames, up only 1 dB above the
+ * threshold. (Going down on the lower of the last estimate and the median made a −2 dB call flap
+ * between DATAC0 and FSK on single low estimates: 9 switches and a 4.6-s median against 6 and 3.6 s,
+ * measured in hf-call; a real drop is also caught by unanswered turns, FreedvLink.) An SNR heard in
  * one mode is carried over to the others through their mean powers at the peer's transmit levels
  * (`powerDb`, taken as ours: both ends configured alike): without it FSK heard at −2.4 dB asked for
  * DATAC0, which the same channel gave −6 dB.
@@ -80,7 +82,7 @@ export class ModeChooser {
     if (!Number.isFinite(estimateDb)) return;
     this.recent.push(channelSnrDb(this.modes[modeIndex]!, estimateDb) - this.powerDb[modeIndex]! + this.powerDb[0]!);
     if (this.recent.length > 3) this.recent.shift();
-    const snr0 = Math.min(this.recent.at(-1)!, [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!);
+    const snr0 = [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!;
     const current = this.wish ?? this.modes.length - 1;
     let pick = this.modes.length - 1;
     for (let i = 0; i < this.modes.length; i++) {
