@@ -108,9 +108,20 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
       o.trace?.(`${now} B got ${d.length} B (${frames.length} frames)`);
       snrs.push(b.stats.lastSnrDb);
     });
+    // Turn-based loss detection: B answers after hearing A's whole turn (its over frame), so what
+    // that answer does not acknowledge of A's turn was lost: resend at once instead of after an
+    // RTO (~6 s on DATAC0 at −2 dB). And a turn B heard end without any datagram in it gets an
+    // answer too, or A would learn nothing before its RTO.
+    let aTurnAtMs = Number.NEGATIVE_INFINITY;
+    let aTurnEndMs = Number.NEGATIVE_INFINITY;
+    let bBuiltAtMs = Number.NEGATIVE_INFINITY;
+    let emptyTurns = 0;
     a.onDatagram((d) => {
       const { ack } = decodeForSession(d, sessionId, () => undefined);
-      if (ack) tx.onAck(ack, now);
+      if (ack) {
+        tx.onAck(ack, now);
+        if (bBuiltAtMs > aTurnEndMs) tx.declareLost(aTurnAtMs);
+      }
       o.trace?.(`${now} A got ack`);
     });
     const pending = [...inputs].sort((x, y) => x.atMs - y.atMs);
@@ -126,14 +137,20 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
           const p = tx.nextPacket(now);
           if (!p) break;
           a.send(p);
+          aTurnAtMs = now;
           o.trace?.(`${now} A queues ${p.length} B`);
           bytes += p.length;
         }
+      }
+      if (b.stats.emptyTurnsHeard > emptyTurns) {
+        emptyTurns = b.stats.emptyTurnsHeard;
+        rx.requestAck(now);
       }
       if (b.queued === 0 && b.clearToSend) {
         const ack = rx.takeAck(now);
         if (ack) {
           const p = ackPacket(sessionId, ack, false);
+          bBuiltAtMs = now;
           b.send(p);
           o.trace?.(`${now} B queues ack ${p.length} B`);
         }
@@ -142,6 +159,7 @@ export async function runHfCall(inputs: readonly SimInput[], options: Partial<Hf
       if (now > lastAt + o.afterMs) break;
       const keyed = [audio.a.transmitting, audio.b.transmitting];
       await audio.step();
+      if (keyed[0] && !audio.a.transmitting) aTurnEndMs = (audio.timeSamples * 1000) / 8000;
       if (o.trace && (keyed[0] !== audio.a.transmitting || keyed[1] !== audio.b.transmitting || (keyed[0] && keyed[1]))) o.trace(`${now} on air: A ${audio.a.transmitting} B ${audio.b.transmitting}`);
       if (now >= nextProgress) {
         o.onProgress?.(now);

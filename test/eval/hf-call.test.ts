@@ -23,4 +23,15 @@ describeWith('one call over a simulated HF channel (hf-call)', [CODEC2_ADDON], (
     const waits = text.map((d) => d.atMs - at.get(d.frame.seq)!).sort((x, y) => x - y);
     expect(waits[waits.length >> 1]!).toBeLessThan(15_000);
   }, 120_000);
+
+  it('DATAC0 at −1.5 dB: what the answer to a turn does not acknowledge goes again at once, not after an RTO', async () => {
+    // Without the turn-based loss detection (declareLost) the slowest phrase took 31.9 s here.
+    const call = syntheticCall(16, 5);
+    const r = await runHfCall(call, { mode: 'datac0', channel: 'awgn', snrDb: -1.5, seed: 1 });
+    expect(r.textDeliveredRatio).toBe(1);
+    expect(r.retransmissions).toBeGreaterThan(0); // frames were lost
+    const at = new Map(call.map((c) => [c.frame.seq, c.atMs]));
+    const waits = r.delivered.filter((d) => streamOf(d.frame) === 'text').map((d) => d.atMs - at.get(d.frame.seq)!);
+    expect(Math.max(...waits)).toBeLessThan(15_000);
+  }, 120_000);
 });

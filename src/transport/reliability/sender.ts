@@ -247,6 +247,15 @@ export class ReliableSender {
     }
   }
 
+  /**
+   * The link's pump knows that reliable frames sent at or before `sentAtOrBeforeMs` are lost (on a
+   * half-duplex turn link: the peer answered our whole turn without acknowledging them): they go
+   * again with the next packet, without waiting for their RTO.
+   */
+  declareLost(sentAtOrBeforeMs: number): void {
+    for (const o of this.unacked.values()) if (o.sentMs <= sentAtOrBeforeMs) o.nacked = true;
+  }
+
   private rttSample(ms: number): void {
     if (this.srttMs === undefined) {
       this.srttMs = ms;

@@ -103,6 +103,12 @@ export interface FreedvLinkStats extends DatagramLinkStats {
   crcErrors: number;
   /** Datagrams lost because one of their fragments was (reassembly). */
   incompleteIn: number;
+  /**
+   * The peer's turns we heard end (their over frame), and of those, turns that brought no complete
+   * datagram: the peer sent something we lost, and only an answer from us can tell it so soon.
+   */
+  oversHeard: number;
+  emptyTurnsHeard: number;
   /** The demodulator's SNR estimate of the last good frame, dB (NaN before the first). */
   lastSnrDb: number;
   /** PTT keyings confirmed, and PTT commands that failed (a turn whose keying failed waits and retries). */
@@ -149,6 +155,8 @@ export class FreedvLink implements DatagramLink {
   private ignoreSyncUntil = Number.NEGATIVE_INFINITY;
   /** Per mode: quiet time after the peer's over frame before we key (its postamble + tail + margin), ms. */
   private readonly overGuards: number[];
+  /** Complete datagrams heard since the peer's last over frame. */
+  private datagramsThisTurn = 0;
 
   /** `EngineUnavailableError` when the libcodec2 addon is not built. */
   constructor(
@@ -181,7 +189,7 @@ export class FreedvLink implements DatagramLink {
     this.holdoffAfterOwnMs = o.holdoffAfterOwnMs ?? Math.max(...this.modems.map((m, i) => this.holdoffs[i]! + (isFskMode(m.info.mode) ? 2 : 1) * this.costs[i]!.packetCost(0).airtimeMs + 300));
     this.overGuards = this.modems.map((m) => (m.info.postambleSamples * 1000) / m.info.sampleRateHz + o.txTailMs + OVER_MARGIN_MS);
     this.lastHeard = this.tx;
-    this.stats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0, txMode: o.mode, modeSwitches: 0, modesUsed: [] };
+    this.stats = { ...newDatagramLinkStats(), turns: 0, framesIn: 0, crcErrors: 0, incompleteIn: 0, oversHeard: 0, emptyTurnsHeard: 0, lastSnrDb: Number.NaN, pttKeyings: 0, pttErrors: 0, txMode: o.mode, modeSwitches: 0, modesUsed: [] };
     this.random = mulberry32(o.seed);
     this.jitterMs = this.random() * o.holdoffJitterMs;
     port.onReceive((samples) => this.receive(samples));
@@ -290,7 +298,8 @@ export class FreedvLink implements DatagramLink {
     for (const [i, frames] of results.entries()) {
       for (const f of frames) {
         this.stats.framesIn++;
-        if (isOver(f.payload) && !this.port.transmitting) {
+        const over = isOver(f.payload) && !this.port.transmitting;
+        if (over) {
           // The peer's turn is over: the channel is free once its postamble and tail have passed.
           this.overSamples = this.lastBusySamples = this.nowSamples;
           this.lastBusyOwn = false;
@@ -304,6 +313,12 @@ export class FreedvLink implements DatagramLink {
         const d = r.push(f.payload);
         this.stats.incompleteIn += r.dropped.incomplete - incomplete;
         this.stats.dropped.malformed = this.reassemblers.reduce((n, x) => n + x.dropped.malformed, 0);
+        if (d) this.datagramsThisTurn++;
+        if (over) {
+          this.stats.oversHeard++;
+          if (this.datagramsThisTurn === 0) this.stats.emptyTurnsHeard++;
+          this.datagramsThisTurn = 0;
+        }
         if (!d) continue;
         this.unanswered = 0;
         let body = d;
