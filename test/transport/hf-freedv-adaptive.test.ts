@@ -32,6 +32,19 @@ describe('adaptive FreeDV mode choice (header byte, chooser)', () => {
     expect(c.request()).toBe(1);
   });
 
+  it('frames lost to their CRC or datagrams missing a fragment count against the mode, whatever the SNR read', () => {
+    // CCIR poor: the frames that got through read a fine SNR while most datagrams lost a fragment.
+    const c = new ModeChooser(['datac0', 'fsk_ldpc_200', 'fsk_ldpc'], { fsk_ldpc_200: 0.66, fsk_ldpc: 0.66 });
+    for (let i = 0; i < 3; i++) c.heard(1, 8.4 + 0.89 * 1.5); // 200-baud FSK at −2.5 dB
+    expect(c.request()).toBe(1);
+    c.lost(1);
+    expect(c.request()).toBe(1); // one loss in three: hold
+    c.lost(1);
+    expect(c.request()).toBe(2); // two: down to 100 baud
+    for (let i = 0; i < 3; i++) c.heard(2, 10.9 + 0.88 * 1); // −3 dB
+    expect(c.request()).toBe(1); // and back up once frames come cleanly again
+  });
+
   it('carries an SNR heard in one mode over to the others by their mean powers', () => {
     // Levels 1: FSK bursts carry 3.6 dB more than DATAC0 ones. FSK heard at −2.4 dB means DATAC0
     // would get −6 dB on the same channel: stay in FSK (before: DATAC0 was asked for).

@@ -9,6 +9,8 @@ import type { FreedvDataModeName } from './modes.ts';
  */
 
 export const ADAPTIVE_HEADER_BYTES = 1;
+/** What a lost frame counts as in the chooser's recent SNRs, dB (below every threshold). */
+const LOST_DB = -99;
 const NO_REQUEST = 7;
 
 export function writeModeRequest(index: number | undefined, datagram: Uint8Array): Uint8Array {
@@ -65,7 +67,7 @@ export const MODE_MEAN_POWER_DB: Readonly<Record<FreedvDataModeName, number>> = 
  * DATAC0, which the same channel gave −6 dB.
  */
 export class ModeChooser {
-  /** Recent SNRs, as the first candidate would see them, dB. */
+  /** Recent SNRs (the last 3), as the first candidate would see them, dB. */
   private readonly recent: number[] = [];
   private wish: number | undefined;
   private readonly powerDb: number[];
@@ -82,6 +84,10 @@ export class ModeChooser {
     if (!Number.isFinite(estimateDb)) return;
     this.recent.push(channelSnrDb(this.modes[modeIndex]!, estimateDb) - this.powerDb[modeIndex]! + this.powerDb[0]!);
     if (this.recent.length > 3) this.recent.shift();
+    this.choose();
+  }
+
+  private choose(): void {
     const snr0 = [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!;
     const current = this.wish ?? this.modes.length - 1;
     let pick = this.modes.length - 1;
@@ -93,6 +99,18 @@ export class ModeChooser {
       }
     }
     this.wish = pick;
+  }
+
+  /**
+   * A frame of `modeIndex` failed its CRC or a datagram lost a fragment: counts as an SNR below every
+   * threshold. On a fading channel (CCIR poor) the SNR estimate of the frames that do get through
+   * looked fine while most multi-frame datagrams lost a fragment: the link stayed in 200-baud FSK and
+   * delivered nothing at 0 dB (measured); two losses among the last three frames now step down.
+   */
+  lost(modeIndex: number): void {
+    this.recent.push(LOST_DB);
+    if (this.recent.length > 3) this.recent.shift();
+    this.choose();
   }
 
   /**

@@ -296,6 +296,7 @@ export class FreedvLink implements DatagramLink {
       this.lastHeard = heard;
     }
     for (const [i, frames] of results.entries()) {
+      for (let k = crcBefore[i]!; k < this.rxs[i]!.stats.crcErrors; k++) this.chooser?.lost(i);
       for (const f of frames) {
         this.stats.framesIn++;
         const over = isOver(f.payload) && !this.port.transmitting;
@@ -312,6 +313,7 @@ export class FreedvLink implements DatagramLink {
         const incomplete = r.dropped.incomplete;
         const d = r.push(f.payload);
         this.stats.incompleteIn += r.dropped.incomplete - incomplete;
+        for (let k = incomplete; k < r.dropped.incomplete; k++) this.chooser?.lost(i);
         this.stats.dropped.malformed = this.reassemblers.reduce((n, x) => n + x.dropped.malformed, 0);
         if (d) this.datagramsThisTurn++;
         if (over) {
